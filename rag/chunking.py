@@ -1,0 +1,112 @@
+"""Splitting a cleaned document into sentence-aligned chunks that fit the embedding model."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable
+
+from rag.text import split_sentences
+from rag.types import Chunk, Document
+
+TokenCounter = Callable[[str], int]
+
+
+def chunk_document(
+    doc: Document, count_tokens: TokenCounter, max_tokens: int = 180, overlap_tokens: int = 40
+) -> list[Chunk]:
+    """Chunks of whole sentences, at most `max_tokens` each, never crossing a section heading.
+
+    Consecutive chunks of a section share up to `overlap_tokens` of trailing sentences so an
+    answer that straddles a boundary is whole in at least one chunk.
+    """
+    doc_id = document_id(doc.path)
+    pieces: list[tuple[str, int, int]] = []  # (section, start, end)
+    for section, start, end in _section_spans(doc):
+        sentences = [s for a, b in split_sentences(doc.text, start, end) for s in _fit(doc.text, a, b, count_tokens, max_tokens)]
+        pieces.extend((section, a, b) for a, b in _pack(doc.text, sentences, count_tokens, max_tokens, overlap_tokens))
+
+    seen: Counter[str] = Counter()
+    chunks = []
+    for index, (section, start, end) in enumerate(pieces):
+        text = doc.text[start:end]
+        seen[text] += 1
+        chunk_id = hashlib.sha1(f"{doc_id}\x1f{seen[text]}\x1f{text}".encode()).hexdigest()[:24]
+        chunks.append(
+            Chunk(
+                id=chunk_id, doc_id=doc_id, source=doc.source, title=doc.title, section=section or doc.title,
+                text=text, start=start, end=end, index=index, authors=doc.authors,
+            )
+        )
+    return chunks
+
+
+def document_id(path: str) -> str:
+    """A stable id for a document: its absolute path, hashed."""
+    return hashlib.sha1(path.encode()).hexdigest()[:16]
+
+
+def _section_spans(doc: Document) -> list[tuple[str, int, int]]:
+    """(section title, body start, body end): the text under each heading, heading excluded."""
+    spans = []
+    bounds = [(s.title, s.start, s.start + len(s.title)) for s in doc.sections]
+    first = bounds[0][1] if bounds else len(doc.text)
+    if first > 0:
+        spans.append(("", 0, first))
+    for i, (title, _start, body) in enumerate(bounds):
+        end = bounds[i + 1][1] if i + 1 < len(bounds) else len(doc.text)
+        spans.append((title, body, end))
+    return [(t, a, b) for t, a, b in spans if doc.text[a:b].strip()]
+
+
+def _fit(text: str, a: int, b: int, count: TokenCounter, max_tokens: int) -> list[tuple[int, int]]:
+    """A sentence as is, or cut at word boundaries into pieces that fit when it is too long."""
+    if count(text[a:b]) <= max_tokens:
+        return [(a, b)]
+    out: list[tuple[int, int]] = []
+    start, end, total = None, a, 0
+    for m in re.finditer(r"\S+", text[a:b]):
+        ws, we = a + m.start(), a + m.end()
+        n = count(m.group())
+        if n > max_tokens:  # one "word" longer than the limit (a URL, a run of symbols): cut it
+            if start is not None:
+                out.append((start, end))
+            step = max(1, (we - ws) * max_tokens // (2 * n))
+            out.extend((x, min(x + step, we)) for x in range(ws, we, step))
+            start, total = None, 0
+            continue
+        if start is not None and total + n > max_tokens:
+            out.append((start, end))
+            start, total = None, 0
+        if start is None:
+            start = ws
+        total += n
+        end = we
+    if start is not None:
+        out.append((start, end))
+    return out
+
+
+def _pack(
+    text: str, sentences: list[tuple[int, int]], count: TokenCounter, max_tokens: int, overlap_tokens: int
+) -> list[tuple[int, int]]:
+    """Group sentences into spans of at most max_tokens, with trailing-sentence overlap."""
+    sizes = [count(text[a:b]) for a, b in sentences]
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sentences):
+        j, total = i, 0
+        while j < len(sentences) and (j == i or total + sizes[j] <= max_tokens):
+            total += sizes[j]
+            j += 1
+        spans.append((sentences[i][0], sentences[j - 1][1]))
+        if j >= len(sentences):
+            break
+        # Step back over trailing sentences that fit in the overlap, but always advance.
+        k, back = j, 0
+        while k - 1 > i and back + sizes[k - 1] <= overlap_tokens:
+            back += sizes[k - 1]
+            k -= 1
+        i = k
+    return spans

@@ -1,0 +1,216 @@
+"""The `rag` command: ingest, ask, status, serve, eval, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from rag.config import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Ask questions about your documents; every answer cites its sources.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ing = sub.add_parser("ingest", help="index documents (default: the corpus folder); unchanged files are skipped")
+    ing.add_argument("paths", nargs="*", type=Path, help="files or folders (.txt, .md, .pdf)")
+    ing.add_argument("--rebuild", action="store_true", help="drop the index and ingest from scratch")
+    ing.add_argument("--no-sync", action="store_true", help="keep documents whose files are gone")
+
+    ask = sub.add_parser("ask", help="answer a question with citations")
+    ask.add_argument("question", nargs="?", help="the question (omit with --batch, or for an interactive loop)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    ask.add_argument("--batch", type=Path, help="JSONL file of {\"question\": ...}; one result line each")
+    ask.add_argument("-k", type=int, default=None, help="passages to retrieve")
+    ask.add_argument("--backend", default=None, help="LLM backend (default: setting RAG_LLM_BACKEND)")
+
+    st = sub.add_parser("status", help="what is in the index")
+    st.add_argument("--json", action="store_true")
+
+    srv = sub.add_parser("serve", help="start the web chat")
+    srv.add_argument("--port", type=int, default=None)
+    srv.add_argument("--host", default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="rag: %(message)s", stream=sys.stderr)
+    for noisy in ("chromadb", "httpx", "sentence_transformers", "llama_index"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        settings = Settings()
+    except Exception as e:
+        print(f"rag: invalid settings: {e}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](settings, args)
+    except KeyboardInterrupt:
+        return 130
+    except (RuntimeError, ValueError, OSError) as e:
+        print(f"rag: {e}", file=sys.stderr)
+        return 1
+
+
+def cmd_ingest(settings: Settings, args) -> int:
+    from rag.pipeline import Pipeline
+
+    if args.rebuild:
+        _wipe_index(settings)
+    pipe = Pipeline(settings)
+    report = pipe.ingestor.ingest(args.paths or None, sync=not args.no_sync)
+    for name, why in report.skipped.items():
+        print(f"skipped {name}: {why}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _wipe_index(settings: Settings) -> None:
+    import shutil
+
+    from rag.store import drop_collection
+
+    drop_collection(settings)
+    settings.manifest_path.unlink(missing_ok=True)
+    shutil.rmtree(settings.keyword_dir, ignore_errors=True)
+
+
+def cmd_ask(settings: Settings, args) -> int:
+    from rag.answer import QuestionError
+    from rag.pipeline import Pipeline
+
+    pipe = Pipeline(settings)
+    _require_index(settings)
+    if args.batch:
+        return _ask_batch(pipe, args)
+    if args.question is None:
+        return _ask_loop(pipe, args)
+    try:
+        answer = _ask_one(pipe, args.question, args, echo=not args.json)
+    except QuestionError as e:
+        if args.json:
+            print(json.dumps({"question": args.question, "error": str(e)}))
+        print(f"rag: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        _print_citations(answer)
+    return 0
+
+
+def _ask_one(pipe, question: str, args, echo: bool):
+    from rag.types import Answer
+
+    answer = None
+    for item in pipe.answerer.stream(question, args.k):
+        if isinstance(item, Answer):
+            answer = item
+        elif echo:
+            print(item, end="", flush=True)
+    if echo:
+        print()
+    return answer
+
+
+def _ask_batch(pipe, args) -> int:
+    from rag.answer import QuestionError
+
+    try:
+        lines = args.batch.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        print(f"rag: cannot read {args.batch}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    failures = 0
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            question = json.loads(line)["question"]
+            out = pipe.answerer.ask(question, args.k).to_dict()
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            out, failures = {"line": lineno, "error": f"bad input line: {e}"}, failures + 1
+        except QuestionError as e:
+            out, failures = {"line": lineno, "question": question, "error": str(e)}, failures + 1
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 1 if failures else 0
+
+
+def _ask_loop(pipe, args) -> int:
+    from rag.answer import QuestionError
+
+    print("Ask about the documents (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            _print_citations(_ask_one(pipe, question, args, echo=True))
+        except QuestionError as e:
+            print(f"rag: {e}")
+
+
+def _print_citations(answer) -> None:
+    shown = answer.citations if not answer.abstained else answer.citations[:3]
+    if answer.abstained and shown:
+        print("\nClosest passages:")
+    for c in shown:
+        excerpt = c.text if len(c.text) <= 400 else c.text[:400].rsplit(" ", 1)[0] + " …"
+        print(f"\n[{c.n}] {c.title} — {c.section} ({c.source}, score {c.score:.2f})\n    {excerpt}")
+
+
+def _require_index(settings: Settings) -> None:
+    if not settings.manifest_path.exists() and not settings.chroma_url:
+        raise RuntimeError(f"no index in {settings.data_dir}; run `rag ingest` first")
+
+
+def cmd_status(settings: Settings, args) -> int:
+    from rag.manifest import Manifest
+
+    manifest = Manifest.load(settings.manifest_path)
+    docs = sorted(manifest.documents.values(), key=lambda d: d.source)
+    info = {
+        "documents": len(docs),
+        "chunks": sum(len(d.chunk_ids) for d in docs),
+        "embedding_model": manifest.embed_model or None,
+        "store": settings.chroma_url or str(settings.chroma_dir),
+        "store_mode": "server" if settings.chroma_url else "embedded",
+        "llm_backend": settings.llm_backend,
+        "files": [{"source": d.source, "title": d.title, "chunks": len(d.chunk_ids), "ingested_at": d.ingested_at} for d in docs],
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+        return 0
+    print(f"documents:       {info['documents']}")
+    print(f"chunks:          {info['chunks']}")
+    print(f"embedding model: {info['embedding_model'] or '(nothing ingested yet)'}")
+    print(f"store:           {info['store']} ({info['store_mode']})")
+    print(f"llm backend:     {info['llm_backend']}")
+    for f in info["files"]:
+        print(f"  {f['source']}  {f['chunks']:>4} chunks  {f['ingested_at']}  {f['title'][:70]}")
+    return 0
+
+
+def cmd_serve(settings: Settings, args) -> int:
+    if args.port:
+        settings = settings.model_copy(update={"port": args.port})
+    if args.host:
+        settings = settings.model_copy(update={"host": args.host})
+    try:
+        from rag.ui import serve
+    except ImportError:
+        print("rag: the web chat is not available in this build yet; use `rag ask`", file=sys.stderr)
+        return 1
+    return serve(settings)
+
+
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "status": cmd_status, "serve": cmd_serve}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""The extractive answerer: the sentences of the retrieved passages that best answer the question,
+each cited. No LLM; also the fallback when an LLM backend fails.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.text import content_words, split_sentences
+from rag.types import Passage
+
+_NOISE = re.compile(r"https?://|www\.|doi\.org|\bISSN\b|\bet al\.,? \(\d{4}\)\.?$", re.I)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A candidate answer sentence, where it came from, and how well it answers."""
+
+    text: str
+    passage: int  # index into the passages
+    score: float
+
+
+class ExtractiveAnswerer:
+    """Scores every sentence of the passages against the question (meaning and key terms)."""
+
+    def __init__(self, embedder, idf, sentences: int = 3, semantic_weight: float = 0.6):
+        self.embedder = embedder
+        self.idf = idf  # callable: stemmed term -> inverse document frequency
+        self.sentences = sentences
+        self.semantic_weight = semantic_weight
+
+    def evidence(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> list[Evidence]:
+        """All candidate sentences, best first."""
+        cands: list[tuple[str, int]] = []
+        for i, p in enumerate(passages):
+            for a, b in split_sentences(p.text):
+                sent = p.text[a:b].strip()
+                if len(sent.split()) >= 5 and not _NOISE.search(sent):
+                    cands.append((sent, i))
+        if not cands:
+            return []
+        vecs = self.embedder.embed([c[0] for c in cands])
+        semantic = vecs @ qvec
+        terms = set(content_words(question))
+        weights = {t: self.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        out = []
+        for (sent, i), sem in zip(cands, semantic):
+            words = set(content_words(sent))
+            coverage = sum(w for t, w in weights.items() if t in words) / total
+            rank_bonus = 0.03 * (1 - i / max(len(passages), 1))
+            score = self.semantic_weight * float(sem) + (1 - self.semantic_weight) * coverage + rank_bonus
+            out.append(Evidence(sent, i, score))
+        out.sort(key=lambda e: -e.score)
+        return out
+
+    def select(self, evidence: list[Evidence]) -> list[Evidence]:
+        """The answer: the best sentences close to the top score, without repeats."""
+        if not evidence:
+            return []
+        best = evidence[0].score
+        chosen: list[Evidence] = []
+        for e in evidence:
+            if len(chosen) >= self.sentences or e.score < best * 0.85:
+                break
+            if all(_jaccard(e.text, c.text) < 0.6 for c in chosen):
+                chosen.append(e)
+        return chosen
+
+
+def _jaccard(a: str, b: str) -> float:
+    x, y = set(content_words(a)), set(content_words(b))
+    return len(x & y) / max(1, len(x | y))

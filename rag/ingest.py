@@ -1,0 +1,146 @@
+"""Incremental ingest: documents -> cleaned -> chunked -> embedded -> stored, tracked by a manifest.
+
+Unchanged files are skipped by content hash; a changed file only embeds its new chunks (ids are
+content-derived); removed files lose their chunks. The manifest is saved after each document and
+chunks are keyed by content, so a crash at any point is repaired by running ingest again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rag.chunking import chunk_document, document_id
+from rag.config import Settings
+from rag.documents import DocumentError, find_files, read_document
+from rag.manifest import DocRecord, Manifest, ManifestError
+from rag.types import IngestReport
+
+log = logging.getLogger(__name__)
+
+
+class Ingestor:
+    """Keeps the index (vector store, keyword index, manifest) in step with files on disk."""
+
+    def __init__(self, settings: Settings, embedder, store, keyword=None, progress: bool = True):
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.keyword = keyword
+        self.progress = progress and sys.stderr.isatty()
+        self.manifest = Manifest.load(settings.manifest_path)
+
+    def ingest(self, paths: list[Path] | None = None, sync: bool = True) -> IngestReport:
+        """Bring the index up to date with `paths` (default: the corpus folder).
+
+        With `sync`, documents previously ingested from under these folders that no longer exist
+        are removed from the index.
+        """
+        t0 = time.perf_counter()
+        paths = [Path(p).resolve() for p in (paths or [self.settings.corpus_dir])]
+        report = IngestReport()
+        files, report.skipped = find_files(paths)
+        for name, why in report.skipped.items():
+            log.warning("skipped %s: %s", name, why)
+        self.manifest.embed_model = self.embedder.model_id
+        changed = False
+        for f in files:
+            changed |= self._ingest_file(f, report)
+        if sync:
+            changed |= self._remove_missing(paths, {str(f) for f in files}, report)
+            changed |= self._remove_orphans()
+        if self.keyword is not None and (changed or not self.keyword.is_current(self.store)):
+            self.keyword.rebuild(self.store)
+        report.chunks_total = self.store.count()
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _ingest_file(self, f: Path, report: IngestReport) -> bool:
+        try:
+            sha = hashlib.sha256(f.read_bytes()).hexdigest()
+        except OSError as e:
+            report.skipped[f.name] = f"cannot read ({e.strerror or e})"
+            return False
+        doc_id = document_id(str(f))
+        record = self.manifest.documents.get(doc_id)
+        if record and record.sha256 == sha:
+            report.unchanged.append(f.name)
+            return False
+        try:
+            doc = read_document(f)
+        except DocumentError as e:
+            # The old chunks (if any) stay: a file that went bad loses nothing already indexed.
+            report.skipped[f.name] = str(e).removeprefix(f"{f.name}: ")
+            log.warning("skipped %s", e)
+            return False
+        chunks = chunk_document(doc, self.embedder.count_tokens, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+        existing = self.store.ids_of(doc_id)
+        new_ids = {c.id for c in chunks}
+        todo = [c for c in chunks if c.id not in existing]
+        self._embed_and_add(f.name, todo)
+        self.store.delete_ids(sorted(existing - new_ids))
+        report.chunks_embedded += len(todo)
+        (report.updated if record or existing else report.added).append(f.name)
+        self.manifest.documents[doc_id] = DocRecord(
+            doc_id=doc_id, path=str(f), source=doc.source, title=doc.title, authors=list(doc.authors),
+            sha256=sha, chunk_ids=[c.id for c in chunks], ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+        self.manifest.save()
+        return True
+
+    def _embed_and_add(self, name: str, chunks) -> None:
+        batch = self.settings.embed_batch_size * 4
+        bar = None
+        if self.progress and chunks:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(chunks), desc=name[:30], unit="chunk", file=sys.stderr, leave=False)
+        for i in range(0, len(chunks), batch):
+            part = chunks[i : i + batch]
+            self.store.add(part, self.embedder.embed([c.context for c in part]))
+            if bar:
+                bar.update(len(part))
+        if bar:
+            bar.close()
+
+    def _remove_missing(self, roots: list[Path], present: set[str], report: IngestReport) -> bool:
+        gone = [
+            r for r in self.manifest.documents.values()
+            if r.path not in present and any(_under(Path(r.path), root) for root in roots)
+        ]
+        for r in gone:
+            self.store.delete_document(r.doc_id)
+            del self.manifest.documents[r.doc_id]
+            self.manifest.save()
+            report.removed.append(r.source)
+        return bool(gone)
+
+    def _remove_orphans(self) -> bool:
+        """Chunks of documents the manifest doesn't know (a crash before its save) are dropped."""
+        orphans = self.store.doc_ids() - set(self.manifest.documents)
+        for doc_id in orphans:
+            self.store.delete_document(doc_id)
+        return bool(orphans)
+
+    def remove(self, doc_id: str) -> str:
+        """Remove one document from the index; returns its file name."""
+        record = self.manifest.documents.get(doc_id)
+        if record is None:
+            raise KeyError(f"no document with id {doc_id}")
+        self.store.delete_document(doc_id)
+        del self.manifest.documents[doc_id]
+        self.manifest.save()
+        if self.keyword is not None:
+            self.keyword.rebuild(self.store)
+        return record.source
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+__all__ = ["Ingestor", "ManifestError"]

@@ -1,0 +1,156 @@
+"""The keyword index: BM25 over the chunks' contextual text, persisted beside Chroma.
+
+It is derived from the vector store (rebuilt after every ingest that changed anything) and
+carries a fingerprint of the chunk ids it was built from, so a stale or damaged index is
+detected instead of silently returning chunks that no longer exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from rag.text import content_words
+
+
+class KeywordIndexError(RuntimeError):
+    """The keyword index on disk is unreadable or out of step with the store."""
+
+
+def _fingerprint(ids: list[str]) -> str:
+    h = hashlib.sha1()
+    for i in sorted(ids):
+        h.update(i.encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+class KeywordIndex:
+    """BM25 (k1=1.5, b=0.75) with weights precomputed into a sparse term-document matrix."""
+
+    def __init__(self, directory: Path, k1: float = 1.5, b: float = 0.75):
+        self.dir = Path(directory)
+        self.k1, self.b = k1, b
+        self.ids: list[str] = []
+        self.vocab: dict[str, int] = {}
+        self.idf = np.zeros(0, dtype=np.float32)
+        self.matrix = None  # scipy CSC, docs x terms
+        self.fingerprint = ""
+        self._loaded = False
+
+    # --- building ------------------------------------------------------------
+    def build(self, ids: list[str], texts: list[str]) -> None:
+        from scipy import sparse
+
+        docs = [Counter(content_words(t)) for t in texts]
+        vocab: dict[str, int] = {}
+        rows, cols, tfs = [], [], []
+        for r, counts in enumerate(docs):
+            for term, tf in counts.items():
+                rows.append(r)
+                cols.append(vocab.setdefault(term, len(vocab)))
+                tfs.append(tf)
+        n = len(ids)
+        lengths = np.array([sum(c.values()) for c in docs], dtype=np.float32)
+        avgdl = float(lengths.mean()) if n else 1.0
+        df = np.bincount(np.array(cols, dtype=np.int64), minlength=len(vocab)).astype(np.float32)
+        idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        tf = np.array(tfs, dtype=np.float32)
+        rows_a = np.array(rows, dtype=np.int64)
+        cols_a = np.array(cols, dtype=np.int64)
+        denom = tf + self.k1 * (1 - self.b + self.b * lengths[rows_a] / max(avgdl, 1e-6)) if n else tf
+        weights = idf[cols_a] * tf * (self.k1 + 1) / denom if n else tf
+        self.matrix = sparse.csc_matrix((weights, (rows_a, cols_a)), shape=(n, len(vocab)), dtype=np.float32)
+        self.ids, self.vocab, self.idf = list(ids), vocab, idf
+        self.fingerprint = _fingerprint(self.ids)
+        self._loaded = True
+
+    def rebuild(self, store) -> None:
+        """Rebuild from every chunk in the vector store and save atomically."""
+        chunks = store.all_chunks()
+        self.build([c.id for c in chunks], [c.context for c in chunks])
+        self.save()
+
+    def save(self) -> None:
+        from scipy import sparse
+
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=self.dir.parent, prefix=".keyword-"))
+        sparse.save_npz(tmp / "matrix.npz", self.matrix)
+        np.save(tmp / "idf.npy", self.idf)
+        meta = {"ids": self.ids, "vocab": list(self.vocab), "fingerprint": self.fingerprint, "k1": self.k1, "b": self.b}
+        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        old = self.dir.with_name(self.dir.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.dir.exists():
+            os.replace(self.dir, old)
+        os.replace(tmp, self.dir)
+        shutil.rmtree(old, ignore_errors=True)
+
+    # --- loading -------------------------------------------------------------
+    def exists(self) -> bool:
+        return (self.dir / "meta.json").exists()
+
+    def load(self) -> KeywordIndex:
+        from scipy import sparse
+
+        try:
+            meta = json.loads((self.dir / "meta.json").read_text(encoding="utf-8"))
+            self.matrix = sparse.load_npz(self.dir / "matrix.npz").tocsc()
+            self.idf = np.load(self.dir / "idf.npy")
+            self.ids, self.fingerprint = meta["ids"], meta["fingerprint"]
+            self.vocab = {t: i for i, t in enumerate(meta["vocab"])}
+            if self.matrix.shape != (len(self.ids), len(self.vocab)) or len(self.idf) != len(self.vocab):
+                raise ValueError("shapes do not match")
+            if _fingerprint(self.ids) != self.fingerprint:
+                raise ValueError("fingerprint does not match its ids")
+        except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
+            raise KeywordIndexError(
+                f"the keyword index in {self.dir} is damaged ({e}); run `rag ingest --rebuild`"
+            ) from None
+        self._loaded = True
+        return self
+
+    def ensure_loaded(self) -> None:
+        if not self._loaded:
+            if not self.exists():
+                self.build([], [])
+            else:
+                self.load()
+
+    def is_current(self, store) -> bool:
+        try:
+            self.ensure_loaded()
+        except KeywordIndexError:
+            return False
+        return self.fingerprint == _fingerprint(store.all_ids())
+
+    # --- querying ------------------------------------------------------------
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the k best chunks with a positive score."""
+        self.ensure_loaded()
+        terms = [self.vocab[t] for t in set(content_words(query)) if t in self.vocab]
+        if not terms or not self.ids:
+            return []
+        scores = np.asarray(self.matrix[:, terms].sum(axis=1)).ravel()
+        k = min(k, int((scores > 0).sum()))
+        if k == 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top]
+
+    def idf_of(self, term: str) -> float:
+        """Inverse document frequency of a stemmed term (unknown terms get the maximum)."""
+        self.ensure_loaded()
+        i = self.vocab.get(term)
+        if i is None:
+            return float(np.log(1.0 + (len(self.ids) + 0.5) / 0.5))
+        return float(self.idf[i])

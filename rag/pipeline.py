@@ -1,0 +1,62 @@
+"""The assembled product: Settings -> embedder, store, keyword index, retriever, answerer.
+
+Parts are built on first use, so `rag status` touches neither torch nor the model.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from rag.config import Settings
+
+
+class Pipeline:
+    """One place that wires the components; the CLI, the web UI and the eval share it."""
+
+    def __init__(self, settings: Settings, retrieval_mode: str = "hybrid"):
+        self.settings = settings
+        self.retrieval_mode = retrieval_mode
+
+    @cached_property
+    def embedder(self):
+        from rag.embedding import Embedder
+
+        return Embedder(self.settings)
+
+    @cached_property
+    def store(self):
+        from rag.store import VectorStore
+
+        return VectorStore(self.settings, self.embedder.model_id)
+
+    @cached_property
+    def keyword(self):
+        from rag.keyword import KeywordIndex
+
+        return KeywordIndex(self.settings.keyword_dir)
+
+    @cached_property
+    def ingestor(self):
+        from rag.ingest import Ingestor
+
+        return Ingestor(self.settings, self.embedder, self.store, self.keyword)
+
+    @cached_property
+    def retriever(self):
+        from rag.retrieve import CrossEncoderReranker, Retriever
+
+        reranker = CrossEncoderReranker(self.settings.reranker_path) if self.settings.reranker_path else None
+        return Retriever(self.settings, self.embedder, self.store, self.keyword, reranker, mode=self.retrieval_mode)
+
+    @cached_property
+    def answerer(self):
+        from rag.answer import Answerer
+        from rag.extractive import ExtractiveAnswerer
+
+        extractive = ExtractiveAnswerer(self.embedder, self.keyword.idf_of, self.settings.answer_sentences)
+        return Answerer(self.settings, self.retriever, extractive)
+
+    def warm(self) -> None:
+        """Load the models now (the server does this once, before the first question)."""
+        self.keyword.ensure_loaded()
+        self.embedder.embed_query("warm up")

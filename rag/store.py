@@ -1,0 +1,198 @@
+"""The vector store: Chroma (embedded PersistentClient or a Chroma server) behind llama-index's
+ChromaVectorStore. Chunks go in and Passages come out; llama-index and Chroma objects stop here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from rag.config import Settings
+from rag.types import Chunk, Passage
+
+log = logging.getLogger(__name__)
+
+
+class StoreError(RuntimeError):
+    """The vector store cannot be opened or used; the message says what to do."""
+
+
+def _client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as e:
+            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {e}") from None
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def drop_collection(settings: Settings) -> None:
+    """Delete the collection (for a rebuild); a missing one is fine."""
+    client = _client(settings)
+    try:
+        client.delete_collection(settings.collection)
+    except Exception as e:  # chromadb raises different errors for a missing collection across versions
+        log.debug("no collection to drop: %s", e)
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """What the store knows of a chunk (for the keyword index and the library view)."""
+
+    id: str
+    doc_id: str
+    text: str
+    context: str
+    source: str
+    title: str
+    section: str
+    index: int
+
+
+class VectorStore:
+    """One Chroma collection that records the embedding model which built it."""
+
+    def __init__(self, settings: Settings, embed_model_id: str):
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self.settings = settings
+        self.embed_model_id = embed_model_id
+        self.location = settings.chroma_url or str(settings.chroma_dir)
+        try:
+            self.client = _client(settings)
+            self.collection = self.client.get_or_create_collection(
+                settings.collection,
+                metadata={"hnsw:space": "cosine", "embed_model": embed_model_id},
+                embedding_function=None,  # we always pass vectors; Chroma's default would download a model
+            )
+        except StoreError:
+            raise
+        except Exception as e:
+            raise StoreError(f"cannot open the Chroma collection at {self.location}: {e}") from None
+        built_with = (self.collection.metadata or {}).get("embed_model")
+        if built_with and built_with != embed_model_id:
+            raise StoreError(
+                f"the index at {self.location} was built with embedding model {built_with!r}, "
+                f"not {embed_model_id!r}; use that model or rebuild with `rag ingest --rebuild`"
+            )
+        self.vectors = ChromaVectorStore(chroma_collection=self.collection)
+
+    # --- writes ------------------------------------------------------------
+    def add(self, chunks: list[Chunk], embeddings) -> None:
+        """Add chunks with their vectors (ids are content-derived, so a re-add is a no-op)."""
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        nodes = [
+            TextNode(
+                id_=c.id,
+                text=c.text,
+                embedding=[float(x) for x in vec],
+                metadata={
+                    "doc_id": c.doc_id, "source": c.source, "title": c.title, "section": c.section,
+                    "start": c.start, "end": c.end, "index": c.index, "authors": "; ".join(c.authors),
+                },
+                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=c.doc_id)},
+            )
+            for c, vec in zip(chunks, embeddings, strict=True)
+        ]
+        if nodes:
+            self.vectors.add(nodes)
+
+    def delete_ids(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), 5000):
+            self.vectors.delete_nodes(node_ids=ids[i : i + 5000])
+
+    def delete_document(self, doc_id: str) -> None:
+        self.vectors.delete(ref_doc_id=doc_id)
+
+    # --- reads -------------------------------------------------------------
+    def count(self) -> int:
+        return self.collection.count()
+
+    def all_ids(self) -> list[str]:
+        total = self.count()
+        return [i for off in range(0, total, 5000) for i in self.collection.get(include=[], limit=5000, offset=off)["ids"]]
+
+    def ids_of(self, doc_id: str) -> set[str]:
+        return set(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def doc_ids(self) -> set[str]:
+        return {m["doc_id"] for m in self._metadatas() if m and "doc_id" in m}
+
+    def _metadatas(self, batch: int = 5000):
+        total = self.count()
+        for offset in range(0, total, batch):
+            yield from self.collection.get(include=["metadatas"], limit=batch, offset=offset)["metadatas"]
+
+    def all_chunks(self, batch: int = 5000) -> list[StoredChunk]:
+        """Every chunk with its text, in a stable order (for rebuilding the keyword index)."""
+        out = []
+        total = self.count()
+        for offset in range(0, total, batch):
+            got = self.collection.get(include=["documents", "metadatas"], limit=batch, offset=offset)
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                out.append(_stored(cid, text or "", meta or {}))
+        out.sort(key=lambda c: (c.source, c.doc_id, c.index))
+        return out
+
+    def get(self, ids: list[str]) -> list[Passage]:
+        if not ids:
+            return []
+        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {cid: _passage(cid, text or "", meta or {}, 0.0) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def neighbour(self, passage: Passage, offset: int) -> Passage | None:
+        got = self.collection.get(
+            where={"$and": [{"doc_id": passage.doc_id}, {"index": passage.index + offset}]},
+            include=["documents", "metadatas"],
+        )
+        if not got["ids"]:
+            return None
+        return _passage(got["ids"][0], got["documents"][0] or "", got["metadatas"][0] or {}, passage.score)
+
+    def query(self, vector, k: int) -> list[Passage]:
+        """The k nearest chunks, scored by cosine similarity."""
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        result = self.vectors.query(VectorStoreQuery(query_embedding=[float(x) for x in vector], similarity_top_k=n))
+        out = []
+        for node, sim in zip(result.nodes, result.similarities or []):
+            # ChromaVectorStore reports exp(-distance); with cosine space, distance = 1 - cos.
+            cosine = 1.0 + math.log(max(sim, 1e-12))
+            out.append(_passage(node.node_id, node.get_content(), node.metadata, cosine))
+        return out
+
+
+def _passage(cid: str, text: str, meta: dict, score: float) -> Passage:
+    authors = tuple(a for a in str(meta.get("authors", "")).split("; ") if a)
+    return Passage(
+        id=cid, source=str(meta.get("source", "")), title=str(meta.get("title", "")), section=str(meta.get("section", "")),
+        text=text, score=score, start=int(meta.get("start", 0)), end=int(meta.get("end", 0)), authors=authors,
+        doc_id=str(meta.get("doc_id", "")), index=int(meta.get("index", 0)),
+    )
+
+
+def _stored(cid: str, text: str, meta: dict) -> StoredChunk:
+    p = _passage(cid, text, meta, 0.0)
+    chunk = Chunk(id=cid, doc_id=p.doc_id, source=p.source, title=p.title, section=p.section, text=text,
+                  start=p.start, end=p.end, index=p.index, authors=p.authors)
+    return StoredChunk(id=cid, doc_id=p.doc_id, text=text, context=chunk.context, source=p.source,
+                       title=p.title, section=p.section, index=p.index)

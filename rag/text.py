@@ -1,0 +1,80 @@
+"""Sentence splitting with offsets, and the word-level helpers shared by retrieval and checking."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_ABBREV = {
+    "dr", "mr", "mrs", "ms", "prof", "st", "no", "vol", "pp", "p", "ed", "eds", "fig", "e.g", "i.e",
+    "etc", "vs", "al", "jr", "sr", "gen", "col", "lt", "u.s", "u.k", "u.n", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "ltd", "co", "govt", "dept", "approx",
+}
+# A sentence ends at . ! ? (optionally closed by quotes/brackets/footnote marks) before whitespace
+# and an uppercase letter, digit, quote or bracket, or at a paragraph break.
+_BOUNDARY = re.compile(
+    r"(?<=[.!?])[\"'\u201d\u2019)\]\u00b9\u00b2\u00b3\u2070-\u2079\d]*\s+(?=[A-Z0-9\"'\u201c\u2018(\[])|\n\s*\n"
+)
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences in text[start:end], whitespace excluded."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _BOUNDARY.finditer(text, start, end):
+        cut = m.start()
+        if not m.group().startswith("\n") and _is_abbreviation(text, pos, cut):
+            continue
+        _add_span(text, pos, m.end() if m.group().startswith("\n") else cut + len(m.group().rstrip()) , spans)
+        pos = m.end()
+    _add_span(text, pos, end, spans)
+    return spans
+
+
+def _add_span(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if b > a:
+        spans.append((a, b))
+
+
+def _is_abbreviation(text: str, pos: int, cut: int) -> bool:
+    word = text[max(pos, cut - 12) : cut].split()[-1:] or [""]
+    token = word[0].rstrip(".!?").lstrip("(\"'").lower()
+    return token in _ABBREV or (len(token) == 1 and token.isalpha())
+
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves did does what which whose according per via upon
+    tell describe explain give list name mention say said says paper article document study author
+    authors text documents""".split()
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d+(?:[.,]\d+)*%?")
+
+
+def words(text: str) -> list[str]:
+    """Lowercased word tokens (letters, or numbers with their separators)."""
+    return [w.lower().strip("'-") for w in _WORD.findall(text)]
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light suffix stemmer: enough to match 'relations' with 'relation' and 'withdrew' loosely."""
+    for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "s", "'s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """Stemmed words that carry meaning: stopwords dropped."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]

@@ -1,0 +1,160 @@
+"""The product's own domain types: the only objects the UI, the eval and the tests see."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and where its body starts in the cleaned text."""
+
+    title: str
+    start: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document with its metadata."""
+
+    path: str
+    source: str
+    title: str
+    authors: tuple[str, ...]
+    text: str
+    sections: tuple[Section, ...]
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document, sized for the embedding model, with where it came from."""
+
+    id: str
+    doc_id: str
+    source: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+    index: int
+    authors: tuple[str, ...] = ()
+
+    @property
+    def context(self) -> str:
+        """What is embedded and keyword-indexed: the text with its document and section."""
+        head = self.title
+        if self.index == 0 and self.authors:
+            head += " by " + ", ".join(self.authors)
+        if self.section and self.section != self.title:
+            head += " | " + self.section
+        return f"{head}\n{self.text}"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its relevance."""
+
+    id: str
+    source: str
+    title: str
+    section: str
+    text: str
+    score: float
+    start: int = 0
+    end: int = 0
+    authors: tuple[str, ...] = ()
+    doc_id: str = ""
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered passage as shown to the user."""
+
+    n: int
+    source: str
+    title: str
+    section: str
+    text: str
+    score: float
+    authors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """The citation checker's verdict on one answer sentence."""
+
+    sentence: str
+    citations: tuple[int, ...]
+    supported: bool
+    score: float
+
+
+@dataclass
+class Answer:
+    """A full answer: text with [n] markers, the citations, and how it was produced."""
+
+    question: str
+    answer: str
+    abstained: bool
+    backend: str
+    citations: list[Citation]
+    timings: dict[str, float]
+    grounding: list[SentenceCheck] | None = None
+    fallback: dict[str, str] | None = None
+    interrupted: bool = False
+
+    @property
+    def supported_fraction(self) -> float | None:
+        if not self.grounding:
+            return None
+        return sum(s.supported for s in self.grounding) / len(self.grounding)
+
+    def to_dict(self) -> dict:
+        out = {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "backend": self.backend,
+            "citations": [
+                {k: v for k, v in asdict(c).items() if k != "authors"} for c in self.citations
+            ],
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+        }
+        if self.grounding is not None:
+            out["grounding"] = {
+                "sentences": [
+                    {"sentence": s.sentence, "citations": list(s.citations), "supported": s.supported, "score": round(s.score, 3)}
+                    for s in self.grounding
+                ],
+                "supported_fraction": self.supported_fraction,
+            }
+        if self.fallback:
+            out["fallback"] = dict(self.fallback)
+        if self.interrupted:
+            out["interrupted"] = True
+        return out
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        s = (
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; "
+            f"{self.chunks_embedded} chunks embedded, {self.chunks_total} in index; {self.seconds:.1f} s"
+        )
+        return s
