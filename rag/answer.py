@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 
 from rag.config import Settings
-from rag.extractive import ExtractiveAnswerer
+from rag.extractive import Evidence, ExtractiveAnswerer
+from rag.grounding import Grounding, check, is_meta, support_text
+from rag.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
+from rag.prompt import ABSTAIN_TEXT, PromptError, build_prompt
+from rag.retrieve import Retrieval
 from rag.types import Answer, Citation, Passage
 
-ABSTAIN_TEXT = "The documents don't answer this question."
+__all__ = ["ABSTAIN_TEXT", "Answerer", "QuestionError", "validate_question"]
+
+log = logging.getLogger(__name__)
 
 
 class QuestionError(ValueError):
@@ -38,41 +47,169 @@ class Answerer:
         self.settings = settings
         self.retriever = retriever
         self.extractive = extractive
+        self._llms: dict[str, LLM] = {}
+        self._llms_lock = threading.Lock()
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, backend: str | None = None, strict: bool | None = None) -> Answer:
         """The complete answer (the last item of `stream`)."""
-        for item in self.stream(question, k):
+        for item in self.stream(question, k, backend=backend, strict=strict):
             if isinstance(item, Answer):
                 return item
         raise RuntimeError("answer stream ended without an answer")  # pragma: no cover
 
-    def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
-        """Text deltas as the answer is produced, then the final Answer."""
+    def stream(
+        self, question: str, k: int | None = None, backend: str | None = None, strict: bool | None = None
+    ) -> Iterator[str | Answer]:
+        """Text deltas as the answer is produced, then the final Answer.
+
+        `backend` overrides the configured LLM backend for this question; `strict` the setting.
+        Raises QuestionError on a bad question and ValueError on an unknown backend name; a backend
+        that fails yields the extractive answer instead, marked with `fallback`.
+        """
         q = validate_question(question, self.settings)
+        name = check_backend(backend or self.settings.llm_backend)
+        strict = self.settings.strict if strict is None else strict
+        t_start = time.perf_counter()
         retrieval = self.retriever.retrieve(q, k)
         t0 = time.perf_counter()
         evidence = self.extractive.evidence(q, retrieval.query_vector, retrieval.passages)
         chosen = self.extractive.select(evidence)
         if not chosen or chosen[0].score < self.settings.min_relevance:
-            answer = self._abstain(q, retrieval.passages, retrieval.ms, t0)
+            # Nothing relevant enough: abstain before any LLM is asked.
+            answer = self._abstain(q, retrieval.passages, retrieval.ms, t0, name)
+        elif name == "extractive":
+            answer = self._extractive(q, chosen, retrieval, t0, strict)
         else:
-            order = _citation_order([e.passage for e in chosen], len(retrieval.passages))
-            number = {p: n for n, p in enumerate(order, 1)}
-            text = " ".join(f"{e.text} [{number[e.passage]}]" for e in chosen)
-            answer = Answer(
-                question=q, answer=text, abstained=False, backend="extractive",
-                citations=_citations(retrieval.passages, order),
-                timings={"retrieve_ms": retrieval.ms, "answer_ms": (time.perf_counter() - t0) * 1000},
-            )
+            answer = yield from self._generate(name, q, chosen, retrieval, t_start, t0, strict)
+            yield answer
+            return
         yield answer.answer
         yield answer
 
-    def _abstain(self, q: str, passages: list[Passage], retrieve_ms: float, t0: float) -> Answer:
+    def llm(self, name: str) -> LLM | None:
+        """The backend `name`, built once and kept (a local model loads once); LLMError if it cannot be."""
+        with self._llms_lock:
+            if name not in self._llms:
+                self._llms[name] = get_llm(self.settings, name)
+            return self._llms[name]
+
+    # --- the LLM path ------------------------------------------------------------------------
+
+    def _generate(self, name: str, q: str, chosen: list[Evidence], retrieval: Retrieval, t_start: float, t0: float, strict: bool):
+        """Stream the LLM's answer (yields deltas) and return the checked Answer, or the fallback."""
+        s = self.settings
+        try:
+            llm = self.llm(name)
+            count = getattr(llm, "count_tokens", estimate_tokens)
+            prompt = build_prompt(q, retrieval.passages, s.llm_context_tokens, s.llm_max_tokens, count)
+        except (LLMError, PromptError) as e:
+            return (yield from self._fallback(name, str(e), q, chosen, retrieval, t0, strict))
+        parts: list[str] = []
+        first: float | None = None
+        failure: LLMError | None = None
+        for attempt in range(s.llm_retries + 1):
+            try:
+                with closing(iter(llm.stream(prompt.messages))) as deltas:
+                    for delta in deltas:
+                        first = first or time.perf_counter()
+                        parts.append(delta)
+                        yield delta
+                failure = None
+                break
+            except LLMError as e:
+                failure = e
+            except Exception as e:  # a backend bug must not take the product down
+                failure = LLMError(f"the {name} backend failed: {type(e).__name__}: {e}")
+            if parts or not failure.transient or attempt == s.llm_retries:
+                break
+            log.info("%s backend: %s; retrying (%d of %d)", name, failure, attempt + 1, s.llm_retries)
+            time.sleep(min(4.0, 0.5 * 2**attempt))
+        text = "".join(parts)
+        if failure is None and not text.strip():
+            failure = LLMError("the model returned an empty answer")
+        if failure is not None:
+            return (yield from self._fallback(name, str(failure), q, chosen, retrieval, t0, strict, partial=text))
+        t_gen = time.perf_counter()
+        grounding = self._check(text, prompt.passages, strict)
+        abstained = grounding.abstain or _abstains(text, grounding)
+        t_end = time.perf_counter()
+        timings = {
+            "retrieve_ms": retrieval.ms,
+            "first_token_ms": ((first or t_gen) - t_start) * 1000,
+            "generate_ms": (t_gen - t0) * 1000,
+            "check_ms": (t_end - t_gen) * 1000,
+            "answer_ms": (t_end - t0) * 1000,
+            "total_ms": (t_end - t_start) * 1000,
+        }
+        if prompt.dropped:
+            timings["passages_dropped"] = float(prompt.dropped)
         return Answer(
-            question=q, answer=ABSTAIN_TEXT, abstained=True, backend="extractive",
+            question=q, answer=ABSTAIN_TEXT if grounding.abstain else grounding.text, abstained=abstained,
+            backend=name, citations=_citations(prompt.passages, list(range(len(prompt.passages)))),
+            timings=timings, grounding=[] if abstained else grounding.sentences,
+        )
+
+    def _fallback(self, name: str, reason: str, q: str, chosen: list[Evidence], retrieval: Retrieval, t0: float,
+                  strict: bool, partial: str = ""):
+        """The extractive answer in place of a failed backend (yields its text, returns the Answer).
+        After a stream cut mid-way the partial text is kept, marked interrupted, before it."""
+        log.warning("the %s backend failed (%s); answering extractively", name, reason)
+        if not partial.strip():
+            answer = self._extractive(q, chosen, retrieval, t0, strict)
+            yield answer.answer
+        else:
+            # Number passages in retrieval order: the prompt's numbering, which the partial text uses.
+            order = list(range(len(retrieval.passages)))
+            quoted = " ".join(f"{e.text} [{e.passage + 1}]" for e in chosen)
+            tail = " \u2026\n\n" + quoted
+            yield tail
+            citations = _citations(retrieval.passages, order)
+            grounding = self._check(partial.rstrip() + tail, retrieval.passages, strict)
+            answer = Answer(
+                question=q, answer=ABSTAIN_TEXT if grounding.abstain else grounding.text, abstained=grounding.abstain,
+                backend="extractive", citations=citations,
+                timings={"retrieve_ms": retrieval.ms, "answer_ms": (time.perf_counter() - t0) * 1000},
+                grounding=grounding.sentences, interrupted=True,
+            )
+        answer.backend = "extractive"
+        answer.fallback = {"from": name, "reason": reason}
+        return answer
+
+    # --- the extractive path -----------------------------------------------------------------
+
+    def _extractive(self, q: str, chosen: list[Evidence], retrieval: Retrieval, t0: float, strict: bool) -> Answer:
+        """The passages' best sentences, each cited; checked like any answer."""
+        order = _citation_order([e.passage for e in chosen], len(retrieval.passages))
+        number = {p: n for n, p in enumerate(order, 1)}
+        text = " ".join(f"{e.text} [{number[e.passage]}]" for e in chosen)
+        grounding = self._check(text, [retrieval.passages[i] for i in order], strict)
+        if grounding.abstain:
+            answer = self._abstain(q, retrieval.passages, retrieval.ms, t0, "extractive")
+            return answer
+        return Answer(
+            question=q, answer=grounding.text, abstained=False, backend="extractive",
+            citations=_citations(retrieval.passages, order),
+            timings={"retrieve_ms": retrieval.ms, "answer_ms": (time.perf_counter() - t0) * 1000},
+            grounding=grounding.sentences,
+        )
+
+    def _check(self, text: str, numbered: list[Passage], strict: bool) -> Grounding:
+        sources = [support_text(p.title, p.section, p.text, p.authors) for p in numbered]
+        return check(text, sources, strict=strict, min_coverage=self.settings.citation_min_coverage)
+
+    def _abstain(self, q: str, passages: list[Passage], retrieve_ms: float, t0: float, backend: str = "extractive") -> Answer:
+        return Answer(
+            question=q, answer=ABSTAIN_TEXT, abstained=True, backend=backend,
             citations=_citations(passages, list(range(len(passages)))),
             timings={"retrieve_ms": retrieve_ms, "answer_ms": (time.perf_counter() - t0) * 1000},
+            grounding=[],
         )
+
+
+def _abstains(text: str, grounding: Grounding) -> bool:
+    """Did the model say the passages lack the answer, without a supported, cited claim besides?"""
+    said = ABSTAIN_TEXT.lower().rstrip(".") in text.lower().replace("\u2019", "'") or is_meta(text)
+    return said and not any(c.supported and c.citations for c in grounding.sentences)
 
 
 def _citation_order(cited: list[int], total: int) -> list[int]:

@@ -37,6 +37,7 @@ def chunk_document(
             Chunk(
                 id=chunk_id, doc_id=doc_id, source=doc.source, title=doc.title, section=section or doc.title,
                 text=text, start=start, end=end, index=index, authors=doc.authors,
+                is_reference=is_reference(section, text),
             )
         )
     return chunks
@@ -110,3 +111,15 @@ def _pack(
             k -= 1
         i = k
     return spans
+
+
+_REFERENCE_SECTION = re.compile(r"(?i)^\W*(\d+(\.\d+)*\.?\s*)?(references|bibliography|works cited|sources|notes|endnotes)\W*$")
+_CITATION = re.compile(r"https?://|www\.|doi\b|\(\d{4}[a-z]?\)|\b(19|20)\d{2}\.\s|Retrieved\b|pp\.\s?\d", re.I)
+
+
+def is_reference(section: str, text: str) -> bool:
+    """Is this chunk a bibliography or a list of sources rather than prose?"""
+    if _REFERENCE_SECTION.match(section or ""):
+        return True
+    words = max(1, len(text.split()))
+    return len(_CITATION.findall(text)) * 25 >= words  # about one citation mark per 25 words

@@ -33,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="start the web chat")
     srv.add_argument("--port", type=int, default=None)
     srv.add_argument("--host", default=None)
+
+    bn = sub.add_parser("bench", help="measure ingest, queries, cold start, memory and scale; write benchmarks/")
+    bn.add_argument("--out", type=Path, default=None, help="folder for results.md/.json/.png (default: benchmarks/)")
+    bn.add_argument("--runs", type=int, default=3, help="repeats of each timing (medians are reported)")
+    bn.add_argument("--sizes", default="1000,10000,100000", help="synthetic collection sizes in chunks, comma-separated")
+    bn.add_argument("--real-ingest-max", type=int, default=10000, help="largest size embedded for real")
+    bn.add_argument("--no-cold", action="store_true", help="skip the fresh-process measurements")
     return p
 
 
@@ -210,7 +217,23 @@ def cmd_serve(settings: Settings, args) -> int:
     return serve(settings)
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "status": cmd_status, "serve": cmd_serve}
+def cmd_bench(settings: Settings, args) -> int:
+    from rag.bench import BenchPlan, run_bench
+
+    try:
+        sizes = tuple(int(x) for x in args.sizes.split(",") if x.strip())
+    except ValueError:
+        print(f"rag: --sizes takes whole numbers separated by commas, not {args.sizes!r}", file=sys.stderr)
+        return 2
+    plan = BenchPlan(runs=max(1, args.runs), sizes=sizes, real_ingest_max=args.real_ingest_max, cold_start=not args.no_cold)
+    if args.out:
+        plan.out_dir = args.out
+    _, paths = run_bench(settings, plan)
+    print("\n".join(str(p) for p in paths))
+    return 0
+
+
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "status": cmd_status, "serve": cmd_serve, "bench": cmd_bench}
 
 if __name__ == "__main__":
     raise SystemExit(main())

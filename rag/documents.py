@@ -167,7 +167,9 @@ def parse_document(raw: str, *, path: Path, sha256: str | None = None) -> Docume
     open_idx: int | None = None  # a body paragraph left mid-sentence, awaiting its continuation
     broken = False  # a running header or page number came since that paragraph
     front = True  # before the first real paragraph: title, authors, affiliations
-    for block in blocks:
+    for n, block in enumerate(blocks):
+        if n >= 12:
+            front = False
         if block in headers or _PAGE_NO.match(block):
             broken = True
             continue

@@ -101,7 +101,7 @@ class Ingestor:
             bar = tqdm(total=len(chunks), desc=name[:30], unit="chunk", file=sys.stderr, leave=False)
         for i in range(0, len(chunks), batch):
             part = chunks[i : i + batch]
-            self.store.add(part, self.embedder.embed([c.context for c in part]))
+            self.store.add(part, self.embedder.embed([c.embedding_text(self.settings.embed_context) for c in part]))
             if bar:
                 bar.update(len(part))
         if bar:

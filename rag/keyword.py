@@ -44,6 +44,7 @@ class KeywordIndex:
         self.matrix = None  # scipy CSC, docs x terms
         self.fingerprint = ""
         self._loaded = False
+        self._row: dict[str, int] = {}
 
     # --- building ------------------------------------------------------------
     def build(self, ids: list[str], texts: list[str]) -> None:
@@ -146,6 +147,23 @@ class KeywordIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.ids[i], float(scores[i])) for i in top]
+
+    def scores_for(self, query: str, ids: list[str]) -> dict[str, float]:
+        """BM25 scores of particular chunks (candidates found by the dense retriever)."""
+        self.ensure_loaded()
+        if not ids:
+            return {}
+        if len(self._row) != len(self.ids):
+            self._row = {cid: i for i, cid in enumerate(self.ids)}
+        terms = [self.vocab[t] for t in set(content_words(query)) if t in self.vocab]
+        rows = [self._row[c] for c in ids if c in self._row]
+        if not terms or not rows:
+            return dict.fromkeys(ids, 0.0)
+        sub = self.matrix[:, terms].tocsr()[rows]
+        values = np.asarray(sub.sum(axis=1)).ravel()
+        out = dict.fromkeys(ids, 0.0)
+        out.update({self.ids[r]: float(v) for r, v in zip(rows, values)})
+        return out
 
     def idf_of(self, term: str) -> float:
         """Inverse document frequency of a stemmed term (unknown terms get the maximum)."""

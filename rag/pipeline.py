@@ -46,7 +46,12 @@ class Pipeline:
         from rag.retrieve import CrossEncoderReranker, Retriever
 
         reranker = CrossEncoderReranker(self.settings.reranker_path) if self.settings.reranker_path else None
-        return Retriever(self.settings, self.embedder, self.store, self.keyword, reranker, mode=self.retrieval_mode)
+        def authors():
+            return {d.doc_id: tuple(d.authors) for d in self.ingestor.manifest.documents.values()}
+
+        return Retriever(
+            self.settings, self.embedder, self.store, self.keyword, reranker, mode=self.retrieval_mode, authors=authors
+        )
 
     @cached_property
     def answerer(self):

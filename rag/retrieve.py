@@ -4,6 +4,7 @@ cleaned up: near-duplicates from chunk overlap dropped, optional reranking and n
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, replace
 
@@ -25,7 +26,9 @@ class Retrieval:
 class Retriever:
     """question -> ranked Passages. `mode` is hybrid (default), dense or keyword."""
 
-    def __init__(self, settings: Settings, embedder, store, keyword, reranker=None, mode: str = "hybrid"):
+    def __init__(
+        self, settings: Settings, embedder, store, keyword, reranker=None, mode: str = "hybrid", authors=None
+    ):
         if mode not in ("hybrid", "dense", "keyword"):
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of dense, hybrid, keyword")
         self.settings = settings
@@ -34,32 +37,56 @@ class Retriever:
         self.keyword = keyword
         self.reranker = reranker
         self.mode = mode
+        self.authors = authors or (lambda: {})  # callable: doc_id -> author names, kept current by ingest
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         t0 = time.perf_counter()
         s = self.settings
         k = k or s.top_k
-        qvec = self.embedder.embed_query(question)
+        named, content = mentioned_documents(question, self.authors())
+        # Author names identify the paper, not the content: the vector sees the rest of the question.
+        qvec = self.embedder.embed_query(content)
         depth = max(s.candidates, k)
         dense = self.store.query(qvec, depth) if self.mode != "keyword" else []
         sparse = self.keyword.search(question, depth) if self.mode != "dense" else []
-        ranked = self._fuse(dense, sparse)
-        scored = self._with_cosine(ranked, {p.id: p for p in dense}, qvec)
+        ids = list(dict.fromkeys([p.id for p in dense] + [cid for cid, _ in sparse]))
+        passages = {p.id: p for p in self._with_cosine(ids, {p.id: p for p in dense}, qvec)}
+        fused = self._fuse(dense, sparse, passages, question)
+        for cid, p in passages.items():
+            if p.is_reference:
+                fused[cid] *= s.reference_penalty
+            if p.doc_id in named:
+                fused[cid] *= 1.0 + s.author_boost
+        ranked = [passages[c] for c in sorted(fused, key=lambda c: -fused[c]) if c in passages]
         if self.reranker is not None:
-            scored = self.reranker.rerank(question, scored[: max(depth, k)])
-        passages = _drop_overlaps(scored, s.max_overlap)[:k]
+            ranked = self.reranker.rerank(question, ranked)
+        result = _drop_overlaps(ranked, s.max_overlap)[:k]
         if s.expand_neighbors:
-            passages = [self._expand(p) for p in passages]
-        return Retrieval(passages=passages, query_vector=qvec, ms=(time.perf_counter() - t0) * 1000)
+            result = [self._expand(p) for p in result]
+        return Retrieval(passages=result, query_vector=qvec, ms=(time.perf_counter() - t0) * 1000)
 
-    def _fuse(self, dense: list[Passage], sparse: list[tuple[str, float]]) -> list[str]:
+    def _fuse(self, dense: list[Passage], sparse: list[tuple[str, float]], passages: dict[str, Passage], question: str) -> dict[str, float]:
+        """Fused relevance per candidate: reciprocal-rank fusion, or a weighted sum of normalized scores."""
         s = self.settings
-        score: dict[str, float] = {}
-        for rank, p in enumerate(dense):
-            score[p.id] = score.get(p.id, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
-        for rank, (cid, _) in enumerate(sparse):
-            score[cid] = score.get(cid, 0.0) + s.keyword_weight / (s.rrf_k + rank + 1)
-        return sorted(score, key=lambda c: -score[c])
+        score = dict.fromkeys(passages, 0.0)
+        if s.fusion == "rrf" or self.mode != "hybrid":
+            for rank, p in enumerate(dense):
+                score[p.id] += s.dense_weight / (s.rrf_k + rank + 1)
+            for rank, (cid, _) in enumerate(sparse):
+                if cid in score:
+                    score[cid] += s.keyword_weight / (s.rrf_k + rank + 1)
+            return score
+        # Score fusion: cosine scaled between the weakest and best dense candidate; BM25 by its best.
+        cos = {cid: p.score for cid, p in passages.items()}
+        lo = min((p.score for p in dense), default=0.0)
+        hi = max(cos.values(), default=1.0)
+        bm25 = dict(sparse)
+        bm25.update(self.keyword.scores_for(question, [c for c in passages if c not in bm25]))
+        top = max(bm25.values(), default=0.0) or 1.0
+        for cid in passages:
+            d = min(1.0, max(0.0, (cos[cid] - lo) / (hi - lo))) if hi > lo else 1.0
+            score[cid] = s.dense_weight * d + s.keyword_weight * bm25.get(cid, 0.0) / top
+        return score
 
     def _with_cosine(self, ids: list[str], known: dict[str, Passage], qvec: np.ndarray) -> list[Passage]:
         """Passages for ids, in order, each carrying its cosine similarity to the question."""
@@ -79,6 +106,31 @@ class Retriever:
         # Chunks overlap by a few sentences: append only the part of the neighbour that is new.
         extra = nxt.text[max(0, p.end - nxt.start) :] if nxt.start < p.end else "\n\n" + nxt.text
         return replace(p, text=p.text + extra, end=nxt.end)
+
+
+_NAME_TOKEN = re.compile(r"[A-Z][a-z'\-]+")
+
+
+def mentioned_documents(question: str, authors: dict[str, tuple[str, ...]]) -> tuple[set[str], str]:
+    """Documents whose author the question names ("according to Shamil"), and the question
+    without those names. A surname followed by another capitalised word ("Imran Khan") is
+    someone else, not the author."""
+    named: set[str] = set()
+    content = question
+    for doc_id, names in authors.items():
+        for name in names:
+            surname = name.split()[-1]
+            if name in question:
+                named.add(doc_id)
+                content = content.replace(name, " ")
+                continue
+            for m in re.finditer(rf"\b{re.escape(surname)}\b", question):
+                after = question[m.end() :].lstrip(" ")
+                if _NAME_TOKEN.match(after) and not after.startswith(("And ", "Or ")):
+                    continue
+                named.add(doc_id)
+                content = re.sub(rf"\b{re.escape(surname)}\b", " ", content)
+    return named, re.sub(r"\s{2,}", " ", content).strip() or question
 
 
 def _drop_overlaps(passages: list[Passage], max_overlap: float) -> list[Passage]:

@@ -4,8 +4,9 @@ ChromaVectorStore. Chunks go in and Passages come out; llama-index and Chroma ob
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
-import math
 from dataclasses import dataclass
 
 from rag.config import Settings
@@ -18,6 +19,55 @@ class StoreError(RuntimeError):
     """The vector store cannot be opened or used; the message says what to do."""
 
 
+SERVER_HINT = (
+    "Start it with `chroma run --path DIR --host 127.0.0.1 --port PORT`, or unset RAG_CHROMA_URL "
+    "to use the embedded store; nothing in the index is lost"
+)
+
+
+@contextlib.contextmanager
+def _server_errors(location: str):
+    """A lost connection to the Chroma server as a StoreError that says what to do."""
+    try:
+        yield
+    except Exception as e:
+        if not _is_connection_error(e):
+            raise
+        raise StoreError(f"the Chroma server at {location} is not answering ({e}). {SERVER_HINT}") from None
+
+
+def _is_connection_error(e: Exception) -> bool:
+    try:
+        import httpx
+
+        if isinstance(e, httpx.TransportError):
+            return True
+    except ImportError:  # pragma: no cover - chromadb's HTTP client depends on httpx
+        pass
+    return isinstance(e, ConnectionError) or "Could not connect to a Chroma server" in str(e)
+
+
+class _ServerCollection:
+    """A Chroma HTTP collection whose calls raise StoreError while the server is down. The HTTP
+    client reconnects on its next request, so the same object works again once the server is back."""
+
+    def __init__(self, collection, location: str):
+        self._collection = collection
+        self._location = location
+
+    def __getattr__(self, name):
+        attr = getattr(self._collection, name)
+        if not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def call(*args, **kwargs):
+            with _server_errors(self._location):
+                return attr(*args, **kwargs)
+
+        return call
+
+
 def _client(settings: Settings):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -28,14 +78,18 @@ def _client(settings: Settings):
 
         url = urlparse(settings.chroma_url)
         try:
+            port = url.port
+        except ValueError:
+            port = -1
+        if url.scheme not in ("http", "https") or not url.hostname or port == -1:
+            raise StoreError(f"RAG_CHROMA_URL must look like http://HOST:PORT, not {settings.chroma_url!r}")
+        try:
             return chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1",
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
+                host=url.hostname, port=port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https", settings=chroma_settings,
             )
         except Exception as e:
-            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {e}") from None
+            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {e}. {SERVER_HINT}") from None
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
@@ -61,14 +115,13 @@ class StoredChunk:
     title: str
     section: str
     index: int
+    is_reference: bool = False
 
 
 class VectorStore:
     """One Chroma collection that records the embedding model which built it."""
 
     def __init__(self, settings: Settings, embed_model_id: str):
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         self.settings = settings
         self.embed_model_id = embed_model_id
         self.location = settings.chroma_url or str(settings.chroma_dir)
@@ -83,13 +136,23 @@ class VectorStore:
             raise
         except Exception as e:
             raise StoreError(f"cannot open the Chroma collection at {self.location}: {e}") from None
+        if settings.chroma_url:
+            self.collection = _ServerCollection(self.collection, self.location)
         built_with = (self.collection.metadata or {}).get("embed_model")
         if built_with and built_with != embed_model_id:
             raise StoreError(
                 f"the index at {self.location} was built with embedding model {built_with!r}, "
                 f"not {embed_model_id!r}; use that model or rebuild with `rag ingest --rebuild`"
             )
-        self.vectors = ChromaVectorStore(chroma_collection=self.collection)
+
+    @functools.cached_property
+    def vectors(self):
+        """llama-index's view of the collection, for writes; built on first write because importing
+        llama-index costs ~1.5 s that a question does not need (reads go to Chroma directly)."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        raw = getattr(self.collection, "_collection", self.collection)
+        return ChromaVectorStore(chroma_collection=raw)
 
     # --- writes ------------------------------------------------------------
     def add(self, chunks: list[Chunk], embeddings) -> None:
@@ -104,20 +167,24 @@ class VectorStore:
                 metadata={
                     "doc_id": c.doc_id, "source": c.source, "title": c.title, "section": c.section,
                     "start": c.start, "end": c.end, "index": c.index, "authors": "; ".join(c.authors),
+                    "is_reference": c.is_reference,
                 },
                 relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=c.doc_id)},
             )
             for c, vec in zip(chunks, embeddings, strict=True)
         ]
         if nodes:
-            self.vectors.add(nodes)
+            with _server_errors(self.location):
+                self.vectors.add(nodes)
 
     def delete_ids(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 5000):
-            self.vectors.delete_nodes(node_ids=ids[i : i + 5000])
+            with _server_errors(self.location):
+                self.vectors.delete_nodes(node_ids=ids[i : i + 5000])
 
     def delete_document(self, doc_id: str) -> None:
-        self.vectors.delete(ref_doc_id=doc_id)
+        with _server_errors(self.location):
+            self.vectors.delete(ref_doc_id=doc_id)
 
     # --- reads -------------------------------------------------------------
     def count(self) -> int:
@@ -167,18 +234,17 @@ class VectorStore:
 
     def query(self, vector, k: int) -> list[Passage]:
         """The k nearest chunks, scored by cosine similarity."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-
         n = min(k, self.count())
         if n == 0:
             return []
-        result = self.vectors.query(VectorStoreQuery(query_embedding=[float(x) for x in vector], similarity_top_k=n))
-        out = []
-        for node, sim in zip(result.nodes, result.similarities or []):
-            # ChromaVectorStore reports exp(-distance); with cosine space, distance = 1 - cos.
-            cosine = 1.0 + math.log(max(sim, 1e-12))
-            out.append(_passage(node.node_id, node.get_content(), node.metadata, cosine))
-        return out
+        got = self.collection.query(
+            query_embeddings=[[float(x) for x in vector]], n_results=n, include=["documents", "metadatas", "distances"]
+        )
+        # The collection is in cosine space: distance = 1 - cosine similarity.
+        return [
+            _passage(cid, text or "", meta or {}, 1.0 - float(dist))
+            for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+        ]
 
 
 def _passage(cid: str, text: str, meta: dict, score: float) -> Passage:
@@ -187,6 +253,7 @@ def _passage(cid: str, text: str, meta: dict, score: float) -> Passage:
         id=cid, source=str(meta.get("source", "")), title=str(meta.get("title", "")), section=str(meta.get("section", "")),
         text=text, score=score, start=int(meta.get("start", 0)), end=int(meta.get("end", 0)), authors=authors,
         doc_id=str(meta.get("doc_id", "")), index=int(meta.get("index", 0)),
+        is_reference=bool(meta.get("is_reference", False)),
     )
 
 
@@ -195,4 +262,4 @@ def _stored(cid: str, text: str, meta: dict) -> StoredChunk:
     chunk = Chunk(id=cid, doc_id=p.doc_id, source=p.source, title=p.title, section=p.section, text=text,
                   start=p.start, end=p.end, index=p.index, authors=p.authors)
     return StoredChunk(id=cid, doc_id=p.doc_id, text=text, context=chunk.context, source=p.source,
-                       title=p.title, section=p.section, index=p.index)
+                       title=p.title, section=p.section, index=p.index, is_reference=p.is_reference)

@@ -55,8 +55,8 @@ STOPWORDS = frozenset(
     should so some such than that the their theirs them themselves then there these they this those
     through to too under until up very was we were what when where which while who whom why will with
     would you your yours yourself yourselves did does what which whose according per via upon
-    tell describe explain give list name mention say said says paper article document study author
-    authors text documents""".split()
+    tell describe explain give list name mention say said says paper article document study text
+    documents""".split()
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d+(?:[.,]\d+)*%?")
 
@@ -66,12 +66,25 @@ def words(text: str) -> list[str]:
     return [w.lower().strip("'-") for w in _WORD.findall(text)]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1)
+def _snowball():
+    try:
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+    except ImportError:  # PyStemmer is a dependency; the light fallback keeps tools usable without it
+        return None
+
+
+@lru_cache(maxsize=131072)
 def stem(word: str) -> str:
-    """A light suffix stemmer: enough to match 'relations' with 'relation' and 'withdrew' loosely."""
-    for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "s", "'s"):
+    """Snowball (Porter2) stem, so 'convergence' matches 'converge' and 'relations' 'relation'."""
+    snowball = _snowball()
+    if snowball is not None:
+        return snowball.stemWord(word)
+    for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+            return word[: -len(suffix)]
     return word
 
 

@@ -40,16 +40,29 @@ class Chunk:
     end: int
     index: int
     authors: tuple[str, ...] = ()
+    is_reference: bool = False  # a bibliography / link list: kept, but ranked below prose
 
     @property
     def context(self) -> str:
-        """What is embedded and keyword-indexed: the text with its document and section."""
+        """What is embedded and keyword-indexed: the text under its document title, authors and
+        section, so a question naming the paper or its authors finds the paper's passages."""
         head = self.title
-        if self.index == 0 and self.authors:
-            head += " by " + ", ".join(self.authors)
+        if self.authors:
+            head += " (" + ", ".join(self.authors) + ")"
+        if self.index == 0:
+            # The front matter answers "who wrote ...?": label it in the words such questions use.
+            head += "\nTitle and authors" + (": written by " + ", ".join(self.authors) if self.authors else "")
         if self.section and self.section != self.title:
-            head += " | " + self.section
+            head += "\n" + self.section
         return f"{head}\n{self.text}"
+
+    def embedding_text(self, mode: str = "full") -> str:
+        """What the dense vector is computed from (see Settings.embed_context)."""
+        if mode == "full":
+            return self.context
+        if mode == "section" and self.section and self.section != self.title:
+            return f"{self.section}\n{self.text}"
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class Passage:
     authors: tuple[str, ...] = ()
     doc_id: str = ""
     index: int = 0
+    is_reference: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,305 @@
+"""The citation checker: is each answer sentence supported by the passage(s) it cites?
+
+Small models invent details (the right month of an agreement with an invented day), so every answer
+is checked: citation numbers outside the passages are removed; each sentence's numbers, dates, names
+and key content words must appear in its cited passages; a sentence the cited passage does not
+support is re-attached to another passage that does, or marked unsupported (and dropped in strict mode).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.text import STOPWORDS, split_sentences, stem, words
+from rag.types import SentenceCheck
+
+# [1]  [1, 2]  [1-3]  [1][2]  [Passage 2]
+_MARK = re.compile(r"[ \t]*\[\s*(?:passages?\s*)?(\d{1,3}(?:\s*(?:,|;|-|\u2013|and)\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.I)
+_LEADING_MARKS = re.compile(rf"^(?:{_MARK.pattern})+", re.I)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"\b[A-Z][A-Za-z'\u2019]*(?:-[A-Za-z'\u2019]+)*")
+_MONTHS = {
+    "january": "jan", "february": "feb", "march": "mar", "april": "apr", "may": "may", "june": "jun",
+    "july": "jul", "august": "aug", "september": "sep", "october": "oct", "november": "nov", "december": "dec",
+    "jan": "jan", "feb": "feb", "mar": "mar", "apr": "apr", "jun": "jun", "jul": "jul", "aug": "aug",
+    "sep": "sep", "sept": "sep", "oct": "oct", "nov": "nov", "dec": "dec",
+}
+_NUMBER_WORDS = {
+    w: str(i) for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+# A sentence about the passages rather than the world ("the passages do not say ..."): nothing to check.
+_META = re.compile(
+    r"\b(?:documents?|passages?|texts?|context|sources?|provided information)\b.{0,60}?"
+    r"\b(?:do(?:es)?\s*(?:not|n't)|don't|doesn't|cannot|can't)\b.{0,40}?"
+    r"\b(?:answer|contain|mention|say|state|provide|include|cover|specify|discuss|address|give)"
+    r"|\b(?:no|not enough) (?:information|mention|details?)\b"
+    r"|\bnot (?:mentioned|specified|stated|provided|covered|discussed|given) in\b"
+    r"|\b(?:cannot|can't|unable to) (?:answer|determine|find)\b",
+    re.I,
+)
+
+
+@dataclass
+class Grounding:
+    """The checked answer: its text after fixes, a verdict per sentence, and what was changed."""
+
+    text: str
+    sentences: list[SentenceCheck]
+    removed: list[int] = field(default_factory=list)  # out-of-range citation numbers removed
+    reattached: int = 0  # sentences moved to a passage that supports them
+    dropped: int = 0  # unsupported sentences removed (strict)
+    abstain: bool = False  # strict, and no supported sentence remained
+
+    @property
+    def supported_fraction(self) -> float | None:
+        return sum(s.supported for s in self.sentences) / len(self.sentences) if self.sentences else None
+
+
+@dataclass
+class _Sentence:
+    prefix: str  # whitespace (and line breaks) before the sentence
+    body: str  # the sentence without citation markers
+    raw: str  # the sentence as written, markers included
+    cites: list[int]
+    check: SentenceCheck | None = None
+    rewrite: bool = False  # its citations changed: render from body + cites
+
+
+def support_text(title: str, section: str, text: str, authors: tuple[str, ...] = ()) -> str:
+    """What a passage vouches for: its text, and the document title, authors and section it sits under."""
+    return "\n".join([title, ", ".join(authors), section, text])
+
+
+def is_meta(sentence: str) -> bool:
+    """Does the sentence talk about the passages (e.g. say they lack the answer) instead of the world?"""
+    return bool(_META.search(sentence))
+
+
+def check(answer: str, sources: list[str], strict: bool = False, min_coverage: float = 0.5) -> Grounding:
+    """Check `answer` against `sources` (the support text of passages [1], [2], ...).
+
+    Every sentence with a claim gets a SentenceCheck; fillers ("In short:") and sentences about the
+    passages themselves are kept but not judged. In strict mode unsupported sentences are dropped, and
+    the result abstains when no supported sentence remains."""
+    text, removed = _drop_out_of_range(answer, len(sources))
+    facts = [_Facts.of(s) for s in sources]
+    sentences, trailing = _sentences(text)
+    reattached = 0
+    for s in sentences:
+        claim = _Claim.of(s.body)
+        if not s.cites and (is_meta(s.body) or (len(claim.terms) < 3 and not claim.numbers)):
+            continue  # nothing to verify
+        ok, score = claim.supported_by(_union(facts, s.cites), min_coverage) if s.cites else (False, claim.score_against(None))
+        cites = tuple(s.cites)
+        if not ok:
+            best = None
+            for n, f in enumerate(facts, 1):
+                if (n,) == cites:
+                    continue
+                good, sc = claim.supported_by(f, min_coverage)
+                if good and (best is None or sc > best[1]):
+                    best = (n, sc)
+            if best is not None:
+                ok, score, cites = True, best[1], (best[0],)
+                s.cites, s.rewrite = [best[0]], True
+                reattached += 1
+        s.check = SentenceCheck(sentence=re.sub(r"^(?:[-*\u2022]|\d+[.)])\s+", "", s.body.strip()), citations=cites, supported=ok, score=score)
+    dropped = 0
+    if strict:
+        kept = [s for s in sentences if s.check is None or s.check.supported]
+        dropped = len(sentences) - len(kept)
+        sentences = kept
+    checks = [s.check for s in sentences if s.check is not None]
+    abstain = strict and not any(c.supported for c in checks)
+    return Grounding(
+        text=_render(sentences, trailing) if (dropped or reattached) else text,
+        sentences=checks, removed=removed, reattached=reattached, dropped=dropped, abstain=abstain,
+    )
+
+
+def citation_numbers(text: str) -> list[int]:
+    """The citation numbers in `text`, in order of first appearance."""
+    out: list[int] = []
+    for m in _MARK.finditer(text):
+        for n in _parse_numbers(m.group(1)):
+            if n not in out:
+                out.append(n)
+    return out
+
+
+# --- citation markers ----------------------------------------------------------------------
+
+
+def _parse_numbers(inner: str) -> list[int]:
+    """"1, 2" -> [1, 2]; "1-3" -> [1, 2, 3] (ranges capped, so "[1-999]" is not a thousand numbers)."""
+    out: list[int] = []
+    inner = re.sub(r"(?i)passages?", "", inner)
+    for part in re.split(r"\s*(?:,|;|and)\s*", inner):
+        m = re.fullmatch(r"\s*(\d+)\s*(?:[-\u2013]\s*(\d+))?\s*", part)
+        if not m:
+            continue
+        a = int(m.group(1))
+        b = int(m.group(2)) if m.group(2) else a
+        out.extend(range(a, min(b, a + 20) + 1) if b >= a else [a])
+    return out
+
+
+def _drop_out_of_range(text: str, count: int) -> tuple[str, list[int]]:
+    """Remove citation numbers that name no passage; a marker left empty disappears."""
+    removed: list[int] = []
+
+    def fix(m: re.Match) -> str:
+        nums = _parse_numbers(m.group(1))
+        keep = [n for n in nums if 1 <= n <= count]
+        removed.extend(n for n in nums if not 1 <= n <= count)
+        if keep == nums:
+            return m.group(0)
+        return " " + "".join(f"[{n}]" for n in dict.fromkeys(keep)) if keep else ""
+
+    return _MARK.sub(fix, text), removed
+
+
+def _cites(text: str) -> list[int]:
+    return list(dict.fromkeys(n for m in _MARK.finditer(text) for n in _parse_numbers(m.group(1))))
+
+
+def _strip_marks(text: str) -> str:
+    body = _MARK.sub("", text)
+    return re.sub(r"\s+([.,;:!?])", r"\1", body).strip()
+
+
+# --- sentences -----------------------------------------------------------------------------
+
+
+def _sentences(text: str) -> tuple[list[_Sentence], str]:
+    """The answer cut into sentences (and the whitespace after the last), keeping the separators so
+    it can be put back together. A marker opening a sentence ("... in 2021. [2] Next") belongs to the
+    sentence before it."""
+    out: list[_Sentence] = []
+    pending = ""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        cursor = 0
+        for a, b in split_sentences(line):
+            ws, raw, cursor = line[cursor:a], line[a:b], b
+            lead = _LEADING_MARKS.match(raw)
+            if lead and out:
+                out[-1].raw += " " + lead.group(0).strip()
+                out[-1].cites = list(dict.fromkeys(out[-1].cites + _cites(lead.group(0))))
+                raw = raw[lead.end():].lstrip()
+                if not raw:
+                    continue
+            out.append(_Sentence(prefix=pending + ws, body=_strip_marks(raw), raw=raw, cites=_cites(raw)))
+            pending = ""
+        pending += line[cursor:] + ("\n" if i < len(lines) - 1 else "")
+    return out, pending
+
+
+def _render(sentences: list[_Sentence], trailing: str) -> str:
+    text = "".join(s.prefix + (_place(s.body, s.cites) if s.rewrite else s.raw) for s in sentences) + trailing
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _place(body: str, cites: list[int]) -> str:
+    """The sentence with its markers before the closing punctuation: 'X happened in 2021 [2].'"""
+    marks = "".join(f"[{n}]" for n in cites)
+    m = re.search(r"[.!?:;\"'\u201d\u2019)]*$", body)
+    return f"{body[: m.start()].rstrip()} {marks}{body[m.start():]}" if marks else body
+
+
+# --- facts and claims ----------------------------------------------------------------------
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def _parts(tokens: list[str]) -> list[str]:
+    """Hyphenated words split into their parts ('us-pakistan' -> 'us', 'pakistan')."""
+    out: list[str] = []
+    for t in tokens:
+        out.extend(p for p in t.split("-") if p)
+    return out
+
+
+@dataclass
+class _Facts:
+    """What a passage (or several) states, in the forms claims are matched against."""
+
+    words: set[str]  # lowercase words, hyphenated ones also split
+    stems: set[str]
+    numbers: set[str]
+    months: set[str]
+    initials: set[str]  # initials of runs of capitalized words ('United States' -> 'us')
+
+    @classmethod
+    def of(cls, text: str) -> _Facts:
+        toks = words(text)
+        ws = set(toks) | set(_parts(toks))
+        numbers = _numbers(text) | {d for w, d in _NUMBER_WORDS.items() if w in ws}
+        caps = re.findall(r"\b[A-Z][a-z]+(?:[ \t]+(?:(?:of|and|the)[ \t]+)?[A-Z][a-z]+)+", text)
+        initials = {"".join(w[0] for w in re.findall(r"[A-Z][a-z]+", run)).lower() for run in caps}
+        return cls(ws, {stem(w) for w in ws}, numbers, {_MONTHS[w] for w in ws if w in _MONTHS}, initials)
+
+    def merge(self, other: _Facts) -> _Facts:
+        return _Facts(self.words | other.words, self.stems | other.stems, self.numbers | other.numbers,
+                      self.months | other.months, self.initials | other.initials)
+
+    def has_name(self, name: str) -> bool:
+        n = name.lower().replace("\u2019", "'").removesuffix("'s")
+        if n in self.words or stem(n) in self.stems:
+            return True
+        if name.isupper() and 2 <= len(name) <= 5 and n in self.initials:
+            return True  # US <- United States
+        # Pakistani ~ Pakistan, Afghans ~ Afghanistan: a shared stem of at least 5 letters
+        return len(n) >= 5 and any(len(w) >= 5 and (w.startswith(n[:-1]) or n.startswith(w[:-1])) for w in self.words if w[:1] == n[:1])
+
+
+def _union(facts: list[_Facts], cites: list[int]) -> _Facts:
+    chosen = [facts[n - 1] for n in cites if 1 <= n <= len(facts)]
+    out = chosen[0]
+    for f in chosen[1:]:
+        out = out.merge(f)
+    return out
+
+
+@dataclass
+class _Claim:
+    """The checkable content of a sentence: numbers, months, names, and key content words."""
+
+    numbers: set[str]
+    months: set[str]
+    names: list[str]
+    terms: list[str]  # stemmed content words
+
+    @classmethod
+    def of(cls, sentence: str) -> _Claim:
+        toks = words(sentence)
+        months = {_MONTHS[w] for w in toks if w in _MONTHS and w != "may"}
+        first = re.match(r"\W*([A-Za-z][\w'\u2019-]*)", sentence)
+        names: list[str] = []
+        for m in _NAME.finditer(sentence):
+            if first and m.start() == first.start(1):
+                continue  # sentence-initial capital says nothing
+            for part in m.group(0).split("-"):
+                low = part.lower().removesuffix("'s").removesuffix("\u2019s")
+                if len(part) > 1 and low not in STOPWORDS and low not in _MONTHS and part[0].isupper() and part not in names:
+                    names.append(part)
+        terms = [stem(w) for w in _parts(toks) if w not in STOPWORDS and len(w) > 1 and not w[0].isdigit()]
+        return cls(_numbers(sentence), months, names, list(dict.fromkeys(terms)))
+
+    def supported_by(self, facts: _Facts, min_coverage: float) -> tuple[bool, float]:
+        """(supported, score): every number, month and name present, and enough content words."""
+        hard = [n in facts.numbers for n in self.numbers] + [m in facts.months for m in self.months] + [facts.has_name(n) for n in self.names]
+        found = [t in facts.stems or t in facts.initials for t in self.terms]
+        coverage = sum(found) / len(found) if found else 1.0
+        checked = hard + found
+        score = sum(checked) / len(checked) if checked else 0.0
+        return all(hard) and coverage >= min_coverage and bool(checked), score
+
+    def score_against(self, facts: _Facts | None) -> float:
+        return 0.0 if facts is None else self.supported_by(facts, 1.0)[1]

@@ -1,0 +1,67 @@
+"""Evaluation metrics shared by the eval runner and the retrieval benchmark."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+from rag.documents import strip_markdown
+
+
+def normalize(text: str) -> str:
+    """Lowercase words only: markup, punctuation and spacing differences removed."""
+    text = unicodedata.normalize("NFKC", strip_markdown(text)).lower()
+    text = re.sub(r"[\u2018\u2019\u201c\u201d]", "'", text)
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def evidence_hit(passage: str, evidence: list[str], min_fraction: float = 0.6) -> bool:
+    """Does the passage hold a gold evidence quote? Allows for cleaning and for a quote cut by a
+    chunk boundary: at least `min_fraction` of the quote's word 4-grams must be in the passage."""
+    p = normalize(passage)
+    for quote in evidence:
+        q = normalize(quote)
+        if not q:
+            continue
+        if q in p:
+            return True
+        words = q.split()
+        grams = [" ".join(words[i : i + 4]) for i in range(max(1, len(words) - 3))]
+        padded = f" {p} "
+        if sum(f" {g} " in padded for g in grams) / len(grams) >= min_fraction:
+            return True
+    return False
+
+
+def first_hit_rank(passages: list[str], evidence: list[str]) -> int | None:
+    """1-based rank of the first passage holding evidence, or None."""
+    for i, text in enumerate(passages, 1):
+        if evidence_hit(text, evidence):
+            return i
+    return None
+
+
+def hit_at(rank: int | None, k: int) -> float:
+    return 1.0 if rank is not None and rank <= k else 0.0
+
+
+def reciprocal_rank(rank: int | None, k: int = 10) -> float:
+    return 1.0 / rank if rank is not None and rank <= k else 0.0
+
+
+def ndcg_at(passages: list[str], evidence: list[str], k: int = 10) -> float:
+    """nDCG@k with binary relevance: a passage is relevant when it holds evidence."""
+    rel = [1.0 if evidence_hit(t, evidence) else 0.0 for t in passages[:k]]
+    dcg = sum(r / math.log2(i + 2) for i, r in enumerate(rel))
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(int(sum(rel)) or 1, k)))
+    return dcg / ideal if ideal else 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    idx = (len(s) - 1) * q
+    lo, hi = math.floor(idx), math.ceil(idx)
+    return s[lo] + (s[hi] - s[lo]) * (idx - lo)

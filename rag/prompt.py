@@ -1,0 +1,115 @@
+"""The answer prompt: numbered, quoted passages and the question, fitted to the model's context window.
+
+Wording lives in rag/prompts/*.txt. Passage text is framed as quoted data and scrubbed of anything
+that could close the frame or pose as chat markup, so a document cannot speak as the user or system.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rag.types import Passage
+
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+ABSTAIN_TEXT = "The documents don't answer this question."
+# Tokens the chat template adds around each message, and slack for a remote tokenizer we only estimate.
+_TEMPLATE_OVERHEAD = 48
+
+# Frame breakers: our own tags, and chat-template markup (<|im_start|>, [INST], <s>) that a
+# tokenizer could turn into control tokens.
+_FRAME = re.compile(r"<(\s*/?\s*(?:passages?|question|system|user|assistant|instructions?)\b)", re.I)
+_CHAT_MARKUP = re.compile(r"<\|([^|>]{0,40})\|>|\[/?INST\]|<</?SYS>>|</?s>", re.I)
+
+
+class PromptError(ValueError):
+    """The question cannot fit the model's context window with any passage."""
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Chat messages for the LLM and the passages they show, numbered 1.. in this order."""
+
+    messages: list[dict[str, str]]
+    passages: list[Passage]
+    dropped: int  # weakest passages left out to fit the context window
+    tokens: int  # counted (or estimated) prompt tokens
+
+
+@lru_cache(maxsize=None)
+def template(name: str) -> str:
+    """A prompt template from rag/prompts/NAME.txt."""
+    return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8").strip()
+
+
+def quote(text: str) -> str:
+    """Passage text made safe to frame: tags and chat markup defused, so it stays data."""
+    text = _FRAME.sub(lambda m: "\u2039" + m.group(1), text)
+    return _CHAT_MARKUP.sub(lambda m: m.group(0).replace("<", "\u2039").replace(">", "\u203a").replace("[", "(").replace("]", ")"), text)
+
+
+def format_passage(n: int, p: Passage, text: str | None = None) -> str:
+    """One numbered passage block with its document title and section."""
+    section = f', section "{quote(p.section)}"' if p.section and p.section != p.title else ""
+    return template("passage").format(n=n, title=quote(p.title), section=section, text=quote(text if text is not None else p.text).strip())
+
+
+def build_prompt(
+    question: str,
+    passages: list[Passage],
+    context_tokens: int,
+    max_tokens: int,
+    count: Callable[[str], int],
+) -> Prompt:
+    """The prompt for `question` over `passages` (best first) that fits `context_tokens` with room for
+    `max_tokens` of answer: the weakest passages are dropped first, the question is never cut.
+
+    Raises PromptError when even the question alone does not fit."""
+    system = template("system").format(abstain=ABSTAIN_TEXT)
+    user = template("user")
+    fixed = count(system) + count(user.format(passages="", question=question, abstain=ABSTAIN_TEXT)) + _TEMPLATE_OVERHEAD
+    budget = context_tokens - max_tokens - fixed
+    if budget <= 0:
+        raise PromptError(
+            f"the question needs about {fixed + max_tokens} tokens with the instructions and answer room, "
+            f"more than the model's context window of {context_tokens} (setting RAG_LLM_CONTEXT_TOKENS)"
+        )
+    blocks: list[str] = []
+    shown: list[Passage] = []
+    used = 0
+    for p in passages:
+        block = format_passage(len(blocks) + 1, p)
+        cost = count(block) + 2  # the blank line between blocks
+        if used + cost > budget:
+            if not blocks:  # even the best passage is too long: keep the part of it that fits
+                block = _shortened(len(blocks) + 1, p, budget, count)
+                if block:
+                    blocks.append(block)
+                    shown.append(p)
+                    used += count(block)
+            break
+        blocks.append(block)
+        shown.append(p)
+        used += cost
+    if not blocks:
+        raise PromptError(f"no passage fits the model's context window of {context_tokens} tokens beside the question")
+    content = user.format(passages="\n\n".join(blocks), question=question, abstain=ABSTAIN_TEXT)
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
+    return Prompt(messages=messages, passages=shown, dropped=len(passages) - len(shown), tokens=fixed + used)
+
+
+def _shortened(n: int, p: Passage, budget: int, count: Callable[[str], int]) -> str | None:
+    """The passage block cut at a word boundary to fit `budget` tokens (binary search on words)."""
+    words = p.text.split()
+    lo, hi, best = 1, len(words), None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        block = format_passage(n, p, " ".join(words[:mid]) + " …")
+        if count(block) + 2 <= budget:
+            best, lo = block, mid + 1
+        else:
+            hi = mid - 1
+    return best

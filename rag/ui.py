@@ -1,0 +1,318 @@
+"""The web chat (Gradio): streamed answers with checkable citations, the document library, and the
+answer settings, plus a headless `/ask` API endpoint for scripts.
+
+`build_app(pipeline)` wires the interface over one Pipeline; `serve(settings)` brings the index up
+to date, loads the models once and runs the server. Each browser session keeps its conversation
+in its own session state, never in module globals, so concurrent users never see each other's
+answers. Questions read the index under the read side of a lock; uploads and removals take the
+write side, so an answer never meets a half-rebuilt keyword index.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from collections.abc import Iterator
+from html import escape
+from pathlib import Path
+
+import gradio as gr
+
+from rag.answer import QuestionError
+from rag.config import Settings
+from rag.library import Library, LibraryError, table_row
+from rag.render import render_answer, render_error, render_question, render_streaming
+from rag.rwlock import ReadWriteLock
+from rag.types import Answer
+
+log = logging.getLogger(__name__)
+
+TITLE = "Ask the documents"
+# Questions about the default corpus (US–Pakistan relations), shown in an empty chat.
+EXAMPLES = [
+    "When did President Biden announce the US withdrawal from Afghanistan?",
+    "What is the China-Pakistan Economic Corridor?",
+    "Why did Pakistan become a key US ally after 9/11?",
+    "How did the US withdrawal from Afghanistan affect US-Pakistan relations?",
+]
+
+CSS = """
+.rag-answer { line-height: 1.55; }
+.rag-answer-text { margin-bottom: .4em; }
+.rag-ref { white-space: nowrap; }
+a.rag-cite { font-weight: 600; text-decoration: none; padding: 0 .1em; border-radius: 3px;
+  color: var(--color-accent, #2563eb); }
+a.rag-cite:hover { background: var(--color-accent-soft, #dbeafe); }
+.rag-banner { padding: .55em .8em; border-radius: 6px; margin-bottom: .6em; border-left: 4px solid; }
+.rag-banner-abstained { background: #fff7e6; border-color: #d97706; color: #7c2d12; }
+.rag-banner-fallback { background: #eef2ff; border-color: #6366f1; color: #312e81; }
+.rag-error .rag-banner { background: #fef2f2; border-color: #dc2626; color: #7f1d1d; margin: 0; }
+.rag-abstained .rag-answer-text { font-style: italic; color: var(--body-text-color-subdued, #555); }
+.rag-unsupported { text-decoration: underline wavy #dc2626; text-underline-offset: 3px; }
+.rag-flag { font-size: .75em; color: #b91c1c; margin-left: .35em; white-space: nowrap; text-decoration: none;
+  display: inline-block; }
+.rag-note { font-size: .9em; color: #92400e; }
+.rag-sources-head { font-weight: 600; font-size: .85em; text-transform: uppercase; letter-spacing: .04em;
+  margin: .6em 0 .3em; color: var(--body-text-color-subdued, #555); }
+.rag-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 8px; padding: .5em .75em;
+  margin: .45em 0; background: var(--background-fill-secondary, #fafafa); scroll-margin-top: 1em; }
+.rag-card:target { outline: 2px solid var(--color-accent, #2563eb); }
+.rag-card-uncited { opacity: .85; }
+.rag-card-head { font-weight: 600; }
+.rag-card-n { color: var(--color-accent, #2563eb); }
+.rag-card-meta { font-size: .8em; color: var(--body-text-color-subdued, #666); margin: .1em 0 .35em; }
+.rag-score { float: right; }
+blockquote.rag-excerpt { margin: .2em 0; padding: .1em .7em; border-left: 3px solid var(--border-color-primary, #ccc);
+  font-size: .92em; }
+mark.rag-support { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
+details.rag-full summary, details.rag-more summary { cursor: pointer; font-size: .85em;
+  color: var(--color-accent, #2563eb); }
+.rag-passage { font-size: .9em; margin-top: .35em; max-height: 22em; overflow-y: auto; }
+.rag-footer { font-size: .75em; color: var(--body-text-color-subdued, #888); margin-top: .5em; }
+.rag-cursor { animation: rag-blink 1s steps(2) infinite; }
+@keyframes rag-blink { 50% { opacity: 0; } }
+"""
+
+
+def backend_choices(settings: Settings) -> list[str]:
+    """The answer backends offered in the UI (the LLM registry's names when it is installed)."""
+    try:
+        from rag.llms import BACKENDS
+
+        names = sorted(BACKENDS)
+    except ImportError:
+        names = ["extractive"]
+    if settings.llm_backend not in names:
+        names.append(settings.llm_backend)
+    return names
+
+
+def describe_backend(settings: Settings, backend: str) -> str:
+    """One line about what answers with this backend (never a secret)."""
+    if backend == "extractive":
+        return "No language model: answers are the documents' own sentences, each cited."
+    model = settings.llm_model
+    if model and ("/" in model or model.endswith(".gguf")):
+        model = Path(model).name  # a local path: the file name is what the user recognises
+    where = f" at {settings.llm_base_url}" if settings.llm_base_url and backend in ("openai", "ollama") else ""
+    return f"Model: **{model or 'the backend default'}**{where} (from the settings)."
+
+
+class WebChat:
+    """The handlers behind the interface: answering, the API, and the library."""
+
+    def __init__(self, pipeline, lock: ReadWriteLock | None = None):
+        self.pipeline = pipeline
+        self.settings: Settings = pipeline.settings
+        self.lock = lock or ReadWriteLock()
+        self.library = Library(pipeline, self.lock)
+        self.backends = backend_choices(self.settings)
+
+    # --- answering -------------------------------------------------------------
+    def answer_steps(self, question: str, k: int | None, backend: str | None, strict: bool | None) -> Iterator[str | Answer]:
+        """The answerer's stream, each step taken under the index read lock (released between
+        steps, so an upload waits for at most one step of each answer in flight)."""
+        if backend and backend not in self.backends:
+            raise QuestionError(f"unknown backend {backend!r}; choose one of {', '.join(self.backends)}")
+        steps = self.pipeline.answerer.stream(question, k, backend=backend or None, strict=strict)
+        try:
+            while True:
+                with self.lock.read():
+                    item = next(steps, None)
+                if item is None:
+                    return
+                yield item
+        finally:
+            steps.close()
+
+    def respond(self, question: str, history: list, backend: str, k: float, strict: bool):
+        """Chat handler: append the question, stream the answer into the last message."""
+        history = list(history or [])
+        question = question or ""
+        history.append({"role": "user", "content": render_question(question)})
+        history.append({"role": "assistant", "content": render_streaming("")})
+        yield history, history, ""
+        key = "a" + uuid.uuid4().hex[:8]
+        text = ""
+        try:
+            for item in self.answer_steps(question, int(k) if k else None, backend, bool(strict)):
+                if isinstance(item, Answer):
+                    history[-1] = {"role": "assistant", "content": render_answer(item, key)}
+                else:
+                    text += item
+                    history[-1] = {"role": "assistant", "content": render_streaming(text)}
+                yield history, history, ""
+        except QuestionError as e:
+            history[-1] = {"role": "assistant", "content": render_error(str(e))}
+            yield history, history, question  # give the question back to fix
+        except Exception as e:  # the UI boundary: report, keep serving
+            log.exception("answering failed")
+            history[-1] = {"role": "assistant", "content": render_error(f"the answer failed: {type(e).__name__}: {e}")}
+            yield history, history, question
+
+    def ask(self, question: str, backend: str | None = None) -> dict:
+        """The `/ask` API: the same JSON object as `rag ask --json` (or {question, error})."""
+        answer = None
+        try:
+            for item in self.answer_steps(question, None, backend or None, None):
+                if isinstance(item, Answer):
+                    answer = item
+        except QuestionError as e:
+            return {"question": question, "error": str(e)}
+        if answer is None:  # pragma: no cover - the answerer always ends with an Answer
+            return {"question": question, "error": "no answer was produced"}
+        return answer.to_dict()
+
+    # --- library ---------------------------------------------------------------
+    def library_view(self):
+        """The table rows and the removal choices."""
+        docs = self.library.documents()
+        rows = [table_row(d) for d in docs]
+        choices = [(f"{d.title} — {d.source}", d.doc_id) for d in docs]
+        return rows, gr.update(choices=choices, value=None), f"{len(docs)} documents, {sum(r[2] for r in rows)} passages in the index."
+
+    def upload(self, files, progress=gr.Progress()):
+        """Ingest uploaded files one by one; each gets a line saying what happened."""
+        paths = [files] if isinstance(files, str) else list(files or [])
+        lines = []
+        for i, f in enumerate(paths):
+            path = Path(f if isinstance(f, str) else getattr(f, "name", f))
+            progress((i, len(paths)), desc=f"Reading and indexing {path.name}")
+            try:
+                lines.append("✓ " + self.library.add(path, path.name).message())
+            except LibraryError as e:
+                lines.append(f"✗ {e}")
+            except Exception as e:  # the UI boundary: one bad file must not take the others down
+                log.exception("upload failed")
+                lines.append(f"✗ {path.name}: could not be indexed ({type(e).__name__}: {e})")
+        progress((len(paths), len(paths)), desc="Done")
+        rows, choices, summary = self.library_view()
+        return _status(lines), rows, choices, summary, None
+
+    def remove(self, doc_id: str | None):
+        if not doc_id:
+            msg = "✗ Choose a document to remove."
+        else:
+            try:
+                msg = "✓ " + self.library.remove(doc_id)
+            except LibraryError as e:
+                msg = f"✗ {e}"
+        rows, choices, summary = self.library_view()
+        return _status([msg]), rows, choices, summary
+
+
+def _status(lines: list[str]) -> str:
+    return "".join(f'<div class="rag-status-line">{escape(line)}</div>' for line in lines)
+
+
+def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
+    """The Gradio app over a ready pipeline (the index built, ideally the models warm)."""
+    chat = WebChat(pipeline, lock)
+    s = chat.settings
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+        gr.Markdown(f"## {TITLE}\nAnswers come only from the indexed documents; every **[n]** links to the passage it rests on.")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row():
+                    with gr.Column(scale=4):
+                        chatbot = gr.Chatbot(
+                            elem_id="chat", height=640, latex_delimiters=[], buttons=["copy"], feedback_options=None,
+                            layout="panel", examples=[{"text": q} for q in EXAMPLES], show_label=False,
+                            placeholder="Ask a question about the documents, or pick an example.",
+                        )
+                        question = gr.Textbox(
+                            elem_id="question", show_label=False, submit_btn="Ask", autofocus=True,
+                            placeholder="Ask a question about the documents and press Enter", max_lines=6,
+                        )
+                        new_chat = gr.Button("New conversation", size="sm", variant="secondary")
+                    with gr.Column(scale=1, min_width=240):
+                        gr.Markdown("#### Answer settings")
+                        backend = gr.Dropdown(chat.backends, value=s.llm_backend, label="Answer with", elem_id="backend")
+                        model_info = gr.Markdown(describe_backend(s, s.llm_backend))
+                        k = gr.Slider(1, 20, value=s.top_k, step=1, label="Passages to retrieve", elem_id="top-k")
+                        strict = gr.Checkbox(value=s.strict, label="Strict grounding (drop sentences the sources don't support)")
+            with gr.Tab("Library", id="library"):
+                summary = gr.Markdown()
+                table = gr.Dataframe(
+                    headers=["Title", "File", "Passages", "Ingested"], datatype=["str", "str", "number", "str"],
+                    interactive=False, elem_id="library-table", wrap=True,
+                )
+                with gr.Row():
+                    with gr.Column():
+                        files = gr.File(
+                            label=f"Add documents (.txt, .md, .pdf; up to {s.max_upload_mb:g} MB each)",
+                            file_count="multiple", file_types=[".txt", ".md", ".pdf"], elem_id="upload",
+                        )
+                    with gr.Column():
+                        doomed = gr.Dropdown([], label="Remove a document from the index", elem_id="remove-choice")
+                        remove = gr.Button("Remove", variant="stop", elem_id="remove")
+                status = gr.HTML(elem_id="library-status")
+
+        history = gr.State([])
+        outs = [chatbot, history, question]
+        question.submit(chat.respond, [question, history, backend, k, strict], outs, api_visibility="private")
+        chatbot.example_select(_example_text, None, question, api_visibility="private", queue=False).then(chat.respond, [question, history, backend, k, strict], outs, api_visibility="private")
+        new_chat.click(lambda: ([], [], ""), None, outs, api_visibility="private", queue=False)
+        backend.change(lambda b: describe_backend(s, b), backend, model_info, api_visibility="private", queue=False)
+
+        lib_outs = [table, doomed, summary]
+        app.load(chat.library_view, None, lib_outs, api_visibility="private")
+        files.upload(chat.upload, files, [status, table, doomed, summary, files], api_visibility="private", concurrency_limit=1)
+        remove.click(chat.remove, doomed, [status, table, doomed, summary], api_visibility="private", concurrency_limit=1)
+
+        gr.api(chat.ask, api_name="ask", api_description="Answer a question from the documents; returns the `rag ask --json` object.")
+    app.chat = chat  # for tests and embedding code that want the handlers
+    return app
+
+
+def _example_text(evt: gr.SelectData) -> str:
+    """The question of a clicked example (Gradio injects the event by this annotation)."""
+    return evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value)
+
+
+def launch(app: gr.Blocks, settings: Settings) -> str:
+    """Start serving on settings.host:settings.port (in the background) with the queue's
+    concurrency limit and the optional login; returns the URL."""
+    auth = None
+    if settings.auth_user and settings.auth_password:
+        auth = (settings.auth_user, settings.auth_password.get_secret_value())
+    app.queue(default_concurrency_limit=settings.concurrency)
+    _, url, _ = app.launch(
+        server_name=settings.host, server_port=settings.port, auth=auth, prevent_thread_lock=True,
+        share=False, inbrowser=False, ssr_mode=False, footer_links=["api"], quiet=True,
+        max_file_size=int(settings.max_upload_mb * 1024 * 1024), css=CSS, theme=_theme(),
+    )
+    return url
+
+
+def _theme():
+    # System fonts: the default theme would fetch Google Fonts, and this app works offline.
+    return gr.themes.Default(
+        font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    )
+
+
+def serve(settings: Settings) -> int:
+    """Bring the index up to date, warm the models, and serve the web chat until interrupted."""
+    from rag.pipeline import Pipeline
+
+    if bool(settings.auth_user) != bool(settings.auth_password):
+        print("rag: set both RAG_AUTH_USER and RAG_AUTH_PASSWORD to require a login, or neither", file=sys.stderr)
+        return 2
+    pipeline = Pipeline(settings)
+    print(f"rag: checking the index in {settings.data_dir} against {settings.corpus_dir} …", file=sys.stderr)
+    report = pipeline.ingestor.ingest()
+    if report.added or report.updated or report.removed:
+        print(f"rag: index updated: {report.summary()}", file=sys.stderr)
+    for name, why in report.skipped.items():
+        print(f"rag: skipped {name}: {why}", file=sys.stderr)
+    pipeline.warm()
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.auth_user:
+        print(f"rag: WARNING: serving on {settings.host} without a login: anyone on the network can use it", file=sys.stderr)
+    app = build_app(pipeline)
+    url = launch(app, settings)
+    print(f"rag: web chat on {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    app.block_thread()  # until Ctrl-C; then it closes the server
+    return 0

@@ -1,0 +1,84 @@
+"""The benchmark on a tiny corpus and tiny scale sizes: it runs end to end and writes its tables;
+and its fresh-process probes see what the `rag` commands import (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, make_settings
+
+from rag.bench import BenchPlan, _heavy_imports, _time_process, run_bench
+from rag.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Path, Path]:
+    """The opening of two corpus papers, and three eval questions answered there."""
+    base = tmp_path_factory.mktemp("tiny")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    for name in ("000_f583a770491e03be.txt", "003_de33c5a8e2338868.txt"):
+        text = (CORPUS / name).read_text(encoding="utf-8")
+        (corpus / name).write_text(text[: text.index("\n\n", 4000)] + "\n", encoding="utf-8")
+    wanted = {"q001", "q002", "q065"}
+    rows = [ln for ln in (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+            if ln.strip() and json.loads(ln)["id"] in wanted]
+    questions = base / "questions.jsonl"
+    questions.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return corpus, questions
+
+
+def test_bench_writes_its_tables(tiny, tmp_path):
+    corpus, questions = tiny
+    out = tmp_path / "benchmarks"
+    plan = BenchPlan(out_dir=out, runs=1, sizes=(20, 60), real_ingest_max=20, backends=("onnx", "onnx-int8"),
+                     questions=questions, cold_start=False, memory=False, log=False)
+    results, paths = run_bench(make_settings(tmp_path / "data", corpus), plan)
+
+    assert sorted(p.name for p in paths) == ["results.json", "results.md", "scale.png"]
+    assert (out / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["plan"]["questions"] == 3 and saved["machine"]["cpus"] >= 1
+
+    ing = saved["ingest"]
+    assert ing["chunks"] > 0 and ing["ingest_s"] > 0 and ing["raw_encode_s"] > 0
+    assert ing["ratio"] == pytest.approx(ing["raw_encode_s"] / ing["ingest_s"])
+    b = saved["backends"]
+    assert b["onnx-int8"]["model_id"].endswith("+int8") and b["onnx"]["min_cosine_vs_first"] > 0.999
+    assert 0 <= b["onnx-int8"]["hit@5"] <= 1
+    q = saved["query"]
+    assert q["questions"] == 3 and q["retrieve_ms"]["p95"] >= q["retrieve_ms"]["p50"] > 0
+    assert q["starter"]["chunks"] > 0 and q["starter_retrieve_ms"]["p50"] > 0
+    rows = saved["scale"]["rows"]
+    assert [r["embedding"] for r in rows] == ["real", "precomputed"]
+    assert rows[1]["chunks"] == 60 and rows[0]["chunks"] > 0
+
+    md = (out / "results.md").read_text()
+    for heading in ("## Ingest", "## Embedding backends", "## Warm queries", "## Scale", "![scale](scale.png)"):
+        assert heading in md
+    assert f"| chunks | {ing['chunks']} |" in md
+    assert "Cold start" not in md  # skipped sections leave no empty tables
+
+
+def test_process_probes_see_what_commands_import(tiny, tmp_path, onnx_cache):
+    corpus, _ = tiny
+    env = {"RAG_DATA_DIR": str(tmp_path / "data"), "RAG_CORPUS_DIR": str(corpus), "RAG_EMBED_CACHE_DIR": str(onnx_cache),
+           "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    seconds, rss_mb = _time_process([sys.executable, "-m", "rag", "ingest"], env)
+    assert seconds > 0 and rss_mb > 10
+    # `rag status` touches no model, store or UI library ...
+    assert _heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "status"], env) == []
+    # ... and a question with the default (ONNX) backend needs Chroma but neither torch nor llama-index
+    ask = _heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "ask", "--json", "Who is Ravale Mohyidin?"], env)
+    assert "chromadb" in ask
+    assert not {"torch", "transformers", "sentence_transformers", "llama_index", "gradio"} & set(ask)
+
+
+def test_bench_rejects_bad_sizes(capsys):
+    assert main(["bench", "--sizes", "1k,10k"]) == 2
+    assert "--sizes takes whole numbers" in capsys.readouterr().err

@@ -1,0 +1,184 @@
+"""The web app's handlers and its `/ask` API, served for real on 127.0.0.1 over the real index and
+called through gradio_client (behind the optional login)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import httpx
+import pytest
+from gradio_client import Client
+from pydantic import SecretStr
+
+from rag.answer import QuestionError
+from rag.rwlock import ReadWriteLock
+from rag.types import Answer
+from rag.ui import WebChat, backend_choices, build_app, describe_backend, launch, serve
+
+CORPUS_Q = "When did President Biden announce the US withdrawal from Afghanistan?"
+OFF_TOPIC = "What is the recipe for chocolate cake?"
+AUTH = ("reader", "correct horse battery")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(corpus_pipeline):
+    """The app over the session's corpus index, behind a login, on a free port."""
+    settings = corpus_pipeline.settings.model_copy(
+        update={"port": free_port(), "auth_user": AUTH[0], "auth_password": SecretStr(AUTH[1]), "concurrency": 2}
+    )
+    corpus_pipeline.warm()
+    app = build_app(corpus_pipeline)
+    url = launch(app, settings)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def client(served) -> Client:
+    return Client(served, auth=AUTH, verbose=False, analytics_enabled=False, download_files=False)
+
+
+def _without_timings(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k != "timings"}
+
+
+# --- the /ask API --------------------------------------------------------------
+
+def test_ask_returns_the_same_json_as_rag_ask(client, corpus_pipeline):
+    got = client.predict(CORPUS_Q, api_name="/ask")
+    want = corpus_pipeline.answerer.ask(CORPUS_Q).to_dict()
+    assert _without_timings(got) == _without_timings(want)
+    assert set(got["timings"]) == set(want["timings"])
+    assert not got["abstained"] and "[1]" in got["answer"] and "2021" in got["answer"]
+    assert set(got["citations"][0]) == {"n", "source", "title", "section", "text", "score"}
+
+
+def test_ask_takes_a_backend_name(client):
+    got = client.predict(CORPUS_Q, "extractive", api_name="/ask")
+    assert got["backend"] == "extractive" and "[1]" in got["answer"]
+    bad = client.predict(CORPUS_Q, "no-such-backend", api_name="/ask")
+    assert bad["question"] == CORPUS_Q and "unknown backend 'no-such-backend'" in bad["error"]
+    assert "extractive" in bad["error"]  # lists the choices
+
+
+def test_ask_abstains_off_topic(client):
+    got = client.predict(OFF_TOPIC, api_name="/ask")
+    assert got["abstained"] is True and got["answer"] == "The documents don't answer this question."
+
+
+def test_bad_question_is_an_error_object_and_the_server_keeps_serving(client):
+    assert "empty" in client.predict("   ", api_name="/ask")["error"]
+    assert "limit" in client.predict("why " * 1000, api_name="/ask")["error"]
+    assert "[1]" in client.predict(CORPUS_Q, api_name="/ask")["answer"]
+
+
+def test_only_ask_is_a_public_endpoint(client):
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/ask"}
+
+
+def test_login_is_required(served):
+    assert httpx.get(served + "config").status_code == 401
+    with pytest.raises(Exception):
+        Client(served, verbose=False, analytics_enabled=False)
+    with pytest.raises(Exception):
+        Client(served, auth=(AUTH[0], "wrong"), verbose=False, analytics_enabled=False)
+
+
+def test_concurrent_callers_each_get_their_own_answer(served):
+    questions = [CORPUS_Q, OFF_TOPIC, "What is the China-Pakistan Economic Corridor?"]
+    results: dict[str, dict] = {}
+
+    def call(q):
+        c = Client(served, auth=AUTH, verbose=False, analytics_enabled=False, download_files=False)
+        results[q] = c.predict(q, api_name="/ask")
+
+    threads = [threading.Thread(target=call, args=(q,)) for q in questions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert {q: r["question"] for q, r in results.items()} == {q: q for q in questions}
+    assert results[OFF_TOPIC]["abstained"] and not results[CORPUS_Q]["abstained"]
+
+
+# --- the chat handlers, without a server ----------------------------------------
+
+def _last(gen):
+    out = None
+    for out in gen:
+        pass
+    return out
+
+
+def test_chat_streams_into_the_last_message_and_renders_the_answer(corpus_pipeline):
+    chat = WebChat(corpus_pipeline)
+    # Each step is sent to the browser as it is yielded; keep a copy of each as the browser would.
+    steps = [(list(c), s, b) for c, s, b in chat.respond(CORPUS_Q, [], "extractive", 5, False)]
+    first_chat, _, box = steps[0]
+    assert box == "" and [m["role"] for m in first_chat] == ["user", "assistant"]
+    assert "rag-streaming" in first_chat[-1]["content"]
+    final_chat, state, _ = steps[-1]
+    assert final_chat == state and len(final_chat) == 2
+    html = final_chat[-1]["content"]
+    assert 'class="rag-answer rag-answered"' in html and 'class="rag-cite"' in html and "rag-card" in html
+
+
+def test_each_conversation_keeps_only_its_own_messages(corpus_pipeline):
+    chat = WebChat(corpus_pipeline)
+    alice, _, _ = _last(chat.respond(CORPUS_Q, [], "extractive", 5, False))
+    bob, _, _ = _last(chat.respond(OFF_TOPIC, [], "extractive", 5, False))
+    alice2, _, _ = _last(chat.respond(OFF_TOPIC, alice, "extractive", 5, False))
+    assert len(bob) == 2 and "Biden" not in "".join(m["content"] for m in bob)
+    assert len(alice2) == 4 and len(alice) == 2  # the earlier state is not mutated
+
+
+def test_bad_question_shows_the_reason_in_the_chat_and_gives_the_text_back(corpus_pipeline):
+    chat = WebChat(corpus_pipeline)
+    history, _, box = _last(chat.respond("x" * 5000, [], "extractive", 5, False))
+    assert "rag-error" in history[-1]["content"] and "limit is" in history[-1]["content"]
+    assert box == "x" * 5000
+    history, _, _ = _last(chat.respond("", [], "nonsense", 5, False))
+    assert "unknown backend" in history[-1]["content"]
+
+
+def test_answers_wait_while_the_index_is_being_changed(corpus_pipeline):
+    lock = ReadWriteLock()
+    chat = WebChat(corpus_pipeline, lock)
+    got: list = []
+    with lock.write():
+        t = threading.Thread(target=lambda: got.extend(chat.answer_steps(CORPUS_Q, None, None, None)))
+        t.start()
+        for _ in range(2000):
+            if lock.waiting[0] == 1:
+                break
+            threading.Event().wait(0.005)
+        assert lock.waiting[0] == 1 and got == []  # the question is held at the lock
+    t.join(60)
+    assert isinstance(got[-1], Answer) and lock.readers == 0
+
+
+def test_unknown_backend_is_a_question_error(corpus_pipeline):
+    with pytest.raises(QuestionError, match="choose one of"):
+        list(WebChat(corpus_pipeline).answer_steps(CORPUS_Q, None, "nope", None))
+
+
+def test_backend_choices_include_the_configured_one(corpus_pipeline):
+    settings = corpus_pipeline.settings
+    assert settings.llm_backend in backend_choices(settings)
+    assert "extractive" in backend_choices(settings)
+    odd = settings.model_copy(update={"llm_backend": "openai", "llm_model": "gpt-x", "llm_api_key": SecretStr("sk-secret")})
+    assert "openai" in backend_choices(odd)
+    assert "gpt-x" in describe_backend(odd, "openai") and "sk-secret" not in describe_backend(odd, "openai")
+
+
+def test_serve_refuses_half_a_login(corpus_pipeline, capsys):
+    settings = corpus_pipeline.settings.model_copy(update={"auth_user": "only-user"})
+    assert serve(settings) == 2
+    assert "RAG_AUTH_PASSWORD" in capsys.readouterr().err
