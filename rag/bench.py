@@ -321,7 +321,7 @@ class Bench:
 
         rng = random.Random(self.plan.seed)
         sentences = _corpus_sentences(self.settings.corpus_dir)
-        words_per_chunk = self._words_per_chunk()
+        words_per_chunk, new_words_per_chunk = self._words_per_chunk()
         rows, vectors = [], None
         for size in self.plan.sizes:
             s = self.settings_for(f"scale-{size}")
@@ -330,7 +330,7 @@ class Bench:
             pipe = Pipeline(s)
             if real:
                 folder = self.scratch / f"scale-docs-{size}"
-                _write_synthetic_docs(folder, sentences, size, words_per_chunk, rng)
+                _write_synthetic_docs(folder, sentences, size, new_words_per_chunk, rng)
                 pipe.embedder.embed(["warm up"])
                 pipe.ingestor.progress = False
                 t = time.perf_counter()
@@ -355,13 +355,18 @@ class Bench:
             })
             del pipe
             shutil.rmtree(s.data_dir, ignore_errors=True)
-        return {"rows": rows, "words_per_chunk": words_per_chunk}
+        return {"rows": rows, "words_per_chunk": words_per_chunk, "new_words_per_chunk": new_words_per_chunk}
 
-    def _words_per_chunk(self) -> int:
+    def _words_per_chunk(self) -> tuple[int, int]:
+        """Words in a corpus chunk, and words of document per chunk (less, as chunks overlap)."""
         from rag.pipeline import Pipeline
 
         chunks = Pipeline(self._ingested).store.all_chunks()
-        return max(20, round(statistics.mean(len(c.text.split()) for c in chunks))) if chunks else 120
+        if not chunks:
+            return 120, 100
+        words = sum(len(c.text.split()) for c in chunks) / len(chunks)
+        doc_words = sum(len(t.split()) for t in _corpus_sentences(self.settings.corpus_dir)) / len(chunks)
+        return max(20, round(words)), max(10, round(doc_words))
 
 
 # --- the llama-index starter pipeline ------------------------------------------------------------------

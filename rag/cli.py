@@ -25,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("--batch", type=Path, help="JSONL file of {\"question\": ...}; one result line each")
     ask.add_argument("-k", type=int, default=None, help="passages to retrieve")
-    ask.add_argument("--backend", default=None, help="LLM backend (default: setting RAG_LLM_BACKEND)")
+    ask.add_argument("--backend", default=None, help="LLM backend: extractive, llamacpp, openai, ollama (default: setting RAG_LLM_BACKEND)")
+    ask.add_argument("--strict", action="store_true", default=None, help="drop answer sentences the citation checker cannot support")
 
     st = sub.add_parser("status", help="what is in the index")
     st.add_argument("--json", action="store_true")
@@ -91,6 +92,10 @@ def cmd_ask(settings: Settings, args) -> int:
 
     pipe = Pipeline(settings)
     _require_index(settings)
+    if args.backend:
+        from rag.llms import check_backend
+
+        check_backend(args.backend)  # a wrong name fails here, listing the choices, before any work
     if args.batch:
         return _ask_batch(pipe, args)
     if args.question is None:
@@ -112,15 +117,26 @@ def cmd_ask(settings: Settings, args) -> int:
 def _ask_one(pipe, question: str, args, echo: bool):
     from rag.types import Answer
 
-    answer = None
-    for item in pipe.answerer.stream(question, args.k):
+    answer, streamed = None, []
+    for item in pipe.answerer.stream(question, args.k, backend=args.backend, strict=args.strict):
         if isinstance(item, Answer):
             answer = item
         elif echo:
+            streamed.append(item)
             print(item, end="", flush=True)
     if echo:
         print()
+        _print_checks(answer, "".join(streamed))
     return answer
+
+
+def _print_checks(answer, streamed: str) -> None:
+    """What the citation checker changed, below the streamed text (a fallback is logged as it happens)."""
+    if answer.answer.strip() != streamed.strip():
+        print(f"\nChecked answer: {answer.answer}")
+    checked = answer.grounding or []
+    if checked:
+        print(f"(citations checked: {sum(s.supported for s in checked)} of {len(checked)} sentences supported)")
 
 
 def _ask_batch(pipe, args) -> int:
@@ -137,7 +153,7 @@ def _ask_batch(pipe, args) -> int:
             continue
         try:
             question = json.loads(line)["question"]
-            out = pipe.answerer.ask(question, args.k).to_dict()
+            out = pipe.answerer.ask(question, args.k, backend=args.backend, strict=args.strict).to_dict()
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             out, failures = {"line": lineno, "error": f"bad input line: {e}"}, failures + 1
         except QuestionError as e:

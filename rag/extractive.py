@@ -9,10 +9,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.retrieve import is_authorship_question
 from rag.text import content_words, split_sentences
 from rag.types import Passage
 
 _NOISE = re.compile(r"https?://|www\.|doi\.org|\bISSN\b|\bet al\.,? \(\d{4}\)\.?$", re.I)
+
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_ANSWER_TYPES = [
+    # (question pattern, what a sentence answering it contains)
+    (re.compile(r"(?i)^\s*(when\b|in what (year|month)|which (year|month)|what (year|month|date))"),
+     re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b")),
+    (re.compile(r"(?i)\b(how (much|many|long|large|big)|what (percentage|share|number|amount))\b"),
+     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|million|billion|decades?)\b", re.I)),
+    (re.compile(r"(?i)^\s*where\b|\bin which (city|country|place)\b"),
+     re.compile(rf"\b(in|at|from|to)\s+(?!(?:{_MONTHS}|the\b|The\b))[A-Z][a-z]+")),
+]
+
+
+def answer_type_match(question: str, sentence: str) -> bool:
+    """Does the sentence hold the kind of thing the question asks for (a date, a number, a place)?"""
+    return any(q.search(question) and a.search(sentence) for q, a in _ANSWER_TYPES)
 
 
 @dataclass(frozen=True)
@@ -53,10 +71,23 @@ class ExtractiveAnswerer:
             words = set(content_words(sent))
             coverage = sum(w for t, w in weights.items() if t in words) / total
             rank_bonus = 0.03 * (1 - i / max(len(passages), 1))
-            score = self.semantic_weight * float(sem) + (1 - self.semantic_weight) * coverage + rank_bonus
+            type_bonus = 0.08 if answer_type_match(question, sent) else 0.0
+            score = self.semantic_weight * float(sem) + (1 - self.semantic_weight) * coverage + rank_bonus + type_bonus
             out.append(Evidence(sent, i, score))
+        out.extend(self._authorship(question, passages, out[0].score if out else 0.0))
         out.sort(key=lambda e: -e.score)
         return out
+
+    def _authorship(self, question: str, passages: list[Passage], best: float) -> list[Evidence]:
+        """For "who wrote ...?": the byline of a retrieved front-matter passage, stated as a sentence.
+        Its names are in the cited passage, so the citation checker can verify it."""
+        if not is_authorship_question(question):
+            return []
+        for i, p in enumerate(passages):
+            if p.index == 0 and p.authors and all(a.split()[-1] in p.text for a in p.authors):
+                names = ", ".join(p.authors[:-1]) + " and " + p.authors[-1] if len(p.authors) > 1 else p.authors[0]
+                return [Evidence(f"\u201c{p.title}\u201d was written by {names}.", i, best + 0.1)]
+        return []
 
     def select(self, evidence: list[Evidence]) -> list[Evidence]:
         """The answer: the best sentences close to the top score, without repeats."""

@@ -8,6 +8,7 @@ index holds the write side of the index lock, so questions in flight never see i
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -106,6 +107,7 @@ class Library:
         if target.parent != folder.resolve():  # safe_filename makes this impossible; belt and braces
             raise LibraryError(f"{name}: not a valid file name")
         with self.lock.write():
+            self._refuse_duplicate(Path(path), target, name)
             backup = self._stage(Path(path), target)
             try:
                 report = self.pipeline.ingestor.ingest([target], sync=False)
@@ -139,6 +141,16 @@ class Library:
         )
 
     # --- file handling -------------------------------------------------------
+    def _refuse_duplicate(self, src: Path, target: Path, name: str) -> None:
+        """The same content under another file would only repeat every passage."""
+        try:
+            sha = hashlib.sha256(src.read_bytes()).hexdigest()
+        except OSError as e:
+            raise LibraryError(f"{name}: the upload could not be read ({e.strerror or e})") from None
+        for d in self.pipeline.ingestor.manifest.documents.values():
+            if d.sha256 == sha and d.path != str(target):
+                raise LibraryError(f"{name}: the same file is already in the library as {d.source}")
+
     def _stage(self, src: Path, target: Path) -> Path | None:
         """Copy the upload into place atomically; an earlier file of that name is kept aside."""
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-", suffix=target.suffix)

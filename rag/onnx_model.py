@@ -118,6 +118,7 @@ def _publish(target: Path, write) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache may be shared
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -172,7 +173,7 @@ def _export_fp32(ref: _Reference, out: Path) -> None:
         import onnx  # noqa: F401  (the torch exporter writes through it)
         from onnxruntime.transformers.optimizer import optimize_model
     except ImportError:
-        raise OnnxExportError("the ONNX export needs onnx and onnxruntime: pip install -e '.[onnx]'") from None
+        raise OnnxExportError("the ONNX export needs onnx and onnxruntime: pip install onnx onnxruntime") from None
 
     # Eager attention traces into plain MatMul/Softmax, which ONNX Runtime's BERT fusions recognise.
     bert = AutoModel.from_pretrained(str(ref.source), attn_implementation="eager").eval()
@@ -221,10 +222,16 @@ def _quantize(ref: _Reference, fp32: Path, out: Path) -> None:
 
     # Per-channel int8 weights keep the vectors much closer to fp32 than per-tensor (min cosine
     # 0.99 vs 0.93 on corpus text); the fused BERT ops carry no type info, hence DefaultTensorType.
-    quantize_dynamic(
-        str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True,
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs advice meant for image models on the root logger
+    try:
+        quantize_dynamic(
+            str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        root.setLevel(level)
     ref.check(out, int8=True)
 
 

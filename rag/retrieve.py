@@ -61,6 +61,8 @@ class Retriever:
         if self.reranker is not None:
             ranked = self.reranker.rerank(question, ranked)
         result = _drop_overlaps(ranked, s.max_overlap)[:k]
+        if result and is_authorship_question(question):
+            result = self._with_byline(result, k)
         if s.expand_neighbors:
             result = [self._expand(p) for p in result]
         return Retrieval(passages=result, query_vector=qvec, ms=(time.perf_counter() - t0) * 1000)
@@ -99,6 +101,18 @@ class Retriever:
                     known[cid] = replace(fetched[cid], score=float(np.dot(np.asarray(emb, dtype=np.float32), qvec)))
         return [known[i] for i in ids if i in known]
 
+    def _with_byline(self, result: list[Passage], k: int) -> list[Passage]:
+        """For "who wrote ...?": the front matter (title and authors) of the best passage's document,
+        placed right after it, since the passage that identifies a paper rarely names its authors."""
+        top = result[0]
+        if any(p.doc_id == top.doc_id and p.index == 0 for p in result):
+            return result
+        front = self.store.chunk_at(top.doc_id, 0)
+        if front is None:
+            return result
+        front = replace(front, score=top.score)
+        return ([top, front] + [p for p in result[1:] if p.id != front.id])[:k]
+
     def _expand(self, p: Passage) -> Passage:
         nxt = self.store.neighbour(p, 1)
         if nxt is None or nxt.section != p.section:
@@ -106,6 +120,16 @@ class Retriever:
         # Chunks overlap by a few sentences: append only the part of the neighbour that is new.
         extra = nxt.text[max(0, p.end - nxt.start) :] if nxt.start < p.end else "\n\n" + nxt.text
         return replace(p, text=p.text + extra, end=nxt.end)
+
+
+_AUTHORSHIP = re.compile(
+    r"(?i)\b(who\s+(wrote|authored|writes|is\s+the\s+author|are\s+the\s+authors)|authors?\s+of|written\s+by|whose\s+(paper|article|study))\b"
+)
+
+
+def is_authorship_question(question: str) -> bool:
+    """Does the question ask who wrote a document?"""
+    return bool(_AUTHORSHIP.search(question))
 
 
 _NAME_TOKEN = re.compile(r"[A-Z][a-z'\-]+")

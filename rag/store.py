@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.config import Settings
 from rag.types import Chunk, Passage
@@ -224,13 +224,17 @@ class VectorStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def neighbour(self, passage: Passage, offset: int) -> Passage | None:
+        found = self.chunk_at(passage.doc_id, passage.index + offset)
+        return None if found is None else replace(found, score=passage.score)
+
+    def chunk_at(self, doc_id: str, index: int) -> Passage | None:
+        """The chunk at a position in a document (0 = its front matter), or None."""
         got = self.collection.get(
-            where={"$and": [{"doc_id": passage.doc_id}, {"index": passage.index + offset}]},
-            include=["documents", "metadatas"],
+            where={"$and": [{"doc_id": doc_id}, {"index": index}]}, include=["documents", "metadatas"]
         )
         if not got["ids"]:
             return None
-        return _passage(got["ids"][0], got["documents"][0] or "", got["metadatas"][0] or {}, passage.score)
+        return _passage(got["ids"][0], got["documents"][0] or "", got["metadatas"][0] or {}, 0.0)
 
     def query(self, vector, k: int) -> list[Passage]:
         """The k nearest chunks, scored by cosine similarity."""

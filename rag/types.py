@@ -51,7 +51,7 @@ class Chunk:
             head += " (" + ", ".join(self.authors) + ")"
         if self.index == 0:
             # The front matter answers "who wrote ...?": label it in the words such questions use.
-            head += "\nTitle and authors" + (": written by " + ", ".join(self.authors) if self.authors else "")
+            head += "\nTitle and authors (who wrote it)" + (": " + ", ".join(self.authors) if self.authors else "")
         if self.section and self.section != self.title:
             head += "\n" + self.section
         return f"{head}\n{self.text}"

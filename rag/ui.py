@@ -50,7 +50,7 @@ a.rag-cite:hover { background: var(--color-accent-soft, #dbeafe); }
 .rag-error .rag-banner { background: #fef2f2; border-color: #dc2626; color: #7f1d1d; margin: 0; }
 .rag-abstained .rag-answer-text { font-style: italic; color: var(--body-text-color-subdued, #555); }
 .rag-unsupported { text-decoration: underline wavy #dc2626; text-underline-offset: 3px; }
-.rag-flag { font-size: .75em; color: #b91c1c; margin-left: .35em; white-space: nowrap; text-decoration: none;
+.rag-flag { font-size: .75em; color: #b91c1c; margin: 0 .35em; white-space: nowrap; text-decoration: none;
   display: inline-block; }
 .rag-note { font-size: .9em; color: #92400e; }
 .rag-sources-head { font-weight: 600; font-size: .85em; text-transform: uppercase; letter-spacing: .04em;
@@ -191,6 +191,7 @@ class WebChat:
         return _status(lines), rows, choices, summary, None
 
     def remove(self, doc_id: str | None):
+        """Remove the chosen document; the status line says what happened."""
         if not doc_id:
             msg = "✗ Choose a document to remove."
         else:
@@ -236,7 +237,7 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
                 summary = gr.Markdown()
                 table = gr.Dataframe(
                     headers=["Title", "File", "Passages", "Ingested"], datatype=["str", "str", "number", "str"],
-                    interactive=False, elem_id="library-table", wrap=True,
+                    interactive=False, elem_id="library-table", wrap=True, column_widths=["52%", "24%", "9%", "15%"],
                 )
                 with gr.Row():
                     with gr.Column():
@@ -249,20 +250,23 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
                         remove = gr.Button("Remove", variant="stop", elem_id="remove")
                 status = gr.HTML(elem_id="library-status")
 
+        # The conversation of this browser session; the Chatbot only displays it.
         history = gr.State([])
-        outs = [chatbot, history, question]
-        question.submit(chat.respond, [question, history, backend, k, strict], outs, api_visibility="private")
-        chatbot.example_select(_example_text, None, question, api_visibility="private", queue=False).then(chat.respond, [question, history, backend, k, strict], outs, api_visibility="private")
+        ins, outs = [question, history, backend, k, strict], [chatbot, history, question]
+        question.submit(chat.respond, ins, outs, api_visibility="private")
+        chatbot.example_select(_example_text, None, question, api_visibility="private", queue=False).then(
+            chat.respond, ins, outs, api_visibility="private"
+        )
         new_chat.click(lambda: ([], [], ""), None, outs, api_visibility="private", queue=False)
+        chatbot.clear(lambda: [], None, history, api_visibility="private", queue=False)  # the chat's own bin icon
         backend.change(lambda b: describe_backend(s, b), backend, model_info, api_visibility="private", queue=False)
 
         lib_outs = [table, doomed, summary]
         app.load(chat.library_view, None, lib_outs, api_visibility="private")
-        files.upload(chat.upload, files, [status, table, doomed, summary, files], api_visibility="private", concurrency_limit=1)
-        remove.click(chat.remove, doomed, [status, table, doomed, summary], api_visibility="private", concurrency_limit=1)
+        files.upload(chat.upload, files, [status, *lib_outs, files], api_visibility="private", concurrency_limit=1)
+        remove.click(chat.remove, doomed, [status, *lib_outs], api_visibility="private", concurrency_limit=1)
 
         gr.api(chat.ask, api_name="ask", api_description="Answer a question from the documents; returns the `rag ask --json` object.")
-    app.chat = chat  # for tests and embedding code that want the handlers
     return app
 
 
@@ -312,7 +316,12 @@ def serve(settings: Settings) -> int:
     if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.auth_user:
         print(f"rag: WARNING: serving on {settings.host} without a login: anyone on the network can use it", file=sys.stderr)
     app = build_app(pipeline)
-    url = launch(app, settings)
+    try:
+        url = launch(app, settings)
+    except OSError as e:
+        print(f"rag: cannot serve on {settings.host}:{settings.port} ({str(e).split('. ')[0]}); "
+              "choose another port with --port or RAG_PORT", file=sys.stderr)
+        return 1
     print(f"rag: web chat on {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     app.block_thread()  # until Ctrl-C; then it closes the server
     return 0

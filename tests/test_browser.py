@@ -162,11 +162,34 @@ def test_uploaded_file_is_indexed_and_answers_questions(page, tmp_path):
     assert "Vantashi" in answer.locator(".rag-answer-text").inner_text()
     assert "Zarnobian_lighthouse.txt" in answer.locator(".rag-sources .rag-card").first.inner_text()
 
+    # Removing it takes it out of the answers again.
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#remove-choice input").click()
+    page.get_by_role("option", name=re.compile("Zarnobian_lighthouse.txt")).click()
+    page.locator("#remove").click()
+    expect(status).to_contain_text("Removed", timeout=60_000)
+    expect(table).not_to_contain_text("Zarnobian_lighthouse.txt")
+    page.get_by_role("tab", name="Chat").click()
+    answer, _ = ask(page, "Who is the keeper of the Zarnobian lighthouse?")
+    assert "Vantashi" not in answer.inner_text()
+
 
 def test_each_browser_session_has_its_own_conversation(browser, app_url, page):
+    from playwright.sync_api import expect
+
     ask(page, CORPUS_Q)
     other = browser.new_context().new_page()
     other.goto(app_url, wait_until="domcontentloaded")
     other.wait_for_selector("#question textarea")
     assert other.locator("#chat .rag-answer").count() == 0
+    # An example question is one click away in an empty chat, and answers in that session only.
+    other.locator("#chat button.example", has_text="China-Pakistan Economic Corridor").click()
+    expect(other.locator(FINAL)).to_have_count(1, timeout=120_000)
+    assert "Economic Corridor" in other.locator("#chat .rag-answer-text").inner_text()
+    assert page.locator(FINAL).count() == 1 and "Economic Corridor" not in page.locator("#chat").inner_text()
+    # A new conversation starts empty and stays so: the next answer comes alone.
+    other.get_by_role("button", name="New conversation").click()
+    expect(other.locator("#chat .rag-answer")).to_have_count(0)
+    ask(other, OFF_TOPIC)
+    assert other.locator("#chat .rag-answer").count() == 1
     other.context.close()

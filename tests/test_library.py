@@ -127,6 +127,13 @@ def test_unreadable_file_is_rejected_with_the_reason_and_nothing_changes(library
     assert _index_state(library) == before
 
 
+def test_the_same_content_under_another_name_is_refused(library, tmp_path):
+    before = _index_state(library)
+    with pytest.raises(LibraryError, match="already in the library as orchard.md"):
+        library.add(_write(tmp_path, "copy-of-orchard.md", ORCHARD), "copy-of-orchard.md")
+    assert _index_state(library) == before
+
+
 def test_bad_new_version_keeps_the_good_one(library, tmp_path):
     good = library.add(_write(tmp_path / "v1", "orchard-notes.txt", ORCHARD.replace("seventeen", "twelve")), "orchard-notes.txt")
     stored = library.upload_dir / "orchard-notes.txt"

@@ -182,3 +182,12 @@ def test_serve_refuses_half_a_login(corpus_pipeline, capsys):
     settings = corpus_pipeline.settings.model_copy(update={"auth_user": "only-user"})
     assert serve(settings) == 2
     assert "RAG_AUTH_PASSWORD" in capsys.readouterr().err
+
+
+def test_serve_reports_a_busy_port(corpus_pipeline, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        settings = corpus_pipeline.settings.model_copy(update={"port": busy.getsockname()[1]})
+        assert serve(settings) == 1
+    assert f"cannot serve on 127.0.0.1:{settings.port}" in capsys.readouterr().err

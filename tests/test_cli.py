@@ -1,0 +1,97 @@
+"""The `rag` command end to end, in fresh processes, over the ingested corpus."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+KEYS = {"question", "answer", "abstained", "backend", "citations", "timings"}
+CITATION_KEYS = {"n", "source", "title", "section", "text", "score"}
+
+
+def rag(pipe, *args, stdin=None):
+    env = {**os.environ, "RAG_DATA_DIR": str(pipe.settings.data_dir), "RAG_CORPUS_DIR": str(pipe.settings.corpus_dir),
+           "RAG_LLM_BACKEND": "extractive"}
+    return subprocess.run([sys.executable, "-m", "rag", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, input=stdin)
+
+
+def check_contract(out: dict):
+    assert KEYS <= set(out)
+    assert isinstance(out["answer"], str) and isinstance(out["abstained"], bool)
+    assert set(out["timings"]) >= {"retrieve_ms", "answer_ms"}
+    for i, c in enumerate(out["citations"], 1):
+        assert CITATION_KEYS <= set(c)
+        assert c["n"] == i
+        assert isinstance(c["score"], float)
+
+
+def test_ask_json_cites_the_supporting_sentence(corpus_pipeline):
+    r = rag(corpus_pipeline, "ask", "--json", "When did President Biden announce the unconditional withdrawal of US forces from Afghanistan?")
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 1  # exactly one JSON object
+    out = json.loads(lines[0])
+    check_contract(out)
+    assert not out["abstained"] and out["backend"] == "extractive"
+    assert "April 2021" in out["answer"]
+    cited = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", out["answer"])}
+    assert cited and min(cited) == 1
+    # the passage behind the citation holds the sentence the answer quotes
+    supporting = [c for c in out["citations"] if c["n"] in cited and "April 2021" in c["text"]]
+    assert supporting
+
+
+def test_ask_batch_answers_in_order_and_reports_bad_lines(corpus_pipeline, tmp_path):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        json.dumps({"question": "Who wrote the paper that applies dependency theory?", "id": 1}) + "\n"
+        + "not json\n"
+        + json.dumps({"question": "   "}) + "\n"
+        + json.dumps({"question": "What is the best recipe for chocolate cake?"}) + "\n",
+        encoding="utf-8",
+    )
+    r = rag(corpus_pipeline, "ask", "--json", "--batch", str(batch))
+    rows = [json.loads(ln) for ln in r.stdout.splitlines() if ln.strip()]
+    assert len(rows) == 4
+    check_contract(rows[0])
+    assert "Aslam" in rows[0]["answer"] or any("Aslam" in c["text"] for c in rows[0]["citations"][:3])
+    assert "error" in rows[1] and rows[1]["line"] == 2
+    assert "empty" in rows[2]["error"]
+    check_contract(rows[3])
+    assert rows[3]["abstained"] is True
+    assert r.returncode == 1  # some lines failed
+
+
+def test_ask_text_output_lists_citations(corpus_pipeline):
+    r = rag(corpus_pipeline, "ask", "What is dependency theory?")
+    assert r.returncode == 0, r.stderr
+    assert "[1]" in r.stdout and ".txt" in r.stdout
+
+
+@pytest.mark.parametrize("question, message", [("", "empty"), ("   \t ", "empty"), ("why? " * 1000, "limit")])
+def test_bad_questions_get_clear_errors(corpus_pipeline, question, message):
+    r = rag(corpus_pipeline, "ask", "--json", question)
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert json.loads(r.stdout)["error"]
+
+
+def test_status_reports_the_index(corpus_pipeline):
+    r = rag(corpus_pipeline, "status", "--json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["documents"] == 5
+    assert info["chunks"] == corpus_pipeline.store.count()
+    assert info["embedding_model"].startswith("sentence-transformers/all-MiniLM-L6-v2")
+    assert info["store_mode"] == "embedded"
+
+
+def test_ask_without_an_index_says_what_to_do(tmp_path):
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path / "nothing")}
+    r = subprocess.run([sys.executable, "-m", "rag", "ask", "anything?"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    assert "rag ingest" in r.stderr
