@@ -35,6 +35,16 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=None)
     srv.add_argument("--host", default=None)
 
+    ev = sub.add_parser("eval", help="run the eval set through the chat's code path and score it")
+    ev.add_argument("--dataset", type=Path, default=None, help="eval JSONL (default: eval/questions.jsonl)")
+    ev.add_argument("--backend", default=None, help="LLM backend (default: setting RAG_LLM_BACKEND)")
+    ev.add_argument("-k", "--k", type=int, default=None, help="passages per question")
+    ev.add_argument("--out", type=Path, default=None, help="report folder (default: eval/runs/<time>-<backend>)")
+    ev.add_argument("--gate", type=Path, nargs="?", const=Path("eval/thresholds.json"), default=None,
+                    help="fail (exit 1) when a metric is outside the thresholds file (default eval/thresholds.json)")
+    ev.add_argument("--compare", type=Path, nargs=2, metavar=("A", "B"), help="compare two report folders")
+    ev.add_argument("--retrieval", default="hybrid", choices=["hybrid", "dense", "keyword"], help=argparse.SUPPRESS)
+
     bn = sub.add_parser("bench", help="measure ingest, queries, cold start, memory and scale; write benchmarks/")
     bn.add_argument("--out", type=Path, default=None, help="folder for results.md/.json/.png (default: benchmarks/)")
     bn.add_argument("--runs", type=int, default=3, help="repeats of each timing (medians are reported)")
@@ -249,7 +259,44 @@ def cmd_bench(settings: Settings, args) -> int:
     return 0
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "status": cmd_status, "serve": cmd_serve, "bench": cmd_bench}
+def cmd_eval(settings: Settings, args) -> int:
+    import time
+
+    from rag import evaluation
+    from rag.config import PROJECT_ROOT
+
+    if args.compare:
+        print(evaluation.compare(*args.compare))
+        return 0
+    from rag.pipeline import Pipeline
+
+    _require_index(settings)
+    dataset = args.dataset or PROJECT_ROOT / "eval" / "questions.jsonl"
+    questions = evaluation.load_questions(dataset)
+    pipe = Pipeline(settings, retrieval_mode=args.retrieval)
+    backend = args.backend or settings.llm_backend
+
+    def progress(i, n):
+        print(f"\r{i}/{n} questions", end="" if i < n else "\n", file=sys.stderr, flush=True)
+
+    rows, summary = evaluation.run_eval(pipe, questions, args.k, args.backend, progress if sys.stderr.isatty() else None)
+    when = time.strftime("%Y%m%d-%H%M%S")
+    out = args.out or PROJECT_ROOT / "eval" / "runs" / f"{when}-{backend}"
+    meta = {"dataset": str(dataset), "backend": backend, "k": args.k or settings.top_k, "when": when, "retrieval": args.retrieval}
+    evaluation.write_report(out, rows, summary, meta)
+    print(evaluation.markdown(summary, meta))
+    print(f"report: {out}")
+    if args.gate:
+        failures = evaluation.check_gate(summary, json.loads(args.gate.read_text(encoding="utf-8")))
+        for f in failures:
+            print(f"GATE FAILED: {f}", file=sys.stderr)
+        if failures:
+            return 1
+        print("gate passed")
+    return 0
+
+
+COMMANDS = {"eval": cmd_eval, "ingest": cmd_ingest, "ask": cmd_ask, "status": cmd_status, "serve": cmd_serve, "bench": cmd_bench}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -76,7 +76,7 @@ class Settings(BaseSettings):
 
     # --- answering ---------------------------------------------------------
     min_relevance: float = Field(
-        0.35, description="Abstain when the best evidence scores below this (calibrated on off-corpus questions)."
+        0.45, description="Abstain when the best evidence scores below this (calibrated on off-corpus questions)."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     answer_sentences: int = Field(3, ge=1, le=10, description="Sentences in an extractive answer.")

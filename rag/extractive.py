@@ -33,6 +33,10 @@ def answer_type_match(question: str, sentence: str) -> bool:
     return any(q.search(question) and a.search(sentence) for q, a in _ANSWER_TYPES)
 
 
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+_QUESTION_TOKEN = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d[\d,.]*")
+
+
 @dataclass(frozen=True)
 class Evidence:
     """A candidate answer sentence, where it came from, and how well it answers."""
@@ -45,14 +49,18 @@ class Evidence:
 class ExtractiveAnswerer:
     """Scores every sentence of the passages against the question (meaning and key terms)."""
 
-    def __init__(self, embedder, idf, sentences: int = 3, semantic_weight: float = 0.6):
+    def __init__(self, embedder, idf, sentences: int = 3, semantic_weight: float = 0.6, known=None):
         self.embedder = embedder
         self.idf = idf  # callable: stemmed term -> inverse document frequency
+        self.known = known  # callable: stemmed term -> is it anywhere in the collection?
         self.sentences = sentences
         self.semantic_weight = semantic_weight
 
     def evidence(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> list[Evidence]:
-        """All candidate sentences, best first."""
+        """All candidate sentences, best first; none when the question names something (a person,
+        law, place, year) that appears nowhere in the collection, which then cannot answer it."""
+        if self.unknown_names(question):
+            return []
         cands: list[tuple[str, int]] = []
         for i, p in enumerate(passages):
             for a, b in split_sentences(p.text):
@@ -64,6 +72,7 @@ class ExtractiveAnswerer:
         vecs = self.embedder.embed([c[0] for c in cands])
         semantic = vecs @ qvec
         terms = set(content_words(question))
+        years = set(_YEAR.findall(question))
         weights = {t: self.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
         out = []
@@ -72,7 +81,9 @@ class ExtractiveAnswerer:
             coverage = sum(w for t, w in weights.items() if t in words) / total
             rank_bonus = 0.03 * (1 - i / max(len(passages), 1))
             type_bonus = 0.08 if answer_type_match(question, sent) else 0.0
-            score = self.semantic_weight * float(sem) + (1 - self.semantic_weight) * coverage + rank_bonus + type_bonus
+            # A question about a particular year is answered by a sentence that names that year.
+            year_penalty = 0.12 if years and not years & set(_YEAR.findall(sent)) else 0.0
+            score = self.semantic_weight * float(sem) + (1 - self.semantic_weight) * coverage + rank_bonus + type_bonus - year_penalty
             out.append(Evidence(sent, i, score))
         out.extend(self._authorship(question, passages, out[0].score if out else 0.0))
         out.sort(key=lambda e: -e.score)
@@ -88,6 +99,20 @@ class ExtractiveAnswerer:
                 names = ", ".join(p.authors[:-1]) + " and " + p.authors[-1] if len(p.authors) > 1 else p.authors[0]
                 return [Evidence(f"\u201c{p.title}\u201d was written by {names}.", i, best + 0.1)]
         return []
+
+    def unknown_names(self, question: str) -> list[str]:
+        """Proper names and numbers in the question that no document contains."""
+        if self.known is None:
+            return []
+        tokens = _QUESTION_TOKEN.findall(question)
+        names = [t for i, t in enumerate(tokens) if t[0].isdigit() or (i > 0 and t[0].isupper() and len(t) > 1)]
+        return [n for n in names if not self._known(n)]
+
+    def _known(self, name: str) -> bool:
+        whole = content_words(name)
+        return bool(whole) and all(self.known(w) for w in whole) or all(
+            self.known(w) for part in name.split("-") for w in content_words(part)
+        )
 
     def select(self, evidence: list[Evidence]) -> list[Evidence]:
         """The answer: the best sentences close to the top score, without repeats."""

@@ -93,7 +93,7 @@ def check(answer: str, sources: list[str], strict: bool = False, min_coverage: f
         claim = _Claim.of(s.body)
         if not s.cites and (is_meta(s.body) or (len(claim.terms) < 3 and not claim.numbers)):
             continue  # nothing to verify
-        ok, score = claim.supported_by(_union(facts, s.cites), min_coverage) if s.cites else (False, claim.score_against(None))
+        ok, score = claim.supported_by(_union(facts, s.cites), min_coverage) if s.cites else (False, 0.0)
         cites = tuple(s.cites)
         if not ok:
             best = None
@@ -103,6 +103,8 @@ def check(answer: str, sources: list[str], strict: bool = False, min_coverage: f
                 good, sc = claim.supported_by(f, min_coverage)
                 if good and (best is None or sc > best[1]):
                     best = (n, sc)
+                elif not cites:
+                    score = max(score, sc)  # an uncited claim scores by its closest passage
             if best is not None:
                 ok, score, cites = True, best[1], (best[0],)
                 s.cites, s.rewrite = [best[0]], True
@@ -300,6 +302,3 @@ class _Claim:
         checked = hard + found
         score = sum(checked) / len(checked) if checked else 0.0
         return all(hard) and coverage >= min_coverage and bool(checked), score
-
-    def score_against(self, facts: _Facts | None) -> float:
-        return 0.0 if facts is None else self.supported_by(facts, 1.0)[1]

@@ -165,6 +165,11 @@ class KeywordIndex:
         out.update({self.ids[r]: float(v) for r, v in zip(rows, values)})
         return out
 
+    def knows(self, term: str) -> bool:
+        """Does any chunk contain this stemmed term?"""
+        self.ensure_loaded()
+        return term in self.vocab
+
     def idf_of(self, term: str) -> float:
         """Inverse document frequency of a stemmed term (unknown terms get the maximum)."""
         self.ensure_loaded()

@@ -75,7 +75,7 @@ class LlamaCppLLM:
         try:
             self._llama = Llama(
                 model_path=str(path), n_ctx=settings.llm_context_tokens, n_threads=settings.llm_threads,
-                seed=0, verbose=False,
+                n_threads_batch=settings.llm_threads, seed=0, verbose=False,
             )
         except Exception as e:  # llama.cpp reports a bad file as ValueError; anything else is as fatal
             raise LLMError(f"llama.cpp cannot load {path}: {e}") from e

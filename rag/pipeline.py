@@ -58,7 +58,9 @@ class Pipeline:
         from rag.answer import Answerer
         from rag.extractive import ExtractiveAnswerer
 
-        extractive = ExtractiveAnswerer(self.embedder, self.keyword.idf_of, self.settings.answer_sentences)
+        extractive = ExtractiveAnswerer(
+            self.embedder, self.keyword.idf_of, self.settings.answer_sentences, known=self.keyword.knows
+        )
         return Answerer(self.settings, self.retriever, extractive)
 
     def warm(self) -> None:

@@ -47,6 +47,8 @@ def render_answer(answer: Answer, key: str) -> str:
 
 def render_question(question: str) -> str:
     """The user's question as typed: escaped, so it shows literally and runs nothing."""
+    if not question.strip():
+        return '<div class="rag-question rag-empty">(an empty question)</div>'
     return f'<div class="rag-question">{_text(question)}</div>'
 
 

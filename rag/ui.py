@@ -53,6 +53,7 @@ a.rag-cite:hover { background: var(--color-accent-soft, #dbeafe); }
 .rag-flag { font-size: .75em; color: #b91c1c; margin: 0 .35em; white-space: nowrap; text-decoration: none;
   display: inline-block; }
 .rag-note { font-size: .9em; color: #92400e; }
+.rag-empty { font-style: italic; color: var(--body-text-color-subdued, #888); }
 .rag-sources-head { font-weight: 600; font-size: .85em; text-transform: uppercase; letter-spacing: .04em;
   margin: .6em 0 .3em; color: var(--body-text-color-subdued, #555); }
 .rag-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 8px; padding: .5em .75em;

@@ -169,6 +169,7 @@ def test_document_text_is_escaped_everywhere():
     assert "script" not in tags and "img" not in tags
     assert "onerror=" not in html.replace("onerror=&quot;", "")
     assert "&lt;script&gt;" in html
+    assert "(an empty question)" in render_question("  \n")
     for other in (render_question(evil), render_streaming(evil), render_error(evil)):
         assert "<script" not in other and "<img" not in other
 

@@ -1,0 +1,69 @@
+"""The eval runner, its reports and comparison, and the CI gate (which a real regression fails)."""
+
+import json
+
+import pytest
+
+from rag import evaluation
+from rag.pipeline import Pipeline
+
+from conftest import ROOT
+
+QUESTIONS = evaluation.load_questions(ROOT / "eval" / "questions.jsonl")
+THRESHOLDS = json.loads((ROOT / "eval" / "thresholds.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def default_run(corpus_pipeline, tmp_path_factory):
+    rows, summary = evaluation.run_eval(corpus_pipeline, QUESTIONS)
+    out = tmp_path_factory.mktemp("eval-default")
+    evaluation.write_report(out, rows, summary, {"dataset": "questions.jsonl", "backend": "extractive", "k": 5})
+    return out, rows, summary
+
+
+def test_default_configuration_passes_the_gate(default_run):
+    out, rows, summary = default_run
+    assert len(rows) == len(QUESTIONS)
+    assert evaluation.check_gate(summary, THRESHOLDS) == []
+    for name in ("results.jsonl", "summary.json", "summary.md", "summary.png"):
+        assert (out / name).stat().st_size > 0
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    assert "hit@5" in md and "summary.png" in md
+
+
+def test_dense_only_retrieval_is_a_regression_the_gate_catches(corpus_pipeline, default_run, tmp_path):
+    dense = Pipeline(corpus_pipeline.settings, retrieval_mode="dense")
+    rows, summary = evaluation.run_eval(dense, QUESTIONS)
+    failures = evaluation.check_gate(summary, THRESHOLDS)
+    assert any(f.startswith("retrieval.") for f in failures), failures
+    evaluation.write_report(tmp_path, rows, summary, {"backend": "extractive"})
+    report = evaluation.compare(default_run[0], tmp_path)
+    assert "retrieval.hit@5" in report and "newly wrong" in report
+
+
+def test_score_question_and_gate_on_crafted_results():
+    q = evaluation.Question("x1", "When?", "fact", "In 2020", ["2020"], ["a.txt"], ["the deal was signed in february 2020 in doha qatar"])
+    result = {
+        "answer": "The deal was signed in February 2020. [2] Extra claim about nothing here. [9]",
+        "abstained": False,
+        "citations": [
+            {"n": 1, "source": "b.txt", "text": "unrelated", "score": 0.1},
+            {"n": 2, "source": "a.txt", "text": "The deal was signed in February 2020 in Doha, Qatar.", "score": 0.9},
+        ],
+    }
+    row = evaluation.score_question(q, result, ["unrelated", "The deal was signed in February 2020 in Doha, Qatar."])
+    assert row["correct"] and row["rank"] == 2 and row["hit1"] == 0 and row["hit5"] == 1 and row["rr"] == 0.5
+    assert row["cited"] == [2]  # [9] is not a citation of this answer
+    assert row["cite_doc_precision"] == 1.0 and row["cite_evidence_recall"] == 1.0
+    assert row["lexical_supported"] == 0.5  # the second sentence has no support
+    un = evaluation.Question("x2", "Who?", "unanswerable", None, [], [], [])
+    assert evaluation.score_question(un, {"answer": "n/a", "abstained": True, "citations": []}, [])["correct"]
+    summary = evaluation.summarize([row], {"total_ms": [10.0]})
+    assert evaluation.check_gate(summary, {"min": {"retrieval.hit@1": 0.5}, "max": {}}) == ["retrieval.hit@1 = 0.0 is below the minimum 0.5"]
+
+
+def test_malformed_dataset_line_is_named(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "q?", "type": "fact"}\nnot json\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="bad.jsonl:2"):
+        evaluation.load_questions(bad)
