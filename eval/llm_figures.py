@@ -97,7 +97,8 @@ def markdown(report: dict) -> str:
         "",
         f"Model `{m['model']}`, {m['questions']}, top_k {m['top_k']}, context {m['context_tokens']} tokens, "
         f"max answer {m['max_tokens']} tokens, temperature {m['temperature']}, strict {m['strict']}, "
-        f"threads {m['threads']}, on {m['machine']}. Run {m['started']}, {m['wall_minutes']} minutes.",
+        f"threads {m['threads']}, on {m['machine']}, load average {m['load_average'][0]} -> {m['load_average'][1]}. "
+        f"Run {m['started']}, {m['wall_minutes']} minutes.",
         "",
         "| figure | value |",
         "|---|---|",
@@ -161,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
 
     started = time.strftime("%Y-%m-%d %H:%M")
+    load_before = os.getloadavg()[1]
     t_run = time.perf_counter()
     rows = []
     for i, q in enumerate(chosen, 1):
@@ -188,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             "temperature": settings.llm_temperature, "strict": settings.strict, "threads": settings.llm_threads or "default",
             "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores (shared)", "started": started,
             "wall_minutes": round((time.perf_counter() - t_run) / 60, 1),
+            # Other work on the machine slows generation: the 5-minute load average before and after.
+            "load_average": [round(load_before, 1), round(os.getloadavg()[1], 1)],
         },
         "figures": figures(rows),
         "answers": rows,

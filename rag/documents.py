@@ -15,6 +15,7 @@ from pathlib import Path
 from rag.types import Document, Section
 
 SUPPORTED = {".txt", ".md", ".markdown", ".pdf"}
+CLEANING_VERSION = 1  # bump when cleaning changes what text a file yields, so indexes are rebuilt
 
 
 class DocumentError(ValueError):

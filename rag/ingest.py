@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rag.chunking import chunk_document, document_id
 from rag.config import Settings
-from rag.documents import DocumentError, find_files, read_document
+from rag.documents import CLEANING_VERSION, DocumentError, find_files, read_document
 from rag.manifest import DocRecord, Manifest, ManifestError
 from rag.types import IngestReport
 
@@ -47,7 +47,7 @@ class Ingestor:
         for name, why in report.skipped.items():
             log.warning("skipped %s: %s", name, why)
         self.manifest.embed_model = self.embedder.model_id
-        changed = False
+        changed = self._reset_if_config_changed()
         for f in files:
             changed |= self._ingest_file(f, report)
         if sync:
@@ -58,6 +58,26 @@ class Ingestor:
         report.chunks_total = self.store.count()
         report.seconds = time.perf_counter() - t0
         return report
+
+    def index_config(self) -> dict:
+        """The settings that shape chunks and vectors: when one changes, the index is rebuilt."""
+        s = self.settings
+        return {"chunk_tokens": s.chunk_tokens, "chunk_overlap_tokens": s.chunk_overlap_tokens,
+                "embed_context": s.embed_context, "cleaning": CLEANING_VERSION}
+
+    def _reset_if_config_changed(self) -> bool:
+        config = self.index_config()
+        if self.manifest.index_config == config:
+            return False
+        if self.manifest.documents or self.store.count():
+            log.warning("index settings changed (%s -> %s); re-chunking and re-embedding every document",
+                        self.manifest.index_config or "unknown", config)
+            for doc_id in set(self.manifest.documents) | self.store.doc_ids():
+                self.store.delete_document(doc_id)
+            self.manifest.documents.clear()
+        self.manifest.index_config = config
+        self.manifest.save()
+        return True
 
     def _ingest_file(self, f: Path, report: IngestReport) -> bool:
         try:

@@ -35,6 +35,7 @@ class DocRecord:
 class Manifest:
     path: Path
     embed_model: str = ""
+    index_config: dict = field(default_factory=dict)  # settings the chunks and vectors depend on
     documents: dict[str, DocRecord] = field(default_factory=dict)
 
     @classmethod
@@ -47,7 +48,7 @@ class Manifest:
             if data.get("version") != VERSION:
                 raise ValueError(f"unknown version {data.get('version')!r}")
             docs = {k: DocRecord(**v) for k, v in data["documents"].items()}
-            return cls(path=path, embed_model=data.get("embed_model", ""), documents=docs)
+            return cls(path=path, embed_model=data.get("embed_model", ""), index_config=data.get("index_config", {}), documents=docs)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise ManifestError(
                 f"the ingest manifest {path} is corrupt ({e}); run `rag ingest --rebuild` to rebuild the index"
@@ -58,6 +59,7 @@ class Manifest:
         data = {
             "version": VERSION,
             "embed_model": self.embed_model,
+            "index_config": self.index_config,
             "documents": {k: asdict(v) for k, v in sorted(self.documents.items())},
         }
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".manifest-", suffix=".tmp")

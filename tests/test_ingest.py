@@ -136,3 +136,16 @@ def test_kill_9_during_ingest_then_rerun_matches_a_clean_ingest(tmp_path):
     clean.ingestor.ingest()
     assert _ids(rerun) == _ids(clean)
     assert len(set(_ids(rerun))) == rerun.store.count()
+
+
+def test_changing_chunk_settings_rebuilds_the_index(small_pipeline, small_corpus, tmp_path):
+    small_pipeline.ingestor.ingest()
+    before = set(small_pipeline.store.all_ids())
+    settings = small_pipeline.settings.model_copy(update={"chunk_tokens": 64})
+    smaller = Pipeline(settings)
+    report = smaller.ingestor.ingest()
+    assert len(report.added) + len(report.updated) == 2
+    after = set(smaller.store.all_ids())
+    assert len(after) > len(before)
+    assert report.chunks_embedded == len(after)  # every vector recomputed, none kept from the old chunking
+    assert smaller.ingestor.ingest().chunks_embedded == 0
