@@ -22,6 +22,7 @@ def chunk_document(
     answer that straddles a boundary is whole in at least one chunk.
     """
     doc_id = document_id(doc.path)
+    count_tokens = _at_least_per_chars(count_tokens)
     pieces: list[tuple[str, int, int]] = []  # (section, start, end)
     for section, start, end in _section_spans(doc):
         sentences = [s for a, b in split_sentences(doc.text, start, end) for s in _fit(doc.text, a, b, count_tokens, max_tokens)]
@@ -41,6 +42,17 @@ def chunk_document(
             )
         )
     return chunks
+
+
+# Ordinary text runs 3-6 characters a token, so this floor only bites on runs with no spaces.
+MAX_CHARS_PER_TOKEN = 8
+
+
+def _at_least_per_chars(count: TokenCounter) -> TokenCounter:
+    """Token counts never below one per MAX_CHARS_PER_TOKEN characters: the tokenizer counts a
+    "word" over 100 characters as one unknown token, so a 1 MB line with no spaces would otherwise
+    pass as a single token and become one giant chunk."""
+    return lambda text: max(count(text), len(text) // MAX_CHARS_PER_TOKEN)
 
 
 def document_id(path: str) -> str:

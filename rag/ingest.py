@@ -140,11 +140,15 @@ class Ingestor:
         return bool(gone)
 
     def _remove_orphans(self) -> bool:
-        """Chunks of documents the manifest doesn't know (a crash before its save) are dropped."""
+        """Chunks the manifest doesn't list are dropped: those of a document it doesn't know, and
+        those of a new version of a known one (a crash, or an upload killed, before its save)."""
         orphans = self.store.doc_ids() - set(self.manifest.documents)
         for doc_id in orphans:
             self.store.delete_document(doc_id)
-        return bool(orphans)
+        listed = {cid for d in self.manifest.documents.values() for cid in d.chunk_ids}
+        strays = sorted(set(self.store.all_ids()) - listed)
+        self.store.delete_ids(strays)
+        return bool(orphans or strays)
 
     def remove(self, doc_id: str) -> str:
         """Remove one document from the index; returns its file name."""

@@ -140,6 +140,32 @@ class Library:
             "so the next full ingest will add it back; delete the file there to remove it for good."
         )
 
+    def recover(self) -> list[str]:
+        """Undo uploads a killed process left half done (run at start, before the index sync):
+        temporary copies are deleted, a file the index does not know is taken out, and an earlier
+        version kept aside is put back when the index still holds it. Returns what was done."""
+        folder = self.upload_dir
+        if not folder.is_dir():
+            return []
+        done = []
+        manifest = self.pipeline.ingestor.manifest
+        for tmp in folder.glob(".incoming-*"):
+            tmp.unlink(missing_ok=True)
+            done.append(f"deleted the unfinished copy {tmp.name}")
+        for backup in folder.glob(".*.previous"):
+            target = backup.with_name(backup.name[1 : -len(".previous")])
+            record = manifest.by_path(str(target.resolve()))
+            if record and record.sha256 == hashlib.sha256(backup.read_bytes()).hexdigest():
+                os.replace(backup, target)  # the new version never made it into the index
+                done.append(f"put back the indexed version of {target.name}")
+            else:
+                backup.unlink()
+        for f in folder.iterdir():
+            if f.is_file() and not f.name.startswith(".") and manifest.by_path(str(f.resolve())) is None:
+                f.unlink()
+                done.append(f"removed {f.name}, an upload that did not finish")
+        return done
+
     # --- file handling -------------------------------------------------------
     def _refuse_duplicate(self, src: Path, target: Path, name: str) -> None:
         """The same content under another file would only repeat every passage."""

@@ -307,6 +307,8 @@ def serve(settings: Settings) -> int:
         print("rag: set both RAG_AUTH_USER and RAG_AUTH_PASSWORD to require a login, or neither", file=sys.stderr)
         return 2
     pipeline = Pipeline(settings)
+    for note in Library(pipeline, ReadWriteLock()).recover():  # uploads a killed server left half done
+        print(f"rag: {note}", file=sys.stderr)
     print(f"rag: checking the index in {settings.data_dir} against {settings.corpus_dir} …", file=sys.stderr)
     report = pipeline.ingestor.ingest()
     if report.added or report.updated or report.removed:

@@ -1,0 +1,84 @@
+"""Ingest one big generated text document and report the ingest process's peak memory.
+
+    .venv/bin/python eval/big_document.py            # 50 MB (minutes on 2 cores)
+    .venv/bin/python eval/big_document.py --mb 3 --json
+
+The document (varied prose paragraphs under headings) is written to a temporary folder and
+ingested by `python -m rag ingest` in a child process with its own data dir; the peak resident
+memory of that child comes from resource.getrusage(RUSAGE_CHILDREN).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = ("agreement treaty border trade envoy corridor minister province harbour council aid security talks "
+         "delegation revenue tariff river dam policy election governor budget railway port alliance summit").split()
+
+
+def write_document(path: Path, megabytes: float, seed: int = 7) -> int:
+    """Write about `megabytes` of text: headings every 40 paragraphs, sentences of varied words."""
+    rnd = random.Random(seed)
+    target = int(megabytes * 1024 * 1024)
+    written = 0
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("A Very Long Record of Meetings\n\n")
+        n = 0
+        while written < target:
+            if n % 40 == 0:
+                f.write(f"Part {n // 40 + 1}\n\n")
+            sentences = [
+                f"In meeting {n}.{k} the {rnd.choice(WORDS)} {rnd.choice(WORDS)} discussed the {rnd.choice(WORDS)} "
+                f"of district {rnd.randint(1, 999)} and agreed on item {rnd.randint(1, 99999)}."
+                for k in range(rnd.randint(3, 7))
+            ]
+            para = " ".join(sentences) + "\n\n"
+            f.write(para)
+            written += len(para.encode())
+            n += 1
+    return path.stat().st_size
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--mb", type=float, default=50.0, help="document size in MB (default 50)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="rag-big-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "docs").mkdir()
+        doc = tmp / "docs" / "big.txt"
+        size = write_document(doc, args.mb)
+        env = {**os.environ, "RAG_DATA_DIR": str(tmp / "data"), "RAG_CORPUS_DIR": str(tmp / "docs"),
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+        t0 = time.perf_counter()
+        r = subprocess.run([sys.executable, "-m", "rag", "ingest"], cwd=ROOT, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # Linux: kilobytes
+        if r.returncode != 0:
+            print(r.stderr, file=sys.stderr)
+            return r.returncode
+        status = json.loads(subprocess.run([sys.executable, "-m", "rag", "status", "--json"], cwd=ROOT, env=env,
+                                           capture_output=True, text=True, check=True).stdout)
+    out = {"size_mb": round(size / 1024 / 1024, 1), "documents": status["documents"], "chunks": status["chunks"],
+           "ingest_s": round(seconds, 1), "peak_rss_mb": round(peak_kb / 1024, 1)}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"{out['size_mb']} MB document -> {out['chunks']} chunks in {out['ingest_s']} s; "
+              f"peak RSS of the ingest process {out['peak_rss_mb']} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
