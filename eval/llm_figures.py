@@ -25,6 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from rag.config import Settings  # noqa: E402
+from rag.grounding import check, support_text  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 from rag.types import Answer  # noqa: E402
 
@@ -37,12 +38,22 @@ def select(questions: list[dict], every: int, limit: int | None) -> list[dict]:
     return chosen[:limit] if limit else chosen
 
 
-def is_correct(q: dict, answer: Answer) -> bool:
+def is_correct(q: dict, text: str, abstained: bool) -> bool:
     """Did it answer (not abstain) with any of the must_contain strings, case-insensitive?"""
-    if answer.abstained:
+    if abstained or q["type"] == "unanswerable":
         return False
-    text = " ".join(_MARK.sub("", answer.answer).lower().split())
+    text = " ".join(_MARK.sub("", text).lower().split())
     return any(m.lower() in text for m in q["must_contain"])
+
+
+def strict_version(answer: Answer, settings: Settings) -> tuple[str, bool]:
+    """What strict mode (RAG_STRICT=true) makes of this answer: unsupported sentences dropped, and an
+    abstention when none is left. Same checker, same passages, so one run measures both modes."""
+    if answer.abstained:
+        return answer.answer, True
+    sources = [support_text(c.title, c.section, c.text, c.authors) for c in answer.citations]
+    g = check(answer.answer, sources, strict=True, min_coverage=settings.citation_min_coverage, question=answer.question)
+    return g.text, g.abstain
 
 
 def ask(pipe: Pipeline, question: str) -> tuple[Answer, float, float]:
@@ -73,10 +84,13 @@ def figures(rows: list[dict]) -> dict:
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         "answered_correct_rate": round(sum(r["correct"] for r in answerable) / len(answerable), 3) if answerable else None,
+        "strict_answered_correct_rate": round(sum(r["strict_correct"] for r in answerable) / len(answerable), 3) if answerable else None,
         "supported_sentence_fraction": round(sum(s["supported"] for s in checked) / len(checked), 3) if checked else None,
         "checked_sentences": len(checked),
         "abstention_rate_unanswerable": round(sum(r["abstained"] for r in unanswerable) / len(unanswerable), 3) if unanswerable else None,
         "abstention_rate_answerable": round(sum(r["abstained"] for r in answerable) / len(answerable), 3) if answerable else None,
+        "strict_abstention_rate_unanswerable": round(sum(r["strict_abstained"] for r in unanswerable) / len(unanswerable), 3) if unanswerable else None,
+        "strict_abstention_rate_answerable": round(sum(r["strict_abstained"] for r in answerable) / len(answerable), 3) if answerable else None,
         "answers_with_citations": round(sum(bool(r["cited"]) for r in rows if not r["abstained"]) / max(1, sum(not r["abstained"] for r in rows)), 3),
         "fallbacks": sum(r["fallback"] is not None for r in rows),
         "llm_generated": len(generated),
@@ -108,11 +122,14 @@ def markdown(report: dict) -> str:
         f"| abstained on answerable questions | {f['abstention_rate_answerable']} |",
         f"| answers carrying citations | {f['answers_with_citations']} |",
         f"| fallbacks to extractive | {f['fallbacks']} |",
+        f"| strict mode: answered correctly / abstained on unanswerable / abstained on answerable | "
+        f"{f['strict_answered_correct_rate']} / {f['strict_abstention_rate_unanswerable']} / {f['strict_abstention_rate_answerable']} |",
         f"| time to first token, p50 (all / LLM-generated only) | {f['ttft_p50_s']} s / {f['ttft_p50_s_generated']} s |",
         f"| total answer time, p50 (all / LLM-generated only) | {f['total_p50_s']} s / {f['total_p50_s_generated']} s |",
         "",
         "Times are from the question to the first streamed text and to the finished, checked answer (retrieval included);",
-        "'all' includes questions abstained before generation (no LLM call).",
+        "'all' includes questions abstained before generation (no LLM call). Strict-mode figures apply strict mode",
+        "(unsupported sentences dropped, abstain when none is left) to the same answers with the same checker.",
         "",
         "| type | n | correct | abstained |",
         "|---|---|---|---|",
@@ -167,9 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for i, q in enumerate(chosen, 1):
         answer, ttft, total = ask(pipe, q["question"])
+        strict_text, strict_abstained = strict_version(answer, settings)
         row = {
             "id": q["id"], "type": q["type"], "question": q["question"], "answer": answer.answer,
-            "abstained": answer.abstained, "correct": q["type"] != "unanswerable" and is_correct(q, answer),
+            "abstained": answer.abstained, "correct": is_correct(q, answer.answer, answer.abstained),
+            "strict_abstained": strict_abstained, "strict_correct": is_correct(q, strict_text, strict_abstained),
             "backend": answer.backend, "fallback": answer.fallback, "generated": "first_token_ms" in answer.timings,
             "cited": sorted({n for s in (answer.grounding or []) for n in s.citations}),
             "grounding": [{"sentence": s.sentence, "citations": list(s.citations), "supported": s.supported, "score": round(s.score, 3)}

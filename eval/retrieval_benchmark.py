@@ -55,7 +55,7 @@ def run(settings: Settings, dataset: Path, out: Path) -> list[dict]:
     pipe.ingestor.ingest()
 
     def product(mode: str, reranker=None):
-        r = Retriever(settings, pipe.embedder, pipe.store, pipe.keyword, reranker, mode=mode,
+        r = Retriever(settings, pipe.embedder, pipe.store, pipe.keyword, reranker, mode=mode, sentences=pipe.sentences,
                       authors=lambda: {d.doc_id: tuple(d.authors) for d in pipe.ingestor.manifest.documents.values()})
         return lambda q: [p.text for p in r.retrieve(q, 10).passages]
 

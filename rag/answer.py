@@ -130,7 +130,7 @@ class Answerer:
         if failure is not None:
             return (yield from self._fallback(name, str(failure), q, chosen, retrieval, t0, strict, partial=text))
         t_gen = time.perf_counter()
-        grounding = self._check(text, prompt.passages, strict)
+        grounding = self._check(text, prompt.passages, strict, q)
         abstained = grounding.abstain or _abstains(text, grounding)
         t_end = time.perf_counter()
         timings = {
@@ -164,7 +164,7 @@ class Answerer:
             tail = " \u2026\n\n" + quoted
             yield tail
             citations = _citations(retrieval.passages, order)
-            grounding = self._check(partial.rstrip() + tail, retrieval.passages, strict)
+            grounding = self._check(partial.rstrip() + tail, retrieval.passages, strict, q)
             answer = Answer(
                 question=q, answer=ABSTAIN_TEXT if grounding.abstain else grounding.text, abstained=grounding.abstain,
                 backend="extractive", citations=citations,
@@ -182,7 +182,7 @@ class Answerer:
         order = _citation_order([e.passage for e in chosen], len(retrieval.passages))
         number = {p: n for n, p in enumerate(order, 1)}
         text = " ".join(f"{e.text} [{number[e.passage]}]" for e in chosen)
-        grounding = self._check(text, [retrieval.passages[i] for i in order], strict)
+        grounding = self._check(text, [retrieval.passages[i] for i in order], strict, q)
         if grounding.abstain:
             answer = self._abstain(q, retrieval.passages, retrieval.ms, t0, "extractive")
             return answer
@@ -193,9 +193,9 @@ class Answerer:
             grounding=grounding.sentences,
         )
 
-    def _check(self, text: str, numbered: list[Passage], strict: bool) -> Grounding:
+    def _check(self, text: str, numbered: list[Passage], strict: bool, question: str) -> Grounding:
         sources = [support_text(p.title, p.section, p.text, p.authors) for p in numbered]
-        return check(text, sources, strict=strict, min_coverage=self.settings.citation_min_coverage)
+        return check(text, sources, strict=strict, min_coverage=self.settings.citation_min_coverage, question=question)
 
     def _abstain(self, q: str, passages: list[Passage], retrieve_ms: float, t0: float, backend: str = "extractive") -> Answer:
         return Answer(

@@ -56,7 +56,10 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Passages returned to the answerer.")
     candidates: int = Field(30, ge=1, description="Candidates per retriever before fusion.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of dense (vector) ranks in reciprocal-rank fusion.")
-    keyword_weight: float = Field(1.3, ge=0, description="Weight of BM25 ranks in reciprocal-rank fusion.")
+    keyword_weight: float = Field(1.6, ge=0, description="Weight of BM25 ranks in reciprocal-rank fusion.")
+    sentence_weight: float = Field(
+        1.0, ge=0, description="Weight of a chunk's best single-sentence match (the sentence index) in hybrid retrieval."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
     fusion: Literal["score", "rrf"] = Field(
         "score", description="How dense and keyword results combine: normalized-score sum, or reciprocal rank."

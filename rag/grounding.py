@@ -31,6 +31,10 @@ _NUMBER_WORDS = {
         "sixteen seventeen eighteen nineteen twenty".split()
     )
 }
+# Words an answer uses to point at its sources, not claims about the world.
+_SELF_REFERENCE = frozenset({"passage", "passages", "excerpt", "excerpts"})
+# Share of min_coverage that all of a sentence's content words (question echoes included) must reach.
+_ANCHOR = 0.6
 # A sentence about the passages rather than the world ("the passages do not say ..."): nothing to check.
 _META = re.compile(
     r"\b(?:documents?|passages?|texts?|context|sources?|provided information)\b.{0,60}?"
@@ -79,18 +83,21 @@ def is_meta(sentence: str) -> bool:
     return bool(_META.search(sentence))
 
 
-def check(answer: str, sources: list[str], strict: bool = False, min_coverage: float = 0.5) -> Grounding:
+def check(answer: str, sources: list[str], strict: bool = False, min_coverage: float = 0.5, question: str = "") -> Grounding:
     """Check `answer` against `sources` (the support text of passages [1], [2], ...).
 
     Every sentence with a claim gets a SentenceCheck; fillers ("In short:") and sentences about the
-    passages themselves are kept but not judged. In strict mode unsupported sentences are dropped, and
-    the result abstains when no supported sentence remains."""
+    passages themselves are kept but not judged. Words the answer repeats from `question` are the
+    asker's framing, not the answer's claims: they need not be in the passage (the claim's own words
+    must). In strict mode unsupported sentences are dropped, and the result abstains when no
+    supported sentence remains."""
     text, removed = _drop_out_of_range(answer, len(sources))
     facts = [_Facts.of(s) for s in sources]
+    given = _Facts.of(question)
     sentences, trailing = _sentences(text)
     reattached = 0
     for s in sentences:
-        claim = _Claim.of(s.body)
+        claim = _Claim.of(s.body, given)
         if not s.cites and (is_meta(s.body) or (len(claim.terms) < 3 and not claim.numbers)):
             continue  # nothing to verify
         ok, score = claim.supported_by(_union(facts, s.cites), min_coverage) if s.cites else (False, 0.0)
@@ -273,13 +280,15 @@ def _union(facts: list[_Facts], cites: list[int]) -> _Facts:
 class _Claim:
     """The checkable content of a sentence: numbers, months, names, and key content words."""
 
-    numbers: set[str]
+    numbers: set[str]  # numbers, months and names the question did not already give
     months: set[str]
     names: list[str]
     terms: list[str]  # stemmed content words
+    new_terms: list[str]  # those not in the question
 
     @classmethod
-    def of(cls, sentence: str) -> _Claim:
+    def of(cls, sentence: str, given: _Facts | None = None) -> _Claim:
+        """The claim of `sentence`; with `given` (the question's facts), what the question already said is set apart."""
         toks = words(sentence)
         months = {_MONTHS[w] for w in toks if w in _MONTHS and w != "may"}
         first = re.match(r"\W*([A-Za-z][\w'\u2019-]*)", sentence)
@@ -291,14 +300,27 @@ class _Claim:
                 low = part.lower().removesuffix("'s").removesuffix("\u2019s")
                 if len(part) > 1 and low not in STOPWORDS and low not in _MONTHS and part[0].isupper() and part not in names:
                     names.append(part)
-        terms = [stem(w) for w in _parts(toks) if w not in STOPWORDS and len(w) > 1 and not w[0].isdigit()]
-        return cls(_numbers(sentence), months, names, list(dict.fromkeys(terms)))
+        terms = list(dict.fromkeys(
+            stem(w) for w in _parts(toks) if w not in STOPWORDS and w not in _SELF_REFERENCE and len(w) > 1 and not w[0].isdigit()
+        ))
+        numbers = _numbers(sentence)
+        if given is None:
+            return cls(numbers, months, names, terms, terms)
+        return cls(
+            numbers - given.numbers, months - given.months, [n for n in names if not given.has_name(n)], terms,
+            [t for t in terms if t not in given.stems],
+        )
 
     def supported_by(self, facts: _Facts, min_coverage: float) -> tuple[bool, float]:
-        """(supported, score): every number, month and name present, and enough content words."""
+        """(supported, score): every new number, month and name present; at least `min_coverage` of
+        the content words the answer adds, and some of those it repeats, present too (so the
+        passage is about the same thing)."""
         hard = [n in facts.numbers for n in self.numbers] + [m in facts.months for m in self.months] + [facts.has_name(n) for n in self.names]
-        found = [t in facts.stems or t in facts.initials for t in self.terms]
-        coverage = sum(found) / len(found) if found else 1.0
-        checked = hard + found
+        found = {t: t in facts.stems or t in facts.initials for t in self.terms}
+        coverage = sum(found.values()) / len(found) if found else 1.0
+        new = [found[t] for t in self.new_terms]
+        new_coverage = sum(new) / len(new) if new else coverage
+        checked = hard + list(found.values())
         score = sum(checked) / len(checked) if checked else 0.0
-        return all(hard) and coverage >= min_coverage and bool(checked), score
+        ok = all(hard) and new_coverage >= min_coverage and coverage >= min_coverage * _ANCHOR and bool(checked)
+        return ok, score

@@ -18,6 +18,7 @@ from rag.chunking import chunk_document, document_id
 from rag.config import Settings
 from rag.documents import CLEANING_VERSION, DocumentError, find_files, read_document
 from rag.manifest import DocRecord, Manifest, ManifestError
+from rag.sentences import sentences_of
 from rag.types import IngestReport
 
 log = logging.getLogger(__name__)
@@ -26,11 +27,12 @@ log = logging.getLogger(__name__)
 class Ingestor:
     """Keeps the index (vector store, keyword index, manifest) in step with files on disk."""
 
-    def __init__(self, settings: Settings, embedder, store, keyword=None, progress: bool = True):
+    def __init__(self, settings: Settings, embedder, store, keyword=None, progress: bool = True, sentences=None):
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.keyword = keyword
+        self.sentences = sentences
         self.progress = progress and sys.stderr.isatty()
         self.manifest = Manifest.load(settings.manifest_path)
 
@@ -73,7 +75,7 @@ class Ingestor:
             log.warning("index settings changed (%s -> %s); re-chunking and re-embedding every document",
                         self.manifest.index_config or "unknown", config)
             for doc_id in set(self.manifest.documents) | self.store.doc_ids():
-                self.store.delete_document(doc_id)
+                self._delete_document(doc_id)
             self.manifest.documents.clear()
         self.manifest.index_config = config
         self.manifest.save()
@@ -102,7 +104,10 @@ class Ingestor:
         new_ids = {c.id for c in chunks}
         todo = [c for c in chunks if c.id not in existing]
         self._embed_and_add(f.name, todo)
-        self.store.delete_ids(sorted(existing - new_ids))
+        stale = sorted(existing - new_ids)
+        if self.sentences is not None:
+            self.sentences.delete_chunks(stale)
+        self.store.delete_ids(stale)
         report.chunks_embedded += len(todo)
         (report.updated if record or existing else report.added).append(f.name)
         self.manifest.documents[doc_id] = DocRecord(
@@ -121,7 +126,13 @@ class Ingestor:
             bar = tqdm(total=len(chunks), desc=name[:30], unit="chunk", file=sys.stderr, leave=False)
         for i in range(0, len(chunks), batch):
             part = chunks[i : i + batch]
-            self.store.add(part, self.embedder.embed([c.embedding_text(self.settings.embed_context) for c in part]))
+            texts = [c.embedding_text(self.settings.embed_context) for c in part]
+            sentences = [sentences_of(c) for c in part] if self.sentences is not None else []
+            vectors = self.embedder.embed(texts + [s for group in sentences for s in group])
+            if self.sentences is not None:
+                # Sentences first: a chunk in the store means its sentences are there too.
+                self.sentences.add(part, sentences, vectors[len(part):])
+            self.store.add(part, vectors[: len(part)])
             if bar:
                 bar.update(len(part))
         if bar:
@@ -133,7 +144,7 @@ class Ingestor:
             if r.path not in present and any(_under(Path(r.path), root) for root in roots)
         ]
         for r in gone:
-            self.store.delete_document(r.doc_id)
+            self._delete_document(r.doc_id)
             del self.manifest.documents[r.doc_id]
             self.manifest.save()
             report.removed.append(r.source)
@@ -144,18 +155,25 @@ class Ingestor:
         those of a new version of a known one (a crash, or an upload killed, before its save)."""
         orphans = self.store.doc_ids() - set(self.manifest.documents)
         for doc_id in orphans:
-            self.store.delete_document(doc_id)
+            self._delete_document(doc_id)
         listed = {cid for d in self.manifest.documents.values() for cid in d.chunk_ids}
         strays = sorted(set(self.store.all_ids()) - listed)
+        if self.sentences is not None:
+            self.sentences.delete_chunks(strays)
         self.store.delete_ids(strays)
         return bool(orphans or strays)
+
+    def _delete_document(self, doc_id: str) -> None:
+        if self.sentences is not None:
+            self.sentences.delete_document(doc_id)
+        self.store.delete_document(doc_id)
 
     def remove(self, doc_id: str) -> str:
         """Remove one document from the index; returns its file name."""
         record = self.manifest.documents.get(doc_id)
         if record is None:
             raise KeyError(f"no document with id {doc_id}")
-        self.store.delete_document(doc_id)
+        self._delete_document(doc_id)
         del self.manifest.documents[doc_id]
         self.manifest.save()
         if self.keyword is not None:

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -112,7 +113,7 @@ class KeywordIndex:
                 raise ValueError("shapes do not match")
             if _fingerprint(self.ids) != self.fingerprint:
                 raise ValueError("fingerprint does not match its ids")
-        except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:  # a cut .npz is a bad zip
             raise KeywordIndexError(
                 f"the keyword index in {self.dir} is damaged ({e}); run `rag ingest --rebuild`"
             ) from None

@@ -30,6 +30,12 @@ class Pipeline:
         return VectorStore(self.settings, self.embedder.model_id)
 
     @cached_property
+    def sentences(self):
+        from rag.sentences import SentenceIndex
+
+        return SentenceIndex(self.store)
+
+    @cached_property
     def keyword(self):
         from rag.keyword import KeywordIndex
 
@@ -39,7 +45,7 @@ class Pipeline:
     def ingestor(self):
         from rag.ingest import Ingestor
 
-        return Ingestor(self.settings, self.embedder, self.store, self.keyword)
+        return Ingestor(self.settings, self.embedder, self.store, self.keyword, sentences=self.sentences)
 
     @cached_property
     def retriever(self):
@@ -50,7 +56,8 @@ class Pipeline:
             return {d.doc_id: tuple(d.authors) for d in self.ingestor.manifest.documents.values()}
 
         return Retriever(
-            self.settings, self.embedder, self.store, self.keyword, reranker, mode=self.retrieval_mode, authors=authors
+            self.settings, self.embedder, self.store, self.keyword, reranker, mode=self.retrieval_mode, authors=authors,
+            sentences=self.sentences,
         )
 
     @cached_property

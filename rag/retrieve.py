@@ -27,7 +27,8 @@ class Retriever:
     """question -> ranked Passages. `mode` is hybrid (default), dense or keyword."""
 
     def __init__(
-        self, settings: Settings, embedder, store, keyword, reranker=None, mode: str = "hybrid", authors=None
+        self, settings: Settings, embedder, store, keyword, reranker=None, mode: str = "hybrid", authors=None,
+        sentences=None,
     ):
         if mode not in ("hybrid", "dense", "keyword"):
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of dense, hybrid, keyword")
@@ -38,6 +39,7 @@ class Retriever:
         self.reranker = reranker
         self.mode = mode
         self.authors = authors or (lambda: {})  # callable: doc_id -> author names, kept current by ingest
+        self.sentences = sentences if mode == "hybrid" else None
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         t0 = time.perf_counter()
@@ -49,9 +51,17 @@ class Retriever:
         depth = max(s.candidates, k)
         dense = self.store.query(qvec, depth) if self.mode != "keyword" else []
         sparse = self.keyword.search(question, depth) if self.mode != "dense" else []
-        ids = list(dict.fromkeys([p.id for p in dense] + [cid for cid, _ in sparse]))
+        best_sentence = self.sentences.best_by_chunk(qvec, depth * 4) if self.sentences is not None else {}
+        top_sentence = sorted(best_sentence, key=lambda c: -best_sentence[c])[:depth]
+        ids = list(dict.fromkeys([p.id for p in dense] + [cid for cid, _ in sparse] + top_sentence))
         passages = {p.id: p for p in self._with_cosine(ids, {p.id: p for p in dense}, qvec)}
         fused = self._fuse(dense, sparse, passages, question)
+        if best_sentence:
+            # Each chunk's best sentence, scaled between the weakest and best sentence found.
+            lo, hi = min(best_sentence.values()), max(best_sentence.values())
+            for cid in fused:
+                if cid in best_sentence and hi > lo:
+                    fused[cid] += s.sentence_weight * (best_sentence[cid] - lo) / (hi - lo)
         for cid, p in passages.items():
             if p.is_reference:
                 fused[cid] *= s.reference_penalty

@@ -97,10 +97,11 @@ def _client(settings: Settings):
 def drop_collection(settings: Settings) -> None:
     """Delete the collection (for a rebuild); a missing one is fine."""
     client = _client(settings)
-    try:
-        client.delete_collection(settings.collection)
-    except Exception as e:  # chromadb raises different errors for a missing collection across versions
-        log.debug("no collection to drop: %s", e)
+    for name in (settings.collection, f"{settings.collection}__sentences"):
+        try:
+            client.delete_collection(name)
+        except Exception as e:  # chromadb raises different errors for a missing collection across versions
+            log.debug("no collection %s to drop: %s", name, e)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def assert_checked(answer: Answer) -> None:
     """The grounding on the answer is what the checker says about its text and citations."""
     assert answer.grounding is not None
     sources = [support_text(c.title, c.section, c.text, c.authors) for c in answer.citations]
-    again = check(answer.answer, sources)
+    again = check(answer.answer, sources, question=answer.question)
     assert [(s.sentence, s.citations, s.supported) for s in again.sentences] == [
         (s.sentence, s.citations, s.supported) for s in answer.grounding
     ]

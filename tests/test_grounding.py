@@ -124,3 +124,17 @@ def test_empty_and_unmarked_text():
     assert check("", SOURCES).sentences == []
     assert check("", SOURCES).supported_fraction is None
     assert check("Hello there.", []).sentences == []
+
+
+def test_words_repeated_from_the_question_are_framing_not_claims():
+    source = ["The Islamic State of Khurasan Province (ISKP) claimed the attack on the mosque in Peshawar."]
+    question = "Which militant group claimed the March 2022 bombing of a Shia mosque in Peshawar?"
+    answer = "The militant group that claimed the March 2022 bombing of a Shia mosque in Peshawar is the ISKP [1]."
+    assert not check(answer, source).sentences[0].supported  # on its own, 2022 and Shia are not in the passage
+    assert check(answer, source, question=question).sentences[0].supported
+    # What the answer adds must still be in the passage ...
+    wrong = answer.replace("ISKP", "TTP")
+    assert not check(wrong, source, question=question).sentences[0].supported
+    # ... and a passage that only shares the added word is about something else.
+    unrelated = ["The ISKP is an affiliate of the Islamic State based in Afghanistan."]
+    assert not check(answer, unrelated, question=question).sentences[0].supported

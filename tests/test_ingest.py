@@ -103,6 +103,7 @@ def test_crash_in_the_middle_of_a_document_is_repaired(small_pipeline, small_cor
     clean = Pipeline(make_settings(tmp_path / "clean", small_corpus))
     clean.ingestor.ingest()
     assert _ids(pipe) == _ids(clean)
+    assert pipe.sentences.count() == clean.sentences.count()
 
 
 def test_kill_9_during_ingest_then_rerun_matches_a_clean_ingest(tmp_path):
@@ -136,6 +137,7 @@ def test_kill_9_during_ingest_then_rerun_matches_a_clean_ingest(tmp_path):
     clean.ingestor.ingest()
     assert _ids(rerun) == _ids(clean)
     assert len(set(_ids(rerun))) == rerun.store.count()
+    assert rerun.sentences.count() == clean.sentences.count()
 
 
 def test_changing_chunk_settings_rebuilds_the_index(small_pipeline, small_corpus, tmp_path):

@@ -1,0 +1,73 @@
+"""The sentence index: one vector per sentence of every chunk, in a second Chroma collection.
+
+A short question matches one sentence far better than a whole chunk's averaged vector, so the
+retriever scores each chunk by its best sentence as well (multi-vector retrieval).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from rag.text import split_sentences
+from rag.types import Chunk
+
+MIN_WORDS = 4
+
+
+def sentences_of(chunk: Chunk) -> list[str]:
+    """The sentences of a chunk worth a vector of their own."""
+    return [chunk.text[a:b] for a, b in split_sentences(chunk.text) if len(chunk.text[a:b].split()) >= MIN_WORDS]
+
+
+class SentenceIndex:
+    """Sentence vectors keyed by (chunk id, position), carrying their chunk and document ids."""
+
+    def __init__(self, store):
+        from rag.store import _ServerCollection
+
+        settings = store.settings
+        self.collection = store.client.get_or_create_collection(
+            f"{settings.collection}__sentences",
+            metadata={"hnsw:space": "cosine", "embed_model": store.embed_model_id},
+            embedding_function=None,
+        )
+        if settings.chroma_url:
+            self.collection = _ServerCollection(self.collection, store.location)
+
+    def add(self, chunks: list[Chunk], sentences: list[list[str]], vectors: np.ndarray) -> None:
+        """Upsert the sentences of chunks (idempotent: a re-run after a crash adds nothing twice)."""
+        ids, metas, docs = [], [], []
+        for chunk, sents in zip(chunks, sentences, strict=True):
+            for i, s in enumerate(sents):
+                ids.append(hashlib.sha1(f"{chunk.id}:{i}".encode()).hexdigest()[:24])
+                metas.append({"chunk_id": chunk.id, "doc_id": chunk.doc_id})
+                docs.append(s)
+        for start in range(0, len(ids), 5000):
+            end = start + 5000
+            self.collection.upsert(ids=ids[start:end], embeddings=vectors[start:end].tolist(),
+                                   metadatas=metas[start:end], documents=docs[start:end])
+
+    def delete_chunks(self, chunk_ids: list[str]) -> None:
+        for start in range(0, len(chunk_ids), 1000):
+            self.collection.delete(where={"chunk_id": {"$in": chunk_ids[start : start + 1000]}})
+
+    def delete_document(self, doc_id: str) -> None:
+        self.collection.delete(where={"doc_id": doc_id})
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def best_by_chunk(self, vector: np.ndarray, k: int) -> dict[str, float]:
+        """Chunk id -> cosine similarity of its best sentence, over the k nearest sentences."""
+        n = min(k, self.count())
+        if n == 0:
+            return {}
+        got = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["metadatas", "distances"])
+        best: dict[str, float] = {}
+        for meta, dist in zip(got["metadatas"][0], got["distances"][0]):
+            cid = (meta or {}).get("chunk_id")
+            if cid:
+                best[cid] = max(best.get(cid, -1.0), 1.0 - float(dist))
+        return best

@@ -1,0 +1,94 @@
+"""Hybrid retrieval on the real store: each retriever's strengths survive fusion; results are clean."""
+
+import pytest
+
+from rag.pipeline import Pipeline
+from rag.retrieve import _overlap, is_authorship_question, mentioned_documents
+
+from conftest import make_settings
+
+DOCS = {
+    "medicine.txt": "Clinic Notes On Care\n\nThe physician prescribed medication for the child's fever after the examination at the clinic.",
+    "parts.txt": "Parts Catalogue Entries\n\nThe replacement valve carries the catalogue code XQ-47 Zephyr and fits the older pumps in the depot.",
+    "weather.txt": "Weather Diary For Spring\n\nHeavy rain fell across the valley in April and the river rose above its banks near the old mill.",
+    "trade.txt": "Trade Report For Textiles\n\nExports of cotton textiles grew by a fifth last year as new markets opened in the region.",
+    "music.txt": "Concert Review Of The Season\n\nThe orchestra performed a symphony by a young composer to a full hall on Saturday evening.",
+}
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    root = tmp_path_factory.mktemp("toy")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    pipe = Pipeline(make_settings(root / "data", docs, top_k=2, candidates=3))
+    pipe.ingestor.ingest()
+    return pipe
+
+
+def _sources(pipe, mode, question):
+    retriever = Pipeline(pipe.settings, retrieval_mode=mode).retriever
+    return [p.source for p in retriever.retrieve(question, 2).passages]
+
+
+def test_keyword_only_match_is_found_by_hybrid(toy):
+    q = "Which item has code XQ-47?"
+    assert _sources(toy, "keyword", q)[0] == "parts.txt"
+    assert toy.retriever.retrieve(q, 2).passages[0].source == "parts.txt"
+
+
+def test_dense_only_match_is_found_by_hybrid(toy):
+    q = "Which doctor gave drugs to a kid with a temperature?"  # no word in common with the passage
+    assert "medicine.txt" not in _sources(toy, "keyword", q)
+    assert _sources(toy, "dense", q)[0] == "medicine.txt"
+    assert toy.retriever.retrieve(q, 2).passages[0].source == "medicine.txt"
+
+
+def test_no_two_results_overlap_beyond_the_limit(corpus_pipeline):
+    limit = corpus_pipeline.settings.max_overlap
+    for q in ("What did Pakistan do after 9/11?", "Why did relations between the US and Pakistan deteriorate?"):
+        passages = corpus_pipeline.retriever.retrieve(q, 10).passages
+        assert len(passages) == 10
+        for i, a in enumerate(passages):
+            for b in passages[i + 1 :]:
+                assert _overlap(a, b) <= limit
+
+
+def test_scores_are_cosine_similarities_and_ranked_results_are_sorted_by_relevance(corpus_pipeline):
+    passages = corpus_pipeline.retriever.retrieve("Doha agreement between the US and the Taliban", 5).passages
+    assert all(-1.0 <= p.score <= 1.0 for p in passages)
+    assert any("Doha" in p.text for p in passages[:2])
+
+
+def test_who_wrote_question_brings_the_front_matter(corpus_pipeline):
+    passages = corpus_pipeline.retriever.retrieve("Who wrote the paper that applies dependency theory?", 5).passages
+    assert passages[0].source == "004_29f2909e5ffeaef2.txt"
+    assert any(p.index == 0 and "Kashaf Imran" in p.text for p in passages[:2])
+
+
+def test_author_names_in_a_question():
+    authors = {"a": ("Nasreen Akhtar", "Kenneth Holland"), "b": ("Taimur Shamil",), "c": ("Kashaf Imran",)}
+    assert mentioned_documents("What do Akhtar and Holland argue?", authors)[0] == {"a"}
+    named, rest = mentioned_documents("According to Shamil, how long has it lasted?", authors)
+    assert named == {"b"} and "Shamil" not in rest
+    assert mentioned_documents("Why did Imran Khan visit Moscow?", authors)[0] == set()  # someone else
+    assert is_authorship_question("Who wrote the policy outlook?")
+    assert not is_authorship_question("Who leads the Taliban?")
+
+
+def test_removed_document_cannot_be_found_by_keyword_or_sentence(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    pipe = Pipeline(make_settings(tmp_path / "data", docs))
+    pipe.ingestor.ingest()
+    assert pipe.keyword.search("XQ-47 Zephyr valve", 5)
+    sentences_before = pipe.sentences.count()
+    (docs / "parts.txt").unlink()
+    pipe.ingestor.ingest()
+    assert pipe.keyword.search("XQ-47 Zephyr valve", 5) == []
+    assert pipe.sentences.count() == sentences_before - 1
+    assert all(p.source != "parts.txt" for p in pipe.retriever.retrieve("XQ-47 Zephyr valve", 5).passages)
