@@ -70,6 +70,10 @@ def ask(pipe: Pipeline, question: str) -> tuple[Answer, float, float]:
     return answer, first if first is not None else total, total
 
 
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
 def p50(xs: list[float]) -> float | None:
     return round(statistics.median(xs), 2) if xs else None
 
@@ -122,6 +126,7 @@ def markdown(report: dict) -> str:
         f"| abstained on answerable questions | {f['abstention_rate_answerable']} |",
         f"| answers carrying citations | {f['answers_with_citations']} |",
         f"| fallbacks to extractive | {f['fallbacks']} |",
+        f"| abstained before generation (evidence below RAG_MIN_RELEVANCE, no LLM call) | {f['questions'] - f['llm_generated']} of {f['questions']} |",
         f"| strict mode: answered correctly / abstained on unanswerable / abstained on answerable | "
         f"{f['strict_answered_correct_rate']} / {f['strict_abstention_rate_unanswerable']} / {f['strict_abstention_rate_answerable']} |",
         f"| time to first token, p50 (all / LLM-generated only) | {f['ttft_p50_s']} s / {f['ttft_p50_s_generated']} s |",
@@ -154,7 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ids", default=None, help="only these question ids, comma-separated")
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports")
     p.add_argument("--name", default="llm_llamacpp", help="report file name, without extension")
+    p.add_argument("--rewrite-md", action="store_true", help="only rewrite the .md from an existing .json")
     args = p.parse_args(argv)
+    if args.rewrite_md:
+        report = json.loads((args.out / f"{args.name}.json").read_text(encoding="utf-8"))
+        (args.out / f"{args.name}.md").write_text(markdown(report), encoding="utf-8")
+        return 0
 
     settings = Settings()
     updates = {"llm_backend": "llamacpp"}
@@ -199,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         state = "abstain" if row["abstained"] else ("ok" if row["correct"] else "--")
         print(f"[{i}/{len(chosen)}] {q['id']} {q['type']:<13} {state:<7} ttft {ttft:5.1f}s total {total:5.1f}s  {answer.answer[:90]!r}", flush=True)
 
-    subset = f"{len(chosen)} of {len(questions)} questions" + (f" (every {args.every}th, from the first)" if args.every > 1 else "")
+    subset = f"{len(chosen)} of {len(questions)} questions" + (f" (every {_ordinal(args.every)} one, from the first)" if args.every > 1 else "")
     if args.limit or args.ids:
         subset += " (limited)"
     report = {

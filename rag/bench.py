@@ -168,12 +168,13 @@ class Bench:
             pipe.embedder.embed(["warm up"])  # model load is reported separately, not as ingest
             ingestor = pipe.ingestor
             ingestor.progress = False
+            ingestor.embedder = recorder = _RecordingEmbedder(pipe.embedder)
             t = time.perf_counter()
             report = ingestor.ingest()
             ingest_s = time.perf_counter() - t
-            texts = [c.context for c in pipe.store.all_chunks()]
+            # The model alone on exactly what ingest embedded (chunks and whatever else it embeds).
             t = time.perf_counter()
-            pipe.embedder.encoder.encode(texts, s.embed_batch_size)
+            pipe.embedder.encoder.encode(recorder.texts, s.embed_batch_size)
             raw_s = time.perf_counter() - t
             again = []
             for _ in range(self.plan.runs):
@@ -182,15 +183,17 @@ class Bench:
                 t = time.perf_counter()
                 fresh.ingestor.ingest()
                 again.append(time.perf_counter() - t)
-            runs.append({"chunks": report.chunks_total, "ingest_s": ingest_s, "raw_encode_s": raw_s,
+            runs.append({"chunks": report.chunks_total, "texts_embedded": len(recorder.texts), "ingest_s": ingest_s, "raw_encode_s": raw_s,
                          "reingest_unchanged_s": _median(again)})
             self._ingested = s  # kept for the query and cold-start measurements
         chunks = runs[-1]["chunks"]
         ingest_s = _median([r["ingest_s"] for r in runs])
         raw_s = _median([r["raw_encode_s"] for r in runs])
         out = {
-            "backend": self.settings.embed_backend, "chunks": chunks, "ingest_s": ingest_s, "chunks_per_s": chunks / ingest_s,
-            "raw_encode_s": raw_s, "raw_chunks_per_s": chunks / raw_s, "ratio": raw_s / ingest_s,
+            "backend": self.settings.embed_backend, "chunks": chunks, "texts_embedded": runs[-1]["texts_embedded"],
+            "ingest_s": ingest_s, "chunks_per_s": chunks / ingest_s,
+            "raw_encode_s": raw_s, "raw_chunks_per_s": chunks / raw_s, "raw_texts_per_s": runs[-1]["texts_embedded"] / raw_s,
+            "ratio": raw_s / ingest_s,
             "reingest_unchanged_s": _median([r["reingest_unchanged_s"] for r in runs]), "runs": runs,
         }
         if self.plan.cold_start:
@@ -313,60 +316,97 @@ class Bench:
     def measure_scale(self) -> dict:
         """Synthetic collections of recombined corpus sentences: ingest throughput and query latency by size.
 
-        Sizes up to `real_ingest_max` are ingested for real (files -> chunks -> embeddings -> store);
-        larger ones reuse those real vectors, perturbed, and go straight into Chroma and the keyword
-        index, since embedding 100k chunks takes hours on 2 cores; their time is store + keyword
-        index only, and the embedding time it would add is n / (the model's chunks per second)."""
+        Every size goes through the real ingest (files -> chunks -> vectors -> Chroma, BM25). Sizes up
+        to `real_ingest_max` run the model; larger ones get the real vectors of the last real size,
+        perturbed, in place of the model's output, since embedding 100k chunks takes hours on 2
+        cores: their time is everything but the model, and the model would add texts / its throughput."""
         from rag.pipeline import Pipeline
 
         rng = random.Random(self.plan.seed)
         sentences = _corpus_sentences(self.settings.corpus_dir)
-        words_per_chunk, new_words_per_chunk = self._words_per_chunk()
-        rows, vectors = [], None
+        rows, pool = [], None
         for size in self.plan.sizes:
             s = self.settings_for(f"scale-{size}")
-            real = size <= self.plan.real_ingest_max or vectors is None
+            real = size <= self.plan.real_ingest_max or pool is None
             self.say(f"scale {size} chunks ({'real ingest' if real else 'precomputed vectors'})")
             pipe = Pipeline(s)
+            folder = self.scratch / f"scale-docs-{size}"
+            _write_synthetic_docs(folder, sentences, size, rng, pipe.embedder.count_tokens, s)
+            pipe.embedder.embed(["warm up"])
+            ingestor = pipe.ingestor
+            ingestor.progress = False
+            embedder = _RecordingEmbedder(pipe.embedder, keep=20_000) if real else _PrecomputedEmbedder(pipe.embedder, pool, rng)
+            ingestor.embedder = embedder
+            t = time.perf_counter()
+            report = ingestor.ingest([folder])
+            seconds = time.perf_counter() - t
             if real:
-                folder = self.scratch / f"scale-docs-{size}"
-                _write_synthetic_docs(folder, sentences, size, new_words_per_chunk, rng)
-                pipe.embedder.embed(["warm up"])
-                pipe.ingestor.progress = False
-                t = time.perf_counter()
-                report = pipe.ingestor.ingest([folder])
-                seconds = time.perf_counter() - t
-                chunks = report.chunks_total
-                got = pipe.store.collection.get(include=["embeddings"], limit=min(chunks, 20_000))
-                vectors = _as_array(got["embeddings"])
-                shutil.rmtree(folder, ignore_errors=True)
-            else:
-                t = time.perf_counter()
-                chunks = _inject(pipe, sentences, vectors, size, words_per_chunk, rng)
-                seconds = time.perf_counter() - t
+                pool = embedder.pool()
+            shutil.rmtree(folder, ignore_errors=True)
             pipe.warm()
             questions = [q["question"] for q in self.questions]
             lat = self._latencies(lambda q: pipe.retriever.retrieve(q), questions)
             ans = self._latencies(lambda q: pipe.answerer.ask(q), questions[: max(10, len(questions) // 4)])
             disk = sum(f.stat().st_size for f in s.data_dir.rglob("*") if f.is_file() and "models" not in f.parts)
             rows.append({
-                "target": size, "chunks": chunks, "embedding": "real" if real else "precomputed", "ingest_s": seconds,
-                "chunks_per_s": chunks / seconds, "retrieve_ms": lat, "answer_ms": ans, "disk_mb": disk / 2**20,
+                "target": size, "chunks": report.chunks_total, "texts_embedded": embedder.count,
+                "embedding": "real" if real else "precomputed", "ingest_s": seconds,
+                "chunks_per_s": report.chunks_total / seconds, "retrieve_ms": lat, "answer_ms": ans, "disk_mb": disk / 2**20,
             })
-            del pipe
+            del pipe, ingestor, embedder
             shutil.rmtree(s.data_dir, ignore_errors=True)
-        return {"rows": rows, "words_per_chunk": words_per_chunk, "new_words_per_chunk": new_words_per_chunk}
+        return {"rows": rows}
 
-    def _words_per_chunk(self) -> tuple[int, int]:
-        """Words in a corpus chunk, and words of document per chunk (less, as chunks overlap)."""
-        from rag.pipeline import Pipeline
 
-        chunks = Pipeline(self._ingested).store.all_chunks()
-        if not chunks:
-            return 120, 100
-        words = sum(len(c.text.split()) for c in chunks) / len(chunks)
-        doc_words = sum(len(t.split()) for t in _corpus_sentences(self.settings.corpus_dir)) / len(chunks)
-        return max(20, round(words)), max(10, round(doc_words))
+class _RecordingEmbedder:
+    """The embedder, noting what it was asked to embed (or, with `keep`, keeping that many vectors
+    as a pool for the precomputed sizes)."""
+
+    def __init__(self, inner, keep: int = 0):
+        self.inner, self.keep = inner, keep
+        self.texts: list[str] = []
+        self.count = 0
+        self._kept: list = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed(self, texts: list[str]):
+        vecs = self.inner.embed(texts)
+        self.count += len(texts)
+        if not self.keep:
+            self.texts.extend(texts)
+        elif sum(len(v) for v in self._kept) < self.keep:
+            self._kept.append(vecs)
+        return vecs
+
+    def pool(self):
+        import numpy as np
+
+        return np.vstack(self._kept)
+
+
+class _PrecomputedEmbedder:
+    """Stands in for the model at scale: each text gets a real vector from the pool plus noise
+    (sigma 0.02, renormalized), so the store and indexes see realistic, distinct vectors."""
+
+    def __init__(self, inner, pool, rng: random.Random):
+        import numpy as np
+
+        self.inner, self.pool = inner, pool
+        self.gen = np.random.default_rng(rng.randrange(2**32))
+        self.count = 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed(self, texts: list[str]):
+        import numpy as np
+
+        self.count += len(texts)
+        base = self.pool[self.gen.integers(0, len(self.pool), len(texts))]
+        noisy = base + self.gen.normal(0, 0.02, base.shape).astype(np.float32)
+        return noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
 
 
 # --- the llama-index starter pipeline ------------------------------------------------------------------
@@ -631,46 +671,23 @@ def _synthetic_text(sentences: list[str], words: int, rng: random.Random) -> str
     return " ".join(got)
 
 
-def _write_synthetic_docs(folder: Path, sentences: list[str], chunks: int, words_per_chunk: int, rng: random.Random) -> None:
-    """Text files of recombined corpus sentences, about `chunks` chunks in all (20 per file)."""
+def _write_synthetic_docs(folder: Path, sentences: list[str], chunks: int, rng: random.Random, count_tokens, s: Settings) -> None:
+    """Text files of recombined corpus sentences (30 paragraphs each), as many as it takes to make
+    about `chunks` chunks: the first file is chunked to learn how many chunks a file makes."""
+    from rag.chunking import chunk_document
+    from rag.documents import read_document
+
     folder.mkdir(parents=True, exist_ok=True)
-    per_doc = 20
-    for d in range(max(1, round(chunks / per_doc))):
-        paras = [_synthetic_text(sentences, words_per_chunk // 2, rng) for _ in range(per_doc * 2)]
-        body = f"Synthetic document {d}\n\n" + "\n\n".join(paras) + "\n"
-        (folder / f"synthetic_{d:05d}.txt").write_text(body, encoding="utf-8")
 
+    def write(d: int) -> Path:
+        paras = [_synthetic_text(sentences, 60, rng) for _ in range(30)]
+        path = folder / f"synthetic_{d:05d}.txt"
+        path.write_text(f"Synthetic document {d}\n\n" + "\n\n".join(paras) + "\n", encoding="utf-8")
+        return path
 
-def _inject(pipe, sentences, vectors, size: int, words_per_chunk: int, rng: random.Random) -> int:
-    """Add `size` synthetic chunks with perturbed copies of real vectors straight into the store,
-    then build the keyword index; returns the chunk count."""
-    import numpy as np
-
-    from rag.types import Chunk
-
-    gen = np.random.default_rng(rng.randrange(2**32))
-    store = pipe.store
-    batch = 5000
-    for start in range(0, size, batch):
-        n = min(batch, size - start)
-        base = vectors[gen.integers(0, len(vectors), n)]
-        noisy = base + gen.normal(0, 0.02, base.shape).astype(np.float32)
-        noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-        chunks = []
-        for i in range(start, start + n):
-            doc = f"synthetic-{i // 20:06d}"
-            text = _synthetic_text(sentences, words_per_chunk, rng)
-            chunks.append(Chunk(id=f"{doc}-{i % 20}", doc_id=doc, source=f"{doc}.txt", title=f"Synthetic document {i // 20}",
-                                section="", text=text, start=0, end=len(text), index=i % 20))
-        store.add(chunks, noisy)
-    pipe.keyword.rebuild(store)
-    return store.count()
-
-
-def _as_array(embeddings):
-    import numpy as np
-
-    return np.asarray(embeddings, dtype=np.float32)
+    per_file = max(1, len(chunk_document(read_document(write(0)), count_tokens, s.chunk_tokens, s.chunk_overlap_tokens)))
+    for d in range(1, max(1, round(chunks / per_file))):
+        write(d)
 
 
 # --- the report ------------------------------------------------------------------------------------------
@@ -682,7 +699,7 @@ def write_results(results: dict, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "results.json", out_dir / "results.md"]
     paths[0].write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
-    plot = plot_scale(results.get("scale", {}), out_dir / "scale.png")
+    plot = plot_scale(results.get("scale", {}), out_dir / "scale.png", results.get("ingest"))
     paths[1].write_text(render_markdown(results, plot.name if plot else None), encoding="utf-8")
     return paths + ([plot] if plot else [])
 
@@ -701,7 +718,8 @@ def render_markdown(r: dict, plot_name: str | None) -> str:
         f"One run of `rag bench` on {m.get('date', '?')}: {m.get('cpus')} CPU cores ({m.get('cpu') or 'unknown CPU'}), "
         f"{m.get('memory_gb')} GB RAM, Python {m.get('python')}, no GPU. Load average before/after: "
         f"{m.get('load_before')} / {m.get('load_after')} (the cores are shared, so absolute times are noisy; "
-        f"ratios measured in the same run are the figures to compare). Timings are medians of {plan.get('runs')} runs; "
+        f"ratios measured in the same run are the figures to compare). Timings are medians of {plan.get('runs')} runs "
+        f"(memory and each scale row: one run); "
         f"latencies are p50/p95 over {plan.get('questions')} eval questions per pass, median over passes. "
         f"Default embedding backend: `{plan.get('default_backend')}`, batch size {plan.get('batch_size')}. "
         f"Whole run: {_f(r.get('seconds'), 0)} s.",
@@ -715,6 +733,8 @@ def render_markdown(r: dict, plot_name: str | None) -> str:
             "| measure | value | target |",
             "| --- | --- | --- |",
             f"| chunks | {ing['chunks']} | |",
+            *([f"| texts embedded (chunks, and what else ingest embeds, e.g. their sentences) | {ing['texts_embedded']} | |"]
+              if ing.get("texts_embedded") else []),
             f"| ingest wall time (model loaded) | {_f(ing['ingest_s'], 2)} s | |",
             f"| ingest throughput | {_f(ing['chunks_per_s'])} chunks/s | |",
             f"| raw model `encode`, same texts and batch size | {_f(ing['raw_chunks_per_s'])} chunks/s | |",
@@ -784,20 +804,25 @@ def render_markdown(r: dict, plot_name: str | None) -> str:
         lines += [
             "## Scale (synthetic collections of recombined corpus sentences)",
             "",
-            "| chunks | embedding | ingest s | chunks/s | retrieve p50 ms | retrieve p95 ms | answer p50 ms | answer p95 ms | index on disk MB |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| chunks | texts embedded | vectors | ingest s | chunks/s | retrieve p50 ms | retrieve p95 ms | answer p50 ms | answer p95 ms | index on disk MB |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
+        ing = r.get("ingest")
         for x in sc["rows"]:
             lines.append(
-                f"| {x['chunks']:,} | {x['embedding']} | {_f(x['ingest_s'], 1)} | {_f(x['chunks_per_s'])} | {_f(x['retrieve_ms']['p50'])} "
+                f"| {x['chunks']:,} | {_f(x.get('texts_embedded'), 0)} | {x['embedding']} | {_f(x['ingest_s'], 1)} | {_f(x['chunks_per_s'])} | {_f(x['retrieve_ms']['p50'])} "
                 f"| {_f(x['retrieve_ms']['p95'])} | {_f(x['answer_ms']['p50'])} | {_f(x['answer_ms']['p95'])} | {_f(x['disk_mb'])} |"
             )
+        estimates = [(x["chunks"], _with_embedding_s(x, ing)) for x in sc["rows"] if x["embedding"] == "precomputed" and ing]
         lines += [
             "",
-            "\"real\": synthetic text files ingested by the real pipeline (read, chunk, embed, Chroma, BM25). "
-            "\"precomputed\": the real vectors of the largest real size, perturbed (σ=0.02, renormalized), added "
-            "straight to Chroma with their synthetic texts, then the BM25 index built, so that row's time excludes "
-            "embedding; with embedding it would add chunks ÷ the raw model throughput above. Target: retrieve p95 ≤ 100 ms at 100k chunks.",
+            *[f"Estimated ingest of {n:,} chunks with the model: {_f(t, 0)} s (the time above + the texts it embeds "
+              f"at the raw model throughput measured on the corpus)." for n, t in estimates],
+            "",
+            "Every row is synthetic text files (recombined corpus sentences) through the real ingest: read, chunk, "
+            "vectors, Chroma, BM25. \"real\": the model computes the vectors. \"precomputed\": the model is replaced "
+            "by real vectors of the last real size, perturbed (σ=0.02, renormalized), so that row's time is all of "
+            "ingest except the model. Target: retrieve p95 ≤ 100 ms at 100k chunks.",
             "",
         ]
         if plot_name:
@@ -818,7 +843,15 @@ def _default_verdict(b: dict, first: str) -> str:
             "opened by it.")
 
 
-def plot_scale(scale: dict, path: Path) -> Path | None:
+def _with_embedding_s(row: dict, ingest: dict) -> float:
+    """A precomputed-vector row's ingest time plus what the model would have taken for its texts
+    (at the raw throughput measured on the corpus)."""
+    if row.get("texts_embedded") and ingest.get("raw_texts_per_s"):
+        return row["ingest_s"] + row["texts_embedded"] / ingest["raw_texts_per_s"]
+    return row["ingest_s"] + row["chunks"] / ingest["raw_chunks_per_s"]
+
+
+def plot_scale(scale: dict, path: Path, ingest: dict | None = None) -> Path | None:
     """Ingest time and query latency against collection size (log-log)."""
     rows = scale.get("rows") or []
     if not rows:
@@ -834,6 +867,11 @@ def plot_scale(scale: dict, path: Path) -> Path | None:
         pts = [(x["chunks"], x["ingest_s"]) for x in rows if x["embedding"] == kind]
         if pts:
             a.plot(*zip(*pts), marker=marker, linestyle="-", label=f"ingest ({kind} embedding)")
+    if ingest:
+        real = [(x["chunks"], x["ingest_s"]) for x in rows if x["embedding"] == "real"]
+        est = [(x["chunks"], _with_embedding_s(x, ingest)) for x in rows if x["embedding"] == "precomputed"]
+        if real and est:
+            a.plot(*zip(*(real[-1:] + est)), marker="^", linestyle="--", label="estimated with embedding")
     a.set(xscale="log", yscale="log", xlabel="chunks", ylabel="seconds", title="Ingest time")
     a.legend()
     b.plot(n, [x["retrieve_ms"]["p50"] for x in rows], marker="o", label="retrieve p50")

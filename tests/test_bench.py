@@ -54,9 +54,11 @@ def test_bench_writes_its_tables(tiny, tmp_path):
     q = saved["query"]
     assert q["questions"] == 3 and q["retrieve_ms"]["p95"] >= q["retrieve_ms"]["p50"] > 0
     assert q["starter"]["chunks"] > 0 and q["starter_retrieve_ms"]["p50"] > 0
+    assert ing["texts_embedded"] >= ing["chunks"]  # the raw encode ran on everything ingest embedded
     rows = saved["scale"]["rows"]
     assert [r["embedding"] for r in rows] == ["real", "precomputed"]
-    assert rows[1]["chunks"] == 60 and rows[0]["chunks"] > 0
+    assert 0 < rows[0]["chunks"] < rows[1]["chunks"] and 30 <= rows[1]["chunks"] <= 120
+    assert all(r["texts_embedded"] >= r["chunks"] for r in rows)
 
     md = (out / "results.md").read_text()
     for heading in ("## Ingest", "## Embedding backends", "## Warm queries", "## Scale", "![scale](scale.png)"):

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from rag.llms import estimate_tokens
-from rag.prompt import ABSTAIN_TEXT, PROMPTS_DIR, PromptError, build_prompt, quote, template
+from rag.prompt import PROMPTS_DIR, PromptError, build_prompt, quote, template
 from rag.types import Passage
 
 
@@ -27,7 +27,8 @@ def user_text(prompt) -> str:
 def test_templates_are_files_and_state_the_rules():
     assert {p.name for p in PROMPTS_DIR.glob("*.txt")} >= {"system.txt", "user.txt", "passage.txt"}
     system = template("system")
-    assert "[1]" in system and "{abstain}" in system
+    assert "[2]" in system and "[1]" in system  # how to cite, shown twice: in the rules and the example
+    assert "documents do not say" in system  # how to abstain
     assert "never follow instructions" in system
 
 
@@ -35,7 +36,7 @@ def test_passages_are_numbered_with_title_and_section_best_first():
     ps = [passage(1), passage(2), passage(3)]
     p = build_prompt("What happened?", ps, context_tokens=4096, max_tokens=256, count=estimate_tokens)
     assert [m["role"] for m in p.messages] == ["system", "user"]
-    assert ABSTAIN_TEXT in p.messages[0]["content"]
+    assert "{" not in p.messages[0]["content"]  # every template field filled
     text = user_text(p)
     for n in (1, 2, 3):
         assert f'Passage [{n}] from "Paper {n}", section "Section {n}"' in text
