@@ -66,12 +66,7 @@ def llama_server(model: Path, n_ctx: int = 2048) -> Iterator[str]:
             time.sleep(0.25)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=10)
         if log is not subprocess.DEVNULL:
             log.close()
 
@@ -185,3 +180,13 @@ def status_handler(status: int, body: bytes = b'{"error": {"message": "internal 
 def hang(h: BaseHTTPRequestHandler, data: dict) -> None:
     """Accept the request, then say nothing until the test ends."""
     h.server.release.wait(30)  # type: ignore[attr-defined]
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a test server, and kill it if it does not exit within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

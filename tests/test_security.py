@@ -26,7 +26,7 @@ from rag.pipeline import Pipeline
 from rag.rwlock import ReadWriteLock
 from rag.ui import EXAMPLES
 from tests.conftest import ROOT, make_settings
-from tests.servers import FakeServer, free_port, reply
+from tests.servers import FakeServer, free_port, reply, stop_process
 
 SECRET = "sk-LEAKCHECK-7f3a9c1e5b2d4680-do-not-show"
 QUESTION = "When did President Biden announce the US withdrawal from Afghanistan?"
@@ -150,12 +150,7 @@ def served(data_copy, tmp_path_factory):
                 time.sleep(0.3)
             yield f"http://127.0.0.1:{port}/", srv, log_path, port
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, timeout=20)
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's socket table")
