@@ -28,12 +28,32 @@ _ANSWER_TYPES = [
 ]
 
 
+_QUANTITY_QUESTION = re.compile(r"(?i)\b(how (much|many)|what (percentage|share|number|amount|proportion))\b")
+_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+                 "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|"
+                 "thousands?|millions?|billions?|trillions?|dozens?|half|third|quarter|majority|minority|several|few")
+_QUANTITY = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
+
+
+def states_quantity(sentence: str) -> bool:
+    """Does the sentence give an amount (not just a date or a source's year)?"""
+    text = _CITATION.sub(" ", sentence)
+    text = re.sub(rf"\b({_MONTHS})\s+\d{{1,2}}\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})\b", " ", text)
+    return bool(_QUANTITY.search(_YEAR.sub(" ", text)))
+
+
 def answer_type_match(question: str, sentence: str) -> bool:
     """Does the sentence hold the kind of thing the question asks for (a date, a number, a place)?"""
     return any(q.search(question) and a.search(sentence) for q, a in _ANSWER_TYPES)
 
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+# An author-year citation, "(Dawi, 2022)", "(Khan 2019: 14)" or "Haqqani (2013)": the year a source
+# was published, not the year of an event the sentence reports.
+_CITATION = re.compile(rf"\((?!(?:{_MONTHS})\b)(?:[^()]*?[A-Z][^()]*?,?\s)?(?:1[89]\d\d|20\d\d)[a-z]?(?::\s*[\d\-–]+)?\)")
+_ABOUT_SOURCES = re.compile(r"(?i)\b(book|study|studies|paper|article|report|literature|work|publication|published|wrote|written|author|cited?)\b")
+# "Who was the ambassador in ...?": the question asks who held a role.
+_ROLE_QUESTION = re.compile(r"(?i)^\s*who(?:m)?\s+(?:is|was|are|were)\s+(?:the|a|an)\s+((?:[\w\-']+\s+){0,3}?[\w\-']+?)\s+(?:of|in|at|for|to|when|during|who|that|from|on)\b")
 _QUESTION_TOKEN = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d[\d,.]*")
 
 
@@ -59,20 +79,25 @@ class ExtractiveAnswerer:
     def evidence(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> list[Evidence]:
         """All candidate sentences, best first; none when the question names something (a person,
         law, place, year) that appears nowhere in the collection, which then cannot answer it."""
-        if self.unknown_names(question):
+        if self.unknown_names(question) or self.missing_role(question, passages):
             return []
+        years = event_years(question)
+        # "How many ...?" is answered by a sentence that states an amount, or not at all.
+        quantity = bool(_QUANTITY_QUESTION.search(question))
         cands: list[tuple[str, int]] = []
         for i, p in enumerate(passages):
+            if years and not years & passage_years(p.text, question):
+                # The question is about a particular year; a passage that never names it cannot answer.
+                continue
             for a, b in split_sentences(p.text):
                 sent = p.text[a:b].strip()
-                if len(sent.split()) >= 5 and not _NOISE.search(sent):
+                if len(sent.split()) >= 5 and not _NOISE.search(sent) and (not quantity or states_quantity(sent)):
                     cands.append((sent, i))
         if not cands:
             return []
         vecs = self.embedder.embed([c[0] for c in cands])
         semantic = vecs @ qvec
         terms = set(content_words(question))
-        years = set(_YEAR.findall(question))
         weights = {t: self.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
         out = []
@@ -100,6 +125,19 @@ class ExtractiveAnswerer:
                 return [Evidence(f"\u201c{p.title}\u201d was written by {names}.", i, best + 0.1)]
         return []
 
+    def missing_role(self, question: str, passages: list[Passage]) -> str | None:
+        """For "who was the <role> ...?": the role, when no passage mentions it (they cannot name
+        its holder); None otherwise. Authorship questions have their own evidence (the byline)."""
+        m = _ROLE_QUESTION.match(question)
+        if not m or is_authorship_question(question):
+            return None
+        role = content_words(m.group(1))
+        if not role:
+            return None
+        head = role[-1]
+        present = any(head in content_words(p.text) for p in passages)
+        return None if present else m.group(1)
+
     def unknown_names(self, question: str) -> list[str]:
         """Proper names and numbers in the question that no document contains."""
         if self.known is None:
@@ -126,6 +164,19 @@ class ExtractiveAnswerer:
             if all(_jaccard(e.text, c.text) < 0.6 for c in chosen):
                 chosen.append(e)
         return chosen
+
+
+def event_years(question: str) -> set[str]:
+    """The years a question is about ("during 2023", "the 2022 floods")."""
+    return set(_YEAR.findall(question))
+
+
+def passage_years(text: str, question: str) -> set[str]:
+    """Years a passage states. Citation years count only when the question asks about sources
+    ("whose 2013 book"): otherwise "(Dawi, 2022)" would pass for news of 2022."""
+    if not _ABOUT_SOURCES.search(question):
+        text = _CITATION.sub(" ", text)
+    return set(_YEAR.findall(text))
 
 
 def _jaccard(a: str, b: str) -> float:

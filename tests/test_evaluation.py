@@ -1,13 +1,16 @@
 """The eval runner, its reports and comparison, and the CI gate (which a real regression fails)."""
 
+import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
 from rag import evaluation
 from rag.pipeline import Pipeline
+from rag.types import Document, Section
 
-from conftest import ROOT
+from conftest import ROOT, make_settings
 
 QUESTIONS = evaluation.load_questions(ROOT / "eval" / "questions.jsonl")
 THRESHOLDS = json.loads((ROOT / "eval" / "thresholds.json").read_text(encoding="utf-8"))
@@ -67,3 +70,23 @@ def test_malformed_dataset_line_is_named(tmp_path):
     bad.write_text('{"id": "a", "question": "q?", "type": "fact"}\nnot json\n', encoding="utf-8")
     with pytest.raises(ValueError, match="bad.jsonl:2"):
         evaluation.load_questions(bad)
+
+
+def test_ingest_without_cleaning_is_a_regression_the_gate_catches(tmp_path, monkeypatch):
+    """The raw PDF-to-text files (page headers, markdown debris, broken sentences, no title or
+    authors) indexed as they are: retrieval and answers get worse and the gate says so."""
+    import rag.ingest
+
+    def raw_document(path):
+        data = Path(path).read_bytes()
+        text = data.decode("utf-8")
+        return Document(path=str(path), source=Path(path).name, title=Path(path).stem, authors=(), text=text,
+                        sections=(Section(title="", start=0),), sha256=hashlib.sha256(data).hexdigest())
+
+    monkeypatch.setattr(rag.ingest, "read_document", raw_document)
+    pipe = Pipeline(make_settings(tmp_path / "data"))
+    pipe.ingestor.ingest()
+    rows, summary = evaluation.run_eval(pipe, QUESTIONS)
+    failures = evaluation.check_gate(summary, THRESHOLDS)
+    assert any(f.startswith("retrieval.") for f in failures), failures
+    assert any(f.startswith("answers.correctness") for f in failures), failures

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from rag.answer import ABSTAIN_TEXT
+from rag.extractive import passage_years, states_quantity
 
 
 @pytest.mark.parametrize(
@@ -45,3 +46,34 @@ def test_who_wrote_is_answered_from_the_byline(corpus_pipeline):
     assert "Muhammad Asad Aslam" in answer.answer and "Kashaf Imran" in answer.answer
     n = int(re.search(r"written by [^\[]+\[(\d+)\]", answer.answer).group(1))
     assert "Aslam" in answer.citations[n - 1].text  # the byline is in the cited passage
+
+
+@pytest.mark.parametrize(
+    "question, why",
+    [
+        ("How many Afghan refugees did Pakistan deport during 2023?", "no passage names 2023 outside a citation"),
+        ("How much flood relief did the United States give Pakistan after the 2022 floods?", "2022 only as a source's year"),
+        ("Who was the US ambassador in Islamabad when the Taliban captured Kabul in August 2021?", "no passage names the role"),
+    ],
+)
+def test_abstains_when_on_topic_passages_lack_what_the_question_pins_down(corpus_pipeline, question, why):
+    answer = corpus_pipeline.answerer.ask(question)
+    assert answer.abstained, why
+
+
+def test_quantity_questions_are_answered_by_a_sentence_with_an_amount(corpus_pipeline):
+    answer = corpus_pipeline.answerer.ask(
+        "How many opposition parties came together to form the government after Imran Khan lost the no-confidence vote?"
+    )
+    assert not answer.abstained and "fourteen" in answer.answer.lower()
+
+
+def test_year_and_amount_rules_read_citations_and_dates():
+    assert passage_years("killed soldiers (Firdous 2011). Aid rose in 2015.", "How much aid in 2015?") == {"2015"}
+    assert passage_years("as argued by Haqqani (2013) and (Dawi, 2022)", "How much aid in 2022?") == set()
+    assert passage_years("as argued by Haqqani (2013)", "Whose 2013 book exposed it?") == {"2013"}
+    assert passage_years("a vote in (March 2022)", "What happened in 2022?") == {"2022"}
+    assert states_quantity("An alliance of fourteen opposition parties formed a government.")
+    assert states_quantity("It suspended $700 million in aid.")
+    assert not states_quantity("It was signed on 5th March 1959 (Khan, 2019).")
+    assert not states_quantity("The strikes of 2004 and 2018 added tensions.")
