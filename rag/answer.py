@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import replace
 
 from rag.config import Settings
 from rag.extractive import Evidence, ExtractiveAnswerer
@@ -15,6 +16,7 @@ from rag.grounding import Grounding, check, is_meta, support_text
 from rag.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
 from rag.prompt import ABSTAIN_TEXT, PromptError, build_prompt
 from rag.retrieve import Retrieval
+from rag.text import content_words
 from rag.types import Answer, Citation, Passage
 
 __all__ = ["ABSTAIN_TEXT", "Answerer", "QuestionError", "validate_question"]
@@ -80,6 +82,7 @@ class Answerer:
         elif name == "extractive":
             answer = self._extractive(q, chosen, retrieval, t0, strict)
         else:
+            chosen, retrieval = _evidence_first(chosen, retrieval)
             answer = yield from self._generate(name, q, chosen, retrieval, t_start, t0, strict)
             yield answer
             return
@@ -132,6 +135,9 @@ class Answerer:
         t_gen = time.perf_counter()
         grounding = self._check(text, prompt.passages, strict, q)
         abstained = grounding.abstain or _abstains(text, grounding)
+        if not abstained and restates(q, text):
+            reason = "the model restated the question without answering it"
+            return (yield from self._fallback(name, reason, q, chosen, retrieval, t0, strict))
         t_end = time.perf_counter()
         timings = {
             "retrieve_ms": retrieval.ms,
@@ -204,6 +210,22 @@ class Answerer:
             timings={"retrieve_ms": retrieve_ms, "answer_ms": (time.perf_counter() - t0) * 1000},
             grounding=[],
         )
+
+
+def restates(question: str, answer: str) -> bool:
+    """Is the answer the question turned into a statement ("Trump accused Pakistan of giving the
+    US ... [2]"), adding at most one word of its own? Small models do this when lost."""
+    asked = set(content_words(question))
+    said = content_words(re.sub(r"\[\d+(?:\s*[,;-]\s*\d+)*\]", " ", answer))
+    return len(said) >= 4 and len(set(said) - asked) <= 1
+
+
+def _evidence_first(chosen: list[Evidence], retrieval: Retrieval) -> tuple[list[Evidence], Retrieval]:
+    """Passages holding the best evidence sentences first: a small model leans on passage [1]."""
+    order = _citation_order([e.passage for e in chosen], len(retrieval.passages))
+    new_index = {old: new for new, old in enumerate(order)}
+    return ([replace(e, passage=new_index[e.passage]) for e in chosen],
+            replace(retrieval, passages=[retrieval.passages[i] for i in order]))
 
 
 def _abstains(text: str, grounding: Grounding) -> bool:

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from rag.answer import ABSTAIN_TEXT, Answerer, QuestionError
+from rag.answer import ABSTAIN_TEXT, Answerer, QuestionError, restates
 from rag.grounding import check, citation_numbers, support_text
 from rag.pipeline import Pipeline
 from rag.types import Answer
@@ -164,6 +164,26 @@ def test_model_saying_the_documents_lack_the_answer_is_an_abstention(corpus_pipe
     with srv:
         deltas, ans = run(a, QUESTION)
     assert ans.abstained and ans.answer == ABSTAIN_TEXT == "".join(deltas) and ans.grounding == []
+
+
+def test_answer_restating_the_question_gives_the_extractive_answer(corpus_pipeline, tmp_path, extractive_text):
+    echo = "President Biden announced the unconditional withdrawal of US forces from Afghanistan [1]."
+    a, srv = _ollama(corpus_pipeline, tmp_path, lambda req: [echo])
+    with srv:
+        deltas, ans = run(a, QUESTION)
+    assert_fallback(ans, "ollama", "restated the question", extractive_text)
+    assert "".join(deltas).startswith(echo)  # streamed as it came, then replaced by the checked answer
+    assert restates(QUESTION, echo) and not restates(QUESTION, ans.answer)
+
+
+def test_prompt_puts_the_best_evidence_passage_first(corpus_pipeline, tmp_path):
+    seen = []
+    a, srv = _ollama(corpus_pipeline, tmp_path, lambda req: seen.append(req) or [_passage_sentence(req)[:-1], " [1]."])
+    with srv:
+        _, ans = run(a, QUESTION)
+    first = seen[0]["messages"][-1]["content"].split("<passage>\n", 1)[1].split("\n</passage>", 1)[0]
+    assert "April 2021" in first  # the passage with the best sentence, whatever its retrieval rank
+    assert ans.citations[0].text == first and not ans.abstained
 
 
 def test_abstention_before_generation_makes_no_llm_call(corpus_pipeline, tmp_path):
