@@ -35,6 +35,7 @@ class Ingestor:
         self.sentences = sentences
         self.progress = progress and sys.stderr.isatty()
         self.manifest = Manifest.load(settings.manifest_path)
+        self._saved_at, self._save_s, self._unsaved = 0.0, 0.0, False
 
     def ingest(self, paths: list[Path] | None = None, sync: bool = True) -> IngestReport:
         """Bring the index up to date with `paths` (default: the corpus folder).
@@ -50,10 +51,14 @@ class Ingestor:
             log.warning("skipped %s: %s", name, why)
         self.manifest.embed_model = self.embedder.model_id
         changed = self._reset_if_config_changed()
-        for f in files:
-            changed |= self._ingest_file(f, report)
+        try:
+            for f in files:
+                changed |= self._ingest_file(f, report)
+            if sync:
+                changed |= self._remove_missing(paths, {str(f) for f in files}, report)
+        finally:
+            self._save_manifest(force=True)
         if sync:
-            changed |= self._remove_missing(paths, {str(f) for f in files}, report)
             changed |= self._remove_orphans()
         if self.keyword is not None and (changed or not self.keyword.is_current(self.store)):
             self.keyword.rebuild(self.store)
@@ -114,8 +119,25 @@ class Ingestor:
             doc_id=doc_id, path=str(f), source=doc.source, title=doc.title, authors=list(doc.authors),
             sha256=sha, chunk_ids=[c.id for c in chunks], ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
-        self.manifest.save()
+        self._save_manifest()
         return True
+
+    def _save_manifest(self, force: bool = False) -> None:
+        """Save the manifest after a document, unless saving has taken more than a tenth of the time.
+
+        The manifest lists every chunk id, so one save costs time in proportion to the whole index
+        and saving after each of thousands of documents made ingest quadratic. Skipping a save loses
+        no consistency: chunks of a document the saved manifest does not list are removed as
+        orphans on the next run and the document is ingested again."""
+        now = time.perf_counter()
+        if not force and now - self._saved_at < 10 * self._save_s:
+            self._unsaved = True
+            return
+        if force and not self._unsaved:
+            return
+        self.manifest.save()
+        self._saved_at = time.perf_counter()
+        self._save_s, self._unsaved = self._saved_at - now, False
 
     def _embed_and_add(self, name: str, chunks) -> None:
         batch = self.settings.embed_batch_size * 4
@@ -128,7 +150,7 @@ class Ingestor:
             part = chunks[i : i + batch]
             texts = [c.embedding_text(self.settings.embed_context) for c in part]
             sentences = [sentences_of(c) for c in part] if self.sentences is not None else []
-            vectors = self.embedder.embed(texts + [s for group in sentences for s in group])
+            vectors = self._embed(texts + [s for group in sentences for s in group])
             if self.sentences is not None:
                 # Sentences first: a chunk in the store means its sentences are there too.
                 self.sentences.add(part, sentences, vectors[len(part):])
@@ -138,6 +160,16 @@ class Ingestor:
         if bar:
             bar.close()
 
+    def _embed(self, texts: list[str]):
+        """Vectors for texts, each distinct text embedded once: the sentences in the overlap of two
+        neighbouring chunks belong to both."""
+        unique = list(dict.fromkeys(texts))
+        vectors = self.embedder.embed(unique)
+        if len(unique) == len(texts):
+            return vectors
+        row = {t: i for i, t in enumerate(unique)}
+        return vectors[[row[t] for t in texts]]
+
     def _remove_missing(self, roots: list[Path], present: set[str], report: IngestReport) -> bool:
         gone = [
             r for r in self.manifest.documents.values()
@@ -146,7 +178,7 @@ class Ingestor:
         for r in gone:
             self._delete_document(r.doc_id)
             del self.manifest.documents[r.doc_id]
-            self.manifest.save()
+            self._save_manifest()
             report.removed.append(r.source)
         return bool(gone)
 

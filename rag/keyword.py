@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from array import array
 from collections import Counter
 from pathlib import Path
 
@@ -48,36 +49,56 @@ class KeywordIndex:
         self._row: dict[str, int] = {}
 
     # --- building ------------------------------------------------------------
-    def build(self, ids: list[str], texts: list[str]) -> None:
+    def build(self, ids: list[str], texts) -> None:
+        """Index texts, one per id. `texts` may be any iterable: it is read once and only each
+        text's term counts are kept, so memory grows with the index, not with the text."""
         from scipy import sparse
 
-        docs = [Counter(content_words(t)) for t in texts]
         vocab: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
-        for r, counts in enumerate(docs):
-            for term, tf in counts.items():
-                rows.append(r)
-                cols.append(vocab.setdefault(term, len(vocab)))
-                tfs.append(tf)
-        n = len(ids)
-        lengths = np.array([sum(c.values()) for c in docs], dtype=np.float32)
-        avgdl = float(lengths.mean()) if n else 1.0
-        df = np.bincount(np.array(cols, dtype=np.int64), minlength=len(vocab)).astype(np.float32)
-        idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        cols, tfs, sizes, lengths = array("i"), array("f"), array("i"), array("f")
+        for text in texts:
+            counts = Counter(content_words(text))
+            cols.extend(vocab.setdefault(term, len(vocab)) for term in counts)
+            tfs.extend(counts.values())
+            sizes.append(len(counts))
+            lengths.append(sum(counts.values()))
+        n = len(sizes)
+        if n != len(ids):
+            raise ValueError(f"{len(ids)} ids but {n} texts")
+        cols_a = np.array(cols, dtype=np.int32)
         tf = np.array(tfs, dtype=np.float32)
-        rows_a = np.array(rows, dtype=np.int64)
-        cols_a = np.array(cols, dtype=np.int64)
-        denom = tf + self.k1 * (1 - self.b + self.b * lengths[rows_a] / max(avgdl, 1e-6)) if n else tf
-        weights = idf[cols_a] * tf * (self.k1 + 1) / denom if n else tf
-        self.matrix = sparse.csc_matrix((weights, (rows_a, cols_a)), shape=(n, len(vocab)), dtype=np.float32)
+        length = np.array(lengths, dtype=np.float32)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.array(sizes, dtype=np.int64), out=indptr[1:])
+        avgdl = float(length.mean()) if n else 1.0
+        df = np.bincount(cols_a, minlength=len(vocab)).astype(np.float32)
+        idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        doc_len = np.repeat(length, np.diff(indptr))  # each entry's text length
+        weights = idf[cols_a] * tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * doc_len / max(avgdl, 1e-6)))
+        csr = sparse.csr_matrix((weights.astype(np.float32), cols_a, indptr), shape=(n, len(vocab)), dtype=np.float32)
+        self.matrix = csr.tocsc()
         self.ids, self.vocab, self.idf = list(ids), vocab, idf
         self.fingerprint = _fingerprint(self.ids)
+        self._row = {}
         self._loaded = True
 
     def rebuild(self, store) -> None:
-        """Rebuild from every chunk in the vector store and save atomically."""
-        chunks = store.all_chunks()
-        self.build([c.id for c in chunks], [c.context for c in chunks])
+        """Rebuild from every chunk in the vector store and save atomically.
+
+        The chunks are streamed from the store (a batch at a time) and the rows put in a stable
+        order (by source, document, position) afterwards."""
+        ids, keys = [], []
+
+        def texts():
+            for c in store.iter_chunks():
+                ids.append(c.id)
+                keys.append(c.sort_key)
+                yield c.context
+
+        self.build(ids, texts())
+        order = sorted(range(len(ids)), key=keys.__getitem__)
+        self.matrix = self.matrix.tocsr()[order].tocsc()
+        self.ids, self._row = [ids[i] for i in order], {}
         self.save()
 
     def save(self) -> None:
@@ -109,6 +130,7 @@ class KeywordIndex:
             self.idf = np.load(self.dir / "idf.npy")
             self.ids, self.fingerprint = meta["ids"], meta["fingerprint"]
             self.vocab = {t: i for i, t in enumerate(meta["vocab"])}
+            self._row = {}
             if self.matrix.shape != (len(self.ids), len(self.vocab)) or len(self.idf) != len(self.vocab):
                 raise ValueError("shapes do not match")
             if _fingerprint(self.ids) != self.fingerprint:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 VERSION = 1
@@ -60,12 +60,14 @@ class Manifest:
             "version": VERSION,
             "embed_model": self.embed_model,
             "index_config": self.index_config,
-            "documents": {k: asdict(v) for k, v in sorted(self.documents.items())},
+            # vars(), not asdict(): the fields are flat, and asdict deep-copies every chunk id list.
+            "documents": {k: vars(v) for k, v in sorted(self.documents.items())},
         }
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".manifest-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1, ensure_ascii=False)
+                # Compact: json's C encoder only runs without indent, ~10x faster on big manifests.
+                json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)

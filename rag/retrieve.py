@@ -49,12 +49,14 @@ class Retriever:
         # Author names identify the paper, not the content: the vector sees the rest of the question.
         qvec = self.embedder.embed_query(content)
         depth = max(s.candidates, k)
-        dense = self.store.query(qvec, depth) if self.mode != "keyword" else []
+        nearest = self.store.nearest(qvec, depth) if self.mode != "keyword" else []
         sparse = self.keyword.search(question, depth) if self.mode != "dense" else []
         best_sentence = self.sentences.best_by_chunk(qvec, depth * 4) if self.sentences is not None else {}
         top_sentence = sorted(best_sentence, key=lambda c: -best_sentence[c])[:depth]
-        ids = list(dict.fromkeys([p.id for p in dense] + [cid for cid, _ in sparse] + top_sentence))
-        passages = {p.id: p for p in self._with_cosine(ids, {p.id: p for p in dense}, qvec)}
+        ids = list(dict.fromkeys([cid for cid, _ in nearest] + [cid for cid, _ in sparse] + top_sentence))
+        # Every candidate in one fetch, scored by its cosine similarity to the question.
+        passages = {p.id: p for p in self.store.get(ids, qvec)}
+        dense = [passages[cid] for cid, _ in nearest if cid in passages]
         fused = self._fuse(dense, sparse, passages, question)
         if best_sentence:
             # Each chunk's best sentence, scaled between the weakest and best sentence found.
@@ -99,17 +101,6 @@ class Retriever:
             d = min(1.0, max(0.0, (cos[cid] - lo) / (hi - lo))) if hi > lo else 1.0
             score[cid] = s.dense_weight * d + s.keyword_weight * bm25.get(cid, 0.0) / top
         return score
-
-    def _with_cosine(self, ids: list[str], known: dict[str, Passage], qvec: np.ndarray) -> list[Passage]:
-        """Passages for ids, in order, each carrying its cosine similarity to the question."""
-        missing = [i for i in ids if i not in known]
-        if missing:
-            got = self.store.collection.get(ids=missing, include=["embeddings"])
-            fetched = {p.id: p for p in self.store.get(missing)}
-            for cid, emb in zip(got["ids"], got["embeddings"]):
-                if cid in fetched:
-                    known[cid] = replace(fetched[cid], score=float(np.dot(np.asarray(emb, dtype=np.float32), qvec)))
-        return [known[i] for i in ids if i in known]
 
     def _with_byline(self, result: list[Passage], k: int) -> list[Passage]:
         """For "who wrote ...?": the front matter (title and authors) of the best passage's document,

@@ -6,8 +6,6 @@ retriever scores each chunk by its best sentence as well (multi-vector retrieval
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from rag.text import split_sentences
@@ -37,17 +35,19 @@ class SentenceIndex:
             self.collection = _ServerCollection(self.collection, store.location)
 
     def add(self, chunks: list[Chunk], sentences: list[list[str]], vectors: np.ndarray) -> None:
-        """Upsert the sentences of chunks (idempotent: a re-run after a crash adds nothing twice)."""
-        ids, metas, docs = [], [], []
+        """Upsert the sentences of chunks (idempotent: a re-run after a crash adds nothing twice).
+
+        Only the vector and its chunk are stored: the sentence text is the chunk's, and a document
+        text would cost Chroma a full-text index entry per sentence that nothing searches."""
+        ids, metas = [], []
         for chunk, sents in zip(chunks, sentences, strict=True):
-            for i, s in enumerate(sents):
-                ids.append(hashlib.sha1(f"{chunk.id}:{i}".encode()).hexdigest()[:24])
+            for i in range(len(sents)):
+                ids.append(sentence_id(chunk.id, i))
                 metas.append({"chunk_id": chunk.id, "doc_id": chunk.doc_id})
-                docs.append(s)
+        vectors = np.asarray(vectors, dtype=np.float32)
         for start in range(0, len(ids), 5000):
             end = start + 5000
-            self.collection.upsert(ids=ids[start:end], embeddings=vectors[start:end].tolist(),
-                                   metadatas=metas[start:end], documents=docs[start:end])
+            self.collection.upsert(ids=ids[start:end], embeddings=vectors[start:end], metadatas=metas[start:end])
 
     def delete_chunks(self, chunk_ids: list[str]) -> None:
         for start in range(0, len(chunk_ids), 1000):
@@ -60,14 +60,33 @@ class SentenceIndex:
         return self.collection.count()
 
     def best_by_chunk(self, vector: np.ndarray, k: int) -> dict[str, float]:
-        """Chunk id -> cosine similarity of its best sentence, over the k nearest sentences."""
-        n = min(k, self.count())
-        if n == 0:
-            return {}
-        got = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["metadatas", "distances"])
+        """Chunk id -> cosine similarity of its best sentence, over the k nearest sentences.
+
+        The chunk is read from the sentence's id, so the query fetches no metadata (which costs
+        Chroma far more than the vector search); ids from before that scheme fall back to it."""
+        got = self.collection.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+        ids, dists = got["ids"][0], got["distances"][0]
+        chunks = [chunk_of(i) for i in ids]
+        if None in chunks:
+            got = self.collection.query(query_embeddings=[vector.tolist()], n_results=k, include=["metadatas", "distances"])
+            ids, dists = got["ids"][0], got["distances"][0]
+            chunks = [chunk_of(i) or (meta or {}).get("chunk_id") for i, meta in zip(ids, got["metadatas"][0])]
         best: dict[str, float] = {}
-        for meta, dist in zip(got["metadatas"][0], got["distances"][0]):
-            cid = (meta or {}).get("chunk_id")
+        for cid, dist in zip(chunks, dists):
             if cid:
                 best[cid] = max(best.get(cid, -1.0), 1.0 - float(dist))
         return best
+
+
+def sentence_id(chunk_id: str, position: int) -> str:
+    """A sentence's id: its chunk's id and its position in the chunk."""
+    return f"{chunk_id}{_SEP}{position}"
+
+
+def chunk_of(sentence_id: str) -> str | None:
+    """The chunk id inside a sentence id (None for an id of the older, hashed form)."""
+    chunk, sep, _ = sentence_id.rpartition(_SEP)
+    return chunk if sep else None
+
+
+_SEP = "#s"

@@ -1,5 +1,5 @@
-"""The vector store: Chroma (embedded PersistentClient or a Chroma server) behind llama-index's
-ChromaVectorStore. Chunks go in and Passages come out; llama-index and Chroma objects stop here.
+"""The vector store: Chroma (embedded PersistentClient or a Chroma server). Chunks go in and
+Passages come out; Chroma objects stop here.
 """
 
 from __future__ import annotations
@@ -118,6 +118,10 @@ class StoredChunk:
     index: int
     is_reference: bool = False
 
+    @property
+    def sort_key(self) -> tuple:
+        return (self.source, self.doc_id, self.index)
+
 
 class VectorStore:
     """One Chroma collection that records the embedding model which built it."""
@@ -146,46 +150,33 @@ class VectorStore:
                 f"not {embed_model_id!r}; use that model or rebuild with `rag ingest --rebuild`"
             )
 
-    @functools.cached_property
-    def vectors(self):
-        """llama-index's view of the collection, for writes; built on first write because importing
-        llama-index costs ~1.5 s that a question does not need (reads go to Chroma directly)."""
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
-        raw = getattr(self.collection, "_collection", self.collection)
-        return ChromaVectorStore(chroma_collection=raw)
-
     # --- writes ------------------------------------------------------------
+    # Written straight to Chroma: llama-index's ChromaVectorStore built a TextNode per chunk, turned
+    # each vector into a list of Python floats and stored the node again as JSON in the metadata,
+    # work and disk that nothing here reads (indexes written by it stay readable and deletable).
     def add(self, chunks: list[Chunk], embeddings) -> None:
         """Add chunks with their vectors (ids are content-derived, so a re-add is a no-op)."""
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+        import numpy as np
 
-        nodes = [
-            TextNode(
-                id_=c.id,
-                text=c.text,
-                embedding=[float(x) for x in vec],
-                metadata={
-                    "doc_id": c.doc_id, "source": c.source, "title": c.title, "section": c.section,
-                    "start": c.start, "end": c.end, "index": c.index, "authors": "; ".join(c.authors),
-                    "is_reference": c.is_reference,
-                },
-                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=c.doc_id)},
+        if not chunks:
+            return
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if len(embeddings) != len(chunks):
+            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} vectors")
+        with _server_errors(self.location):
+            self.collection.add(
+                ids=[c.id for c in chunks], embeddings=embeddings, documents=[c.text for c in chunks],
+                metadatas=[_metadata(c) for c in chunks],
             )
-            for c, vec in zip(chunks, embeddings, strict=True)
-        ]
-        if nodes:
-            with _server_errors(self.location):
-                self.vectors.add(nodes)
 
     def delete_ids(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 5000):
             with _server_errors(self.location):
-                self.vectors.delete_nodes(node_ids=ids[i : i + 5000])
+                self.collection.delete(ids=ids[i : i + 5000])
 
     def delete_document(self, doc_id: str) -> None:
         with _server_errors(self.location):
-            self.vectors.delete(ref_doc_id=doc_id)
+            self.collection.delete(where={"doc_id": doc_id})
 
     # --- reads -------------------------------------------------------------
     def count(self) -> int:
@@ -206,22 +197,31 @@ class VectorStore:
         for offset in range(0, total, batch):
             yield from self.collection.get(include=["metadatas"], limit=batch, offset=offset)["metadatas"]
 
-    def all_chunks(self, batch: int = 5000) -> list[StoredChunk]:
-        """Every chunk with its text, in a stable order (for rebuilding the keyword index)."""
-        out = []
-        total = self.count()
-        for offset in range(0, total, batch):
+    def iter_chunks(self, batch: int = 5000):
+        """Every chunk with its text, in store order, a batch at a time (memory stays bounded)."""
+        for offset in range(0, self.count(), batch):
             got = self.collection.get(include=["documents", "metadatas"], limit=batch, offset=offset)
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                out.append(_stored(cid, text or "", meta or {}))
-        out.sort(key=lambda c: (c.source, c.doc_id, c.index))
-        return out
+                yield _stored(cid, text or "", meta or {})
 
-    def get(self, ids: list[str]) -> list[Passage]:
+    def all_chunks(self, batch: int = 5000) -> list[StoredChunk]:
+        """Every chunk with its text, in a stable order."""
+        return sorted(self.iter_chunks(batch), key=lambda c: c.sort_key)
+
+    def get(self, ids: list[str], vector=None) -> list[Passage]:
+        """The chunks with these ids, in that order; scored by cosine similarity to `vector` if given."""
         if not ids:
             return []
-        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
-        by_id = {cid: _passage(cid, text or "", meta or {}, 0.0) for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        include = ["documents", "metadatas"] + (["embeddings"] if vector is not None else [])
+        got = self.collection.get(ids=ids, include=include)
+        if vector is None:
+            scores = [0.0] * len(got["ids"])
+        else:
+            import numpy as np
+
+            scores = (np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1) @ np.asarray(vector, dtype=np.float32)).tolist()
+        by_id = {cid: _passage(cid, text or "", meta or {}, score)
+                 for cid, text, meta, score in zip(got["ids"], got["documents"], got["metadatas"], scores)}
         return [by_id[i] for i in ids if i in by_id]
 
     def neighbour(self, passage: Passage, offset: int) -> Passage | None:
@@ -237,19 +237,29 @@ class VectorStore:
             return None
         return _passage(got["ids"][0], got["documents"][0] or "", got["metadatas"][0] or {}, 0.0)
 
+    def nearest(self, vector, k: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunks, best first: ids only, since
+        fetching metadata costs Chroma more than the search (`get` fetches what is needed)."""
+        got = self.collection.query(query_embeddings=[[float(x) for x in vector]], n_results=k, include=["distances"])
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
+
     def query(self, vector, k: int) -> list[Passage]:
-        """The k nearest chunks, scored by cosine similarity."""
-        n = min(k, self.count())
-        if n == 0:
-            return []
+        """The k nearest chunks (fewer when the collection is smaller), scored by cosine similarity."""
         got = self.collection.query(
-            query_embeddings=[[float(x) for x in vector]], n_results=n, include=["documents", "metadatas", "distances"]
+            query_embeddings=[[float(x) for x in vector]], n_results=k, include=["documents", "metadatas", "distances"]
         )
         # The collection is in cosine space: distance = 1 - cosine similarity.
         return [
             _passage(cid, text or "", meta or {}, 1.0 - float(dist))
             for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
         ]
+
+
+def _metadata(c: Chunk) -> dict:
+    return {
+        "doc_id": c.doc_id, "source": c.source, "title": c.title, "section": c.section, "start": c.start, "end": c.end,
+        "index": c.index, "authors": "; ".join(c.authors), "is_reference": c.is_reference,
+    }
 
 
 def _passage(cid: str, text: str, meta: dict, score: float) -> Passage:

@@ -151,3 +151,29 @@ def test_changing_chunk_settings_rebuilds_the_index(small_pipeline, small_corpus
     assert len(after) > len(before)
     assert report.chunks_embedded == len(after)  # every vector recomputed, none kept from the old chunking
     assert smaller.ingestor.ingest().chunks_embedded == 0
+
+
+def test_a_text_shared_by_two_chunks_is_embedded_once(small_pipeline):
+    """Sentences in the overlap of neighbouring chunks get one vector, stored for both chunks."""
+    from rag.sentences import sentences_of
+
+    pipe = small_pipeline
+    calls = []
+
+    class Recording:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def embed(self, texts):
+            calls.append(list(texts))
+            return self.inner.embed(texts)
+
+    pipe.ingestor.embedder = Recording(pipe.embedder)
+    pipe.ingestor.ingest()
+    assert calls and all(len(set(c)) == len(c) for c in calls)
+    stored = pipe.store.all_chunks()
+    assert pipe.sentences.count() == sum(len(sentences_of(c)) for c in stored)
+    assert sum(len(c) for c in calls) < len(stored) + pipe.sentences.count()  # the overlaps were shared

@@ -1,0 +1,64 @@
+"""The BM25 keyword index: scores, a build streamed from the store, a stable row order."""
+
+from __future__ import annotations
+
+import math
+
+from rag.keyword import KeywordIndex
+from rag.text import content_words
+
+TEXTS = {
+    "a": "The treaty fixed the border between the two provinces.",
+    "b": "Trade across the border grew after the treaty; the harbour reopened.",
+    "c": "The council met the envoy in the harbour town.",
+    "d": "",
+}
+
+
+def _bm25(query: str, texts: dict[str, str], k1: float = 1.5, b: float = 0.75) -> dict[str, float]:
+    """BM25 written out term by term, to check the matrix arithmetic against."""
+    docs = {i: content_words(t) for i, t in texts.items()}
+    avgdl = sum(len(d) for d in docs.values()) / len(docs)
+    out = {}
+    for i, words in docs.items():
+        score = 0.0
+        for term in set(content_words(query)):
+            df = sum(term in d for d in docs.values())
+            tf = words.count(term)
+            if tf:
+                idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+                score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(words) / avgdl))
+        out[i] = score
+    return out
+
+
+def test_scores_are_bm25(tmp_path):
+    index = KeywordIndex(tmp_path / "kw")
+    index.build(list(TEXTS), iter(TEXTS.values()))  # any iterable, read once
+    expected = _bm25("border treaty harbour", TEXTS)
+    got = dict(index.search("border treaty harbour", 10))
+    assert set(got) == {i for i, s in expected.items() if s > 0}
+    for i, s in got.items():
+        assert abs(s - expected[i]) < 1e-4
+    assert abs(index.scores_for("harbour", ["c", "d"])["c"] - _bm25("harbour", TEXTS)["c"]) < 1e-4
+    assert index.scores_for("harbour", ["c", "d"])["d"] == 0.0
+
+
+def test_rebuild_streams_the_store_and_orders_rows_by_document(tmp_path):
+    from rag.store import StoredChunk
+
+    chunks = [StoredChunk(id=i, doc_id=f"doc-{n % 2}", text=t, context=t, source=f"{n % 2}.txt", title="", section="", index=n)
+              for n, (i, t) in enumerate(TEXTS.items())]
+
+    class Store:  # the one method rebuild reads, in the store's own (unsorted) order
+        def iter_chunks(self):
+            yield from reversed(chunks)
+
+    index = KeywordIndex(tmp_path / "kw")
+    index.rebuild(Store())
+    assert index.ids == [c.id for c in sorted(chunks, key=lambda c: c.sort_key)]
+    reference = KeywordIndex(tmp_path / "ref")
+    reference.build(list(TEXTS), list(TEXTS.values()))
+    assert dict(index.search("border treaty", 10)) == dict(reference.search("border treaty", 10))
+    loaded = KeywordIndex(tmp_path / "kw").load()
+    assert loaded.ids == index.ids and dict(loaded.search("envoy", 3)) == dict(index.search("envoy", 3))
