@@ -323,7 +323,7 @@ class Bench:
         from rag.pipeline import Pipeline
 
         rng = random.Random(self.plan.seed)
-        sentences = _corpus_sentences(self.settings.corpus_dir)
+        sentences = corpus_sentences(self.settings.corpus_dir)
         rows, pool = [], None
         for size in self.plan.sizes:
             s = self.settings_for(f"scale-{size}")
@@ -407,6 +407,23 @@ class _PrecomputedEmbedder:
         base = self.pool[self.gen.integers(0, len(self.pool), len(texts))]
         noisy = base + self.gen.normal(0, 0.02, base.shape).astype(np.float32)
         return noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+
+
+def replace_model_output(embedder_cls, pool_texts: list[str], seed: int = 7) -> None:
+    """Make `embedder_cls` load and run its model as usual, but answer each `embed` call with
+    perturbed real vectors, as the precomputed scale rows do: on the first call the model embeds
+    `pool_texts` (real vectors, and the model's memory is really used), and every later text gets
+    one of those plus noise. For measuring everything but the model on inputs too big to embed here
+    (eval/big_document.py --vectors precomputed)."""
+    real_embed = embedder_cls.embed
+    state: dict = {}
+
+    def embed(self, texts: list[str]):
+        if "fake" not in state:
+            state["fake"] = _PrecomputedEmbedder(self, real_embed(self, pool_texts), random.Random(seed))
+        return state["fake"].embed(texts)
+
+    embedder_cls.embed = embed
 
 
 # --- the llama-index starter pipeline ------------------------------------------------------------------
@@ -630,13 +647,19 @@ def _ask_api(base: str, question: str, timeout: float = 300) -> dict:
 
 def _peak_rss_mb(pid: int) -> float:
     """VmHWM (peak resident set) of a running process, in MB."""
+    return proc_memory_mb(pid, "VmHWM") or 0.0
+
+
+def proc_memory_mb(pid: int, field: str = "VmRSS") -> float | None:
+    """A memory figure of a running process from /proc (VmRSS: resident now, VmHWM: peak), in MB;
+    None once it has exited."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except (OSError, ValueError):
         pass
-    return 0.0
+    return None
 
 
 def _find_gguf() -> Path | None:
@@ -650,7 +673,8 @@ def _find_gguf() -> Path | None:
     return found[0] if found else None
 
 
-def _corpus_sentences(corpus_dir: Path) -> list[str]:
+def corpus_sentences(corpus_dir: Path) -> list[str]:
+    """The corpus's sentences of six words or more (text for synthetic documents and vector pools)."""
     from rag.documents import find_files, read_document
     from rag.text import split_sentences
 
@@ -725,6 +749,13 @@ def render_markdown(r: dict, plot_name: str | None) -> str:
         f"Whole run: {_f(r.get('seconds'), 0)} s.",
         "",
     ]
+    for rerun in r.get("reruns", []):
+        lines += [
+            f"**Re-measured on {rerun['date']}** (same machine, load average before/after {rerun.get('load_before')} / "
+            f"{rerun.get('load_after')}): {', '.join(rerun['sections'])}. {rerun.get('note', '')} The other sections "
+            "are from the run above.",
+            "",
+        ]
     ing = r.get("ingest")
     if ing:
         lines += [

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,12 +53,15 @@ class Ingestor:
             log.warning("skipped %s: %s", name, why)
         self.manifest.embed_model = self.embedder.model_id
         changed = self._reset_if_config_changed()
+        self._writes = _Writer()
         try:
             for f in files:
                 changed |= self._ingest_file(f, report)
+            self._writes.wait()
             if sync:
                 changed |= self._remove_missing(paths, {str(f) for f in files}, report)
         finally:
+            self._writes.close()
             self._save_manifest(force=True)
         if sync:
             changed |= self._remove_orphans()
@@ -110,17 +115,22 @@ class Ingestor:
         todo = [c for c in chunks if c.id not in existing]
         self._embed_and_add(f.name, todo)
         stale = sorted(existing - new_ids)
-        if self.sentences is not None:
-            self.sentences.delete_chunks(stale)
-        self.store.delete_ids(stale)
         report.chunks_embedded += len(todo)
         (report.updated if record or existing else report.added).append(f.name)
-        self.manifest.documents[doc_id] = DocRecord(
+        done = DocRecord(
             doc_id=doc_id, path=str(f), source=doc.source, title=doc.title, authors=list(doc.authors),
             sha256=sha, chunk_ids=[c.id for c in chunks], ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
-        self._save_manifest()
+        self._writes.submit(self._finish_document, done, stale)
         return True
+
+    def _finish_document(self, record: DocRecord, stale: list[str]) -> None:
+        """After a document's new chunks are stored: drop its old ones, then list it in the manifest."""
+        if self.sentences is not None:
+            self.sentences.delete_chunks(stale)
+        self.store.delete_ids(stale)
+        self.manifest.documents[record.doc_id] = record
+        self._save_manifest()
 
     def _save_manifest(self, force: bool = False) -> None:
         """Save the manifest after a document, unless saving has taken more than a tenth of the time.
@@ -153,8 +163,8 @@ class Ingestor:
             vectors = self._embed(texts + [s for group in sentences for s in group])
             if self.sentences is not None:
                 # Sentences first: a chunk in the store means its sentences are there too.
-                self.sentences.add(part, sentences, vectors[len(part):])
-            self.store.add(part, vectors[: len(part)])
+                self._writes.submit(self.sentences.add, part, sentences, vectors[len(part):])
+            self._writes.submit(self.store.add, part, vectors[: len(part)])
             if bar:
                 bar.update(len(part))
         if bar:
@@ -211,6 +221,61 @@ class Ingestor:
         if self.keyword is not None:
             self.keyword.rebuild(self.store)
         return record.source
+
+
+class _Writer:
+    """The index writes of one ingest, run in order on one background thread, so that the store's
+    work (much of it waiting on the disk) overlaps reading, chunking and embedding what comes next.
+
+    At most `depth` writes wait, so memory stays bounded. A failed write cancels every later one
+    (they depend on it: a manifest entry on its document's chunks) and is raised in the ingesting
+    thread at its next submit or wait: to the store it looks like a crash at that write, which the
+    next ingest repairs."""
+
+    def __init__(self, depth: int = 2):
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="rag-ingest-writes", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn, *args) -> None:
+        self._raise()
+        self._queue.put((fn, args))
+
+    def wait(self) -> None:
+        """Until every submitted write is done; raises the first failure."""
+        self._queue.join()
+        self._raise()
+
+    def close(self) -> None:
+        """Finish the write in progress, skip any still waiting (after a failure or an interrupt),
+        and stop the thread."""
+        if self._error is None:
+            self._error = _Cancelled()
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                if self._error is None:
+                    fn, args = item
+                    fn(*args)
+            except BaseException as e:  # noqa: BLE001 - re-raised in the ingesting thread
+                self._error = e
+            finally:
+                self._queue.task_done()
+
+    def _raise(self) -> None:
+        if self._error is not None and not isinstance(self._error, _Cancelled):
+            raise self._error
+
+
+class _Cancelled(Exception):
+    """Marks a writer closed: writes still queued are skipped."""
 
 
 def _under(path: Path, root: Path) -> bool:

@@ -47,6 +47,7 @@ class KeywordIndex:
         self.fingerprint = ""
         self._loaded = False
         self._row: dict[str, int] = {}
+        self._last = None  # (query, matrix, scores) of the last query
 
     # --- building ------------------------------------------------------------
     def build(self, ids: list[str], texts) -> None:
@@ -159,11 +160,9 @@ class KeywordIndex:
     # --- querying ------------------------------------------------------------
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the k best chunks with a positive score."""
-        self.ensure_loaded()
-        terms = [self.vocab[t] for t in set(content_words(query)) if t in self.vocab]
-        if not terms or not self.ids:
+        scores = self._scores(query)
+        if scores is None:
             return []
-        scores = np.asarray(self.matrix[:, terms].sum(axis=1)).ravel()
         k = min(k, int((scores > 0).sum()))
         if k == 0:
             return []
@@ -178,15 +177,23 @@ class KeywordIndex:
             return {}
         if len(self._row) != len(self.ids):
             self._row = {cid: i for i, cid in enumerate(self.ids)}
-        terms = [self.vocab[t] for t in set(content_words(query)) if t in self.vocab]
-        rows = [self._row[c] for c in ids if c in self._row]
-        if not terms or not rows:
-            return dict.fromkeys(ids, 0.0)
-        sub = self.matrix[:, terms].tocsr()[rows]
-        values = np.asarray(sub.sum(axis=1)).ravel()
+        scores = self._scores(query)
         out = dict.fromkeys(ids, 0.0)
-        out.update({self.ids[r]: float(v) for r, v in zip(rows, values)})
+        if scores is not None:
+            out.update((c, float(scores[self._row[c]])) for c in ids if c in self._row)
         return out
+
+    def _scores(self, query: str):
+        """Every chunk's BM25 score for the query (None when no query term is indexed). The last
+        query's are kept: the retriever asks `search` and then `scores_for` about the same question."""
+        self.ensure_loaded()
+        last = self._last  # one read: answers run in parallel threads
+        if last is not None and last[0] == query and last[1] is self.matrix:
+            return last[2]
+        terms = [self.vocab[t] for t in set(content_words(query)) if t in self.vocab]
+        scores = np.asarray(self.matrix[:, terms].sum(axis=1)).ravel() if terms and self.ids else None
+        self._last = (query, self.matrix, scores)
+        return scores
 
     def knows(self, term: str) -> bool:
         """Does any chunk contain this stemmed term?"""

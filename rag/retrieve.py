@@ -72,7 +72,7 @@ class Retriever:
         ranked = [passages[c] for c in sorted(fused, key=lambda c: -fused[c]) if c in passages]
         if self.reranker is not None:
             ranked = self.reranker.rerank(question, ranked)
-        result = _drop_overlaps(ranked, s.max_overlap)[:k]
+        result = _drop_overlaps(ranked, s.max_overlap, k)
         if result and is_authorship_question(question):
             result = self._with_byline(result, k)
         if s.expand_neighbors:
@@ -158,11 +158,14 @@ def mentioned_documents(question: str, authors: dict[str, tuple[str, ...]]) -> t
     return named, re.sub(r"\s{2,}", " ", content).strip() or question
 
 
-def _drop_overlaps(passages: list[Passage], max_overlap: float) -> list[Passage]:
+def _drop_overlaps(passages: list[Passage], max_overlap: float, k: int | None = None) -> list[Passage]:
     """Keep the better of two passages from the same document whose character spans overlap by
-    more than `max_overlap` of the shorter one (chunk overlap makes such near-duplicates)."""
+    more than `max_overlap` of the shorter one (chunk overlap makes such near-duplicates); stop
+    once `k` are kept."""
     kept: list[Passage] = []
     for p in passages:
+        if k is not None and len(kept) >= k:
+            break
         if all(_overlap(p, q) <= max_overlap for q in kept):
             kept.append(p)
     return kept
