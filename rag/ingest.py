@@ -110,7 +110,11 @@ class Ingestor:
             log.warning("skipped %s", e)
             return False
         chunks = chunk_document(doc, self.embedder.count_tokens, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
-        existing = self.store.ids_of(doc_id)
+        # Which of its chunks the store holds: asked only for a document the manifest lists, since
+        # a metadata filter scans the whole collection in Chroma. A new document's chunks left by a
+        # crashed run are simply added again (a no-op for the same ids), and any of another version
+        # are removed with the orphans.
+        existing = self.store.ids_of(doc_id) if record else set()
         new_ids = {c.id for c in chunks}
         todo = [c for c in chunks if c.id not in existing]
         self._embed_and_add(f.name, todo)
