@@ -11,7 +11,7 @@ from contextlib import closing
 from dataclasses import replace
 
 from rag.config import Settings
-from rag.extractive import Evidence, ExtractiveAnswerer
+from rag.extractive import Evidence, ExtractiveAnswerer, admissible
 from rag.grounding import Grounding, check, is_meta, support_text
 from rag.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
 from rag.prompt import ABSTAIN_TEXT, PromptError, build_prompt
@@ -82,7 +82,7 @@ class Answerer:
         elif name == "extractive":
             answer = self._extractive(q, chosen, retrieval, t0, strict)
         else:
-            chosen, retrieval = _evidence_first(chosen, retrieval)
+            chosen, retrieval = _evidence_first(chosen, retrieval, admissible(q, retrieval.passages))
             answer = yield from self._generate(name, q, chosen, retrieval, t_start, t0, strict)
             yield answer
             return
@@ -220,9 +220,11 @@ def restates(question: str, answer: str) -> bool:
     return len(said) >= 4 and len(set(said) - asked) <= 1
 
 
-def _evidence_first(chosen: list[Evidence], retrieval: Retrieval) -> tuple[list[Evidence], Retrieval]:
-    """Passages holding the best evidence sentences first: a small model leans on passage [1]."""
-    order = _citation_order([e.passage for e in chosen], len(retrieval.passages))
+def _evidence_first(chosen: list[Evidence], retrieval: Retrieval, usable: list[int]) -> tuple[list[Evidence], Retrieval]:
+    """The passages the model sees: those holding the best evidence sentences first (a small model
+    leans on passage [1]), then the others that can answer (`usable`); the rest are left out."""
+    order = [i for i in _citation_order([e.passage for e in chosen], len(retrieval.passages))
+             if i in usable or any(e.passage == i for e in chosen)]
     new_index = {old: new for new, old in enumerate(order)}
     return ([replace(e, passage=new_index[e.passage]) for e in chosen],
             replace(retrieval, passages=[retrieval.passages[i] for i in order]))

@@ -85,10 +85,8 @@ class ExtractiveAnswerer:
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
         cands: list[tuple[str, int]] = []
-        for i, p in enumerate(passages):
-            if years and not years & passage_years(p.text, question):
-                # The question is about a particular year; a passage that never names it cannot answer.
-                continue
+        for i in admissible(question, passages):
+            p = passages[i]
             for a, b in split_sentences(p.text):
                 sent = p.text[a:b].strip()
                 if len(sent.split()) >= 5 and not _NOISE.search(sent) and (not quantity or states_quantity(sent)):
@@ -164,6 +162,18 @@ class ExtractiveAnswerer:
             if all(_jaccard(e.text, c.text) < 0.6 for c in chosen):
                 chosen.append(e)
         return chosen
+
+
+def admissible(question: str, passages: list[Passage]) -> list[int]:
+    """Indexes of the passages that can answer: for a question about particular years, those that
+    state the most of them ("between 2001 and 2009": both, if some passage has both); a passage
+    that names none of them cannot answer. Any passage otherwise."""
+    years = event_years(question)
+    if not years:
+        return list(range(len(passages)))
+    found = [len(years & passage_years(p.text, question)) for p in passages]
+    most = max(found, default=0)
+    return [i for i, n in enumerate(found) if n and n == most]
 
 
 def event_years(question: str) -> set[str]:

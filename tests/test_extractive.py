@@ -5,7 +5,8 @@ import re
 import pytest
 
 from rag.answer import ABSTAIN_TEXT
-from rag.extractive import passage_years, states_quantity
+from rag.extractive import admissible, passage_years, states_quantity
+from rag.types import Passage
 
 
 @pytest.mark.parametrize(
@@ -77,3 +78,12 @@ def test_year_and_amount_rules_read_citations_and_dates():
     assert states_quantity("It suspended $700 million in aid.")
     assert not states_quantity("It was signed on 5th March 1959 (Khan, 2019).")
     assert not states_quantity("The strikes of 2004 and 2018 added tensions.")
+
+
+def test_passages_that_can_answer_a_question_about_years():
+    texts = ["Aid fell in 2001 (Dawi, 2009).", "Between 2001 and 2009 only 38 billion USD went to rebuilding.",
+             "In 2009 the strategy changed.", "Nothing dated here."]
+    passages = [Passage(id=str(i), source="a.txt", title="t", section="", text=t, score=0.5) for i, t in enumerate(texts)]
+    assert admissible("How much went to rebuilding between 2001 and 2009?", passages) == [1]
+    assert admissible("What changed in 2009?", passages) == [1, 2]
+    assert admissible("What changed after the withdrawal?", passages) == [0, 1, 2, 3]
