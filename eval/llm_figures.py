@@ -97,6 +97,7 @@ def figures(rows: list[dict]) -> dict:
         "strict_abstention_rate_answerable": round(sum(r["strict_abstained"] for r in answerable) / len(answerable), 3) if answerable else None,
         "answers_with_citations": round(sum(bool(r["cited"]) for r in rows if not r["abstained"]) / max(1, sum(not r["abstained"] for r in rows)), 3),
         "fallbacks": sum(r["fallback"] is not None for r in rows),
+        "fallbacks_correct": sum(r["fallback"] is not None and r["correct"] for r in answerable),
         "llm_generated": len(generated),
         "ttft_p50_s": p50([r["ttft_s"] for r in rows]),
         "total_p50_s": p50([r["total_s"] for r in rows]),
@@ -125,8 +126,8 @@ def markdown(report: dict) -> str:
         f"| abstained on unanswerable questions | {f['abstention_rate_unanswerable']} of {f['unanswerable']} |",
         f"| abstained on answerable questions | {f['abstention_rate_answerable']} |",
         f"| answers carrying citations | {f['answers_with_citations']} |",
-        f"| fallbacks to extractive | {f['fallbacks']} |",
-        f"| abstained before generation (evidence below RAG_MIN_RELEVANCE, no LLM call) | {f['questions'] - f['llm_generated']} of {f['questions']} |",
+        f"| fallbacks to extractive (model failed, or restated the question) / of them answered correctly | {f['fallbacks']} / {f.get('fallbacks_correct', '-')} |",
+        f"| answers not written by the model (abstained before generation, or the extractive fallback) | {f['questions'] - f['llm_generated']} of {f['questions']} |",
         f"| strict mode: answered correctly / abstained on unanswerable / abstained on answerable | "
         f"{f['strict_answered_correct_rate']} / {f['strict_abstention_rate_unanswerable']} / {f['strict_abstention_rate_answerable']} |",
         f"| time to first token, p50 (all / LLM-generated only) | {f['ttft_p50_s']} s / {f['ttft_p50_s_generated']} s |",
@@ -163,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.rewrite_md:
         report = json.loads((args.out / f"{args.name}.json").read_text(encoding="utf-8"))
+        report["figures"] = figures(report["answers"])
+        (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
         (args.out / f"{args.name}.md").write_text(markdown(report), encoding="utf-8")
         return 0
 
