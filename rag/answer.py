@@ -12,11 +12,10 @@ from dataclasses import replace
 
 from rag.config import Settings
 from rag.extractive import Evidence, ExtractiveAnswerer, admissible
-from rag.grounding import Grounding, check, is_meta, support_text
+from rag.grounding import Grounding, check, is_meta, restates, support_text
 from rag.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
 from rag.prompt import ABSTAIN_TEXT, PromptError, build_prompt
 from rag.retrieve import Retrieval
-from rag.text import content_words
 from rag.types import Answer, Citation, Passage
 
 __all__ = ["ABSTAIN_TEXT", "Answerer", "QuestionError", "validate_question"]
@@ -212,19 +211,11 @@ class Answerer:
         )
 
 
-def restates(question: str, answer: str) -> bool:
-    """Is the answer the question turned into a statement ("Trump accused Pakistan of giving the
-    US ... [2]"), adding at most one word of its own? Small models do this when lost."""
-    asked = set(content_words(question))
-    said = content_words(re.sub(r"\[\d+(?:\s*[,;-]\s*\d+)*\]", " ", answer))
-    return len(said) >= 4 and len(set(said) - asked) <= 1
-
-
 def _evidence_first(chosen: list[Evidence], retrieval: Retrieval, usable: list[int]) -> tuple[list[Evidence], Retrieval]:
     """The passages the model sees: those holding the best evidence sentences first (a small model
     leans on passage [1]), then the others that can answer (`usable`); the rest are left out."""
-    order = [i for i in _citation_order([e.passage for e in chosen], len(retrieval.passages))
-             if i in usable or any(e.passage == i for e in chosen)]
+    cited = [e.passage for e in chosen]
+    order = [i for i in _citation_order(cited, len(retrieval.passages)) if i in cited or i in usable]
     new_index = {old: new for new, old in enumerate(order)}
     return ([replace(e, passage=new_index[e.passage]) for e in chosen],
             replace(retrieval, passages=[retrieval.passages[i] for i in order]))

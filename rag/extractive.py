@@ -17,15 +17,31 @@ _NOISE = re.compile(r"https?://|www\.|doi\.org|\bISSN\b|\bet al\.,? \(\d{4}\)\.?
 
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_YEARS = r"1[89]\d\d|20\d\d"
 _ANSWER_TYPES = [
     # (question pattern, what a sentence answering it contains)
     (re.compile(r"(?i)^\s*(when\b|in what (year|month)|which (year|month)|what (year|month|date))"),
-     re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b")),
+     re.compile(rf"\b({_YEARS})\b|\b({_MONTHS})\b")),
     (re.compile(r"(?i)\b(how (much|many|long|large|big)|what (percentage|share|number|amount))\b"),
      re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|million|billion|decades?)\b", re.I)),
     (re.compile(r"(?i)^\s*where\b|\bin which (city|country|place)\b"),
      re.compile(rf"\b(in|at|from|to)\s+(?!(?:{_MONTHS}|the\b|The\b))[A-Z][a-z]+")),
 ]
+
+
+def answer_type_match(question: str, sentence: str) -> bool:
+    """Does the sentence hold the kind of thing the question asks for (a date, a number, a place)?"""
+    return any(q.search(question) and a.search(sentence) for q, a in _ANSWER_TYPES)
+
+
+_YEAR = re.compile(rf"\b({_YEARS})\b")
+# An author-year citation, "(Dawi, 2022)", "(Khan 2019: 14)" or "Haqqani (2013)": the year a source
+# was published, not the year of an event the sentence reports.
+_CITATION = re.compile(rf"\((?!(?:{_MONTHS})\b)(?:[^()]*?[A-Z][^()]*?,?\s)?(?:{_YEARS})[a-z]?(?::\s*[\d\-–]+)?\)")
+_ABOUT_SOURCES = re.compile(r"(?i)\b(book|study|studies|paper|article|report|literature|work|publication|published|wrote|written|author|cited?)\b")
+# "Who was the ambassador in ...?": the question asks who held a role.
+_ROLE_QUESTION = re.compile(r"(?i)^\s*who(?:m)?\s+(?:is|was|are|were)\s+(?:the|a|an)\s+((?:[\w\-']+\s+){0,3}?[\w\-']+?)\s+(?:of|in|at|for|to|when|during|who|that|from|on)\b")
+_QUESTION_TOKEN = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d[\d,.]*")
 
 
 _QUANTITY_QUESTION = re.compile(r"(?i)\b(how (much|many)|what (percentage|share|number|amount|proportion))\b")
@@ -40,21 +56,6 @@ def states_quantity(sentence: str) -> bool:
     text = _CITATION.sub(" ", sentence)
     text = re.sub(rf"\b({_MONTHS})\s+\d{{1,2}}\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})\b", " ", text)
     return bool(_QUANTITY.search(_YEAR.sub(" ", text)))
-
-
-def answer_type_match(question: str, sentence: str) -> bool:
-    """Does the sentence hold the kind of thing the question asks for (a date, a number, a place)?"""
-    return any(q.search(question) and a.search(sentence) for q, a in _ANSWER_TYPES)
-
-
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-# An author-year citation, "(Dawi, 2022)", "(Khan 2019: 14)" or "Haqqani (2013)": the year a source
-# was published, not the year of an event the sentence reports.
-_CITATION = re.compile(rf"\((?!(?:{_MONTHS})\b)(?:[^()]*?[A-Z][^()]*?,?\s)?(?:1[89]\d\d|20\d\d)[a-z]?(?::\s*[\d\-–]+)?\)")
-_ABOUT_SOURCES = re.compile(r"(?i)\b(book|study|studies|paper|article|report|literature|work|publication|published|wrote|written|author|cited?)\b")
-# "Who was the ambassador in ...?": the question asks who held a role.
-_ROLE_QUESTION = re.compile(r"(?i)^\s*who(?:m)?\s+(?:is|was|are|were)\s+(?:the|a|an)\s+((?:[\w\-']+\s+){0,3}?[\w\-']+?)\s+(?:of|in|at|for|to|when|during|who|that|from|on)\b")
-_QUESTION_TOKEN = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d[\d,.]*")
 
 
 @dataclass(frozen=True)

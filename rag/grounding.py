@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.text import STOPWORDS, split_sentences, stem, words
+from rag.text import STOPWORDS, content_words, split_sentences, stem, words
 from rag.types import SentenceCheck
 
 # [1]  [1, 2]  [1-3]  [1][2]  [Passage 2]
@@ -81,6 +81,14 @@ def support_text(title: str, section: str, text: str, authors: tuple[str, ...] =
 def is_meta(sentence: str) -> bool:
     """Does the sentence talk about the passages (e.g. say they lack the answer) instead of the world?"""
     return bool(_META.search(sentence))
+
+
+def restates(question: str, answer: str) -> bool:
+    """Is the answer the question turned into a statement ("Trump accused Pakistan of giving the
+    US ... [2]"), adding at most one word of its own? Small models do this when lost."""
+    asked = set(content_words(question))
+    said = content_words(_strip_marks(answer))
+    return len(said) >= 4 and len(set(said) - asked) <= 1
 
 
 def check(answer: str, sources: list[str], strict: bool = False, min_coverage: float = 0.5, question: str = "") -> Grounding:

@@ -249,17 +249,6 @@ class VectorStore:
         got = self.collection.query(query_embeddings=[[float(x) for x in vector]], n_results=k, include=["distances"])
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
 
-    def query(self, vector, k: int) -> list[Passage]:
-        """The k nearest chunks (fewer when the collection is smaller), scored by cosine similarity."""
-        got = self.collection.query(
-            query_embeddings=[[float(x) for x in vector]], n_results=k, include=["documents", "metadatas", "distances"]
-        )
-        # The collection is in cosine space: distance = 1 - cosine similarity.
-        return [
-            _passage(cid, text or "", meta or {}, 1.0 - float(dist))
-            for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
-        ]
-
 
 def _metadata(c: Chunk) -> dict:
     return {

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from rag.answer import ABSTAIN_TEXT, Answerer, QuestionError, restates
-from rag.grounding import check, citation_numbers, support_text
+from rag.answer import ABSTAIN_TEXT, Answerer, QuestionError
+from rag.grounding import check, citation_numbers, restates, support_text
 from rag.pipeline import Pipeline
 from rag.types import Answer
 from tests.conftest import make_settings

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from rag.manifest import ManifestError
 from rag.pipeline import Pipeline
 from rag.rwlock import ReadWriteLock
 from tests.conftest import ROOT, make_settings
-from tests.servers import FakeServer, reply, send_chunks, sse
+from tests.servers import FakeServer, send_chunks, sse
 
 QUESTION = "In which month and year did President Biden announce the unconditional withdrawal of US forces from Afghanistan?"
 
