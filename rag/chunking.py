@@ -51,8 +51,16 @@ MAX_CHARS_PER_TOKEN = 8
 def _at_least_per_chars(count: TokenCounter) -> TokenCounter:
     """Token counts never below one per MAX_CHARS_PER_TOKEN characters: the tokenizer counts a
     "word" over 100 characters as one unknown token, so a 1 MB line with no spaces would otherwise
-    pass as a single token and become one giant chunk."""
-    return lambda text: max(count(text), len(text) // MAX_CHARS_PER_TOKEN)
+    pass as a single token and become one giant chunk. Counts are remembered for the document."""
+    seen: dict[str, int] = {}  # each sentence is counted when fitted and again when packed
+
+    def counted(text: str) -> int:
+        n = seen.get(text)
+        if n is None:
+            n = seen[text] = max(count(text), len(text) // MAX_CHARS_PER_TOKEN)
+        return n
+
+    return counted
 
 
 def document_id(path: str) -> str:

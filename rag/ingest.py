@@ -53,7 +53,7 @@ class Ingestor:
             log.warning("skipped %s: %s", name, why)
         self.manifest.embed_model = self.embedder.model_id
         changed = self._reset_if_config_changed()
-        self._writes = _Writer()
+        self._writes, self._keyword_warm = _Writer(), False
         try:
             for f in files:
                 changed |= self._ingest_file(f, report)
@@ -155,6 +155,10 @@ class Ingestor:
 
     def _embed_and_add(self, name: str, chunks) -> None:
         batch = self.settings.embed_batch_size * 4
+        if chunks and self.keyword is not None and not self._keyword_warm:
+            # The keyword index is rebuilt at the end; its imports run beside the model instead.
+            self._writes.submit(self.keyword.warm)
+            self._keyword_warm = True
         bar = None
         if self.progress and chunks:
             from tqdm import tqdm
@@ -164,6 +168,7 @@ class Ingestor:
             part = chunks[i : i + batch]
             texts = [c.embedding_text(self.settings.embed_context) for c in part]
             sentences = [sentences_of(c) for c in part] if self.sentences is not None else []
+            self._writes.release()
             vectors = self._embed(texts + [s for group in sentences for s in group])
             if self.sentences is not None:
                 # Sentences first: a chunk in the store means its sentences are there too.
@@ -229,25 +234,37 @@ class Ingestor:
 
 class _Writer:
     """The index writes of one ingest, run in order on one background thread, so that the store's
-    work (much of it waiting on the disk) overlaps reading, chunking and embedding what comes next.
+    work overlaps the embedding of what comes next.
 
-    At most `depth` writes wait, so memory stays bounded. A failed write cancels every later one
-    (they depend on it: a manifest entry on its document's chunks) and is raised in the ingesting
-    thread at its next submit or wait: to the store it looks like a crash at that write, which the
-    next ingest repairs."""
+    Submitted writes are held until `release`, which ingest calls just before the model runs:
+    Chroma's client keeps the GIL while it writes, so a write started any earlier would stall the
+    reading and chunking of the next document instead of running beside the model (which releases
+    it). At most `depth` released writes wait, so memory stays bounded. A failed write cancels every
+    later one (they depend on it: a manifest entry on its document's chunks) and is raised in the
+    ingesting thread at its next submit or wait: to the store it looks like a crash at that write,
+    which the next ingest repairs."""
 
-    def __init__(self, depth: int = 2):
+    def __init__(self, depth: int = 4):
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._held: list = []
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="rag-ingest-writes", daemon=True)
         self._thread.start()
 
     def submit(self, fn, *args) -> None:
         self._raise()
-        self._queue.put((fn, args))
+        self._held.append((fn, args))
+
+    def release(self) -> None:
+        """Start the writes submitted so far."""
+        self._raise()
+        for item in self._held:
+            self._queue.put(item)
+        self._held.clear()
 
     def wait(self) -> None:
         """Until every submitted write is done; raises the first failure."""
+        self.release()
         self._queue.join()
         self._raise()
 
@@ -256,6 +273,7 @@ class _Writer:
         and stop the thread."""
         if self._error is None:
             self._error = _Cancelled()
+        self._held.clear()
         self._queue.put(None)
         self._thread.join()
 
