@@ -443,43 +443,12 @@ class StarterPipeline:
 
         docs = [Document(text=p.read_text(encoding="utf-8", errors="replace"), metadata={"file_name": p.name})
                 for p in sorted(self.corpus_dir.glob("*.txt"))]
-        self.index = VectorStoreIndex.from_documents(docs, embed_model=llama_index_embedding(self.embedder))
+        self.index = VectorStoreIndex.from_documents(docs, embed_model=self.embedder.as_llama_index())
         self.chunks = len(self.index.docstore.docs)
         self.retriever = self.index.as_retriever(similarity_top_k=2)
 
     def retrieve(self, question: str) -> list[str]:
         return [n.node.get_content() for n in self.retriever.retrieve(question)]
-
-
-def llama_index_embedding(embedder):
-    """The embedder as a llama-index BaseEmbedding (rag.llamaindex's when that module exists)."""
-    try:
-        return embedder.as_llama_index()
-    except ImportError:
-        pass
-    from llama_index.core.embeddings import BaseEmbedding
-    from pydantic import PrivateAttr
-
-    class _Embedding(BaseEmbedding):
-        _embedder = PrivateAttr()
-
-        def __init__(self, inner, **kw):
-            super().__init__(model_name=inner.model_id, embed_batch_size=inner.batch_size, **kw)
-            self._embedder = inner
-
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return self._embedder.embed_query(query).tolist()
-
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return self._embedder.embed_query(text).tolist()
-
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return self._embedder.embed(texts).tolist()
-
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
-
-    return _Embedding(embedder)
 
 
 # --- helpers -----------------------------------------------------------------------------------------

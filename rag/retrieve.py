@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense (Chroma via llama-index) and BM25, fused by reciprocal rank, then
-cleaned up: near-duplicates from chunk overlap dropped, optional reranking and neighbour expansion.
+"""Hybrid retrieval: dense chunk and sentence searches (Chroma, asked through llama-index's vector
+store) and BM25, fused by normalized score, then cleaned up: near-duplicates from chunk overlap
+dropped, optional reranking and neighbour expansion.
 """
 
 from __future__ import annotations
@@ -78,6 +79,12 @@ class Retriever:
         if s.expand_neighbors:
             result = [self._expand(p) for p in result]
         return Retrieval(passages=result, query_vector=qvec, ms=(time.perf_counter() - t0) * 1000)
+
+    def as_llama_index(self, k: int | None = None):
+        """This retriever as a llama-index BaseRetriever (for its query engines and chat engines)."""
+        from rag.llamaindex import LlamaIndexRetriever
+
+        return LlamaIndexRetriever(self, k)
 
     def _fuse(self, dense: list[Passage], sparse: list[tuple[str, float]], passages: dict[str, Passage], question: str) -> dict[str, float]:
         """Fused relevance per candidate: reciprocal-rank fusion, or a weighted sum of normalized scores."""

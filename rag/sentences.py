@@ -6,6 +6,8 @@ retriever scores each chunk by its best sentence as well (multi-vector retrieval
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from rag.text import split_sentences
@@ -64,18 +66,23 @@ class SentenceIndex:
 
         The chunk is read from the sentence's id, so the query fetches no metadata (which costs
         Chroma far more than the vector search); ids from before that scheme fall back to it."""
-        got = self.collection.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
-        ids, dists = got["ids"][0], got["distances"][0]
-        chunks = [chunk_of(i) for i in ids]
+        hits = self.search.nearest(vector, k)
+        chunks = [chunk_of(i) for i, _ in hits]
         if None in chunks:
             got = self.collection.query(query_embeddings=[vector.tolist()], n_results=k, include=["metadatas", "distances"])
-            ids, dists = got["ids"][0], got["distances"][0]
-            chunks = [chunk_of(i) or (meta or {}).get("chunk_id") for i, meta in zip(ids, got["metadatas"][0])]
+            hits = [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0])]
+            chunks = [chunk_of(i) or (meta or {}).get("chunk_id") for (i, _), meta in zip(hits, got["metadatas"][0])]
         best: dict[str, float] = {}
-        for cid, dist in zip(chunks, dists):
+        for cid, (_, similarity) in zip(chunks, hits):
             if cid:
-                best[cid] = max(best.get(cid, -1.0), 1.0 - float(dist))
+                best[cid] = max(best.get(cid, -1.0), similarity)
         return best
+
+    @cached_property
+    def search(self):
+        from rag.llamaindex import VectorSearch
+
+        return VectorSearch(self.collection)
 
 
 def sentence_id(chunk_id: str, position: int) -> str:

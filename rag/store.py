@@ -246,8 +246,13 @@ class VectorStore:
     def nearest(self, vector, k: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks, best first: ids only, since
         fetching metadata costs Chroma more than the search (`get` fetches what is needed)."""
-        got = self.collection.query(query_embeddings=[[float(x) for x in vector]], n_results=k, include=["distances"])
-        return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
+        return self.search.nearest(vector, k)
+
+    @functools.cached_property
+    def search(self):
+        from rag.llamaindex import VectorSearch
+
+        return VectorSearch(self.collection)
 
 
 def _metadata(c: Chunk) -> dict:

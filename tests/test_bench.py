@@ -75,10 +75,12 @@ def test_process_probes_see_what_commands_import(tiny, tmp_path, onnx_cache):
     assert seconds > 0 and rss_mb > 10
     # `rag status` touches no model, store or UI library ...
     assert _heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "status"], env) == []
-    # ... and a question with the default (ONNX) backend needs Chroma but neither torch nor llama-index
+    # ... an unchanged re-ingest searches nothing, so it leaves llama-index alone ...
+    assert "llama_index" not in _heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "ingest"], env)
+    # ... and a question with the default (ONNX) backend searches Chroma through llama-index, without torch
     ask = _heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "ask", "--json", "Who is Ravale Mohyidin?"], env)
-    assert "chromadb" in ask
-    assert not {"torch", "transformers", "sentence_transformers", "llama_index", "gradio"} & set(ask)
+    assert {"chromadb", "llama_index"} <= set(ask)
+    assert not {"torch", "transformers", "sentence_transformers", "gradio"} & set(ask)
 
 
 def test_bench_rejects_bad_sizes(capsys):
