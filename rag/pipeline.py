@@ -71,6 +71,8 @@ class Pipeline:
         return Answerer(self.settings, self.retriever, extractive)
 
     def warm(self) -> None:
-        """Load the models now (the server does this once, before the first question)."""
+        """Load the models now (the server does this once, before the first question), and search
+        once, so the first question does not also pay for importing llama-index and for Chroma
+        loading its vector indexes."""
         self.keyword.ensure_loaded()
-        self.embedder.embed_query("warm up")
+        self.retriever.retrieve("warm up")
