@@ -12,6 +12,10 @@ from rag.types import Chunk, Document
 
 TokenCounter = Callable[[str], int]
 
+# Bump when a change here (or in sentence splitting) moves chunk boundaries, so indexes are rebuilt:
+# unchanged files are otherwise never re-chunked. 2: a citation after the full stop stays with its sentence.
+CHUNKING_VERSION = 2
+
 
 def chunk_document(
     doc: Document, count_tokens: TokenCounter, max_tokens: int = 180, overlap_tokens: int = 40

@@ -35,6 +35,7 @@ def answer_type_match(question: str, sentence: str) -> bool:
 
 
 _YEAR = re.compile(rf"\b({_YEARS})\b")
+_DECADE = re.compile(rf"\b(?:{_YEARS})s\b|['\u2019]\d0s\b")  # "the 1950s", "the '70s": a time, not an amount
 # An author-year citation, "(Dawi, 2022)", "(Khan 2019: 14)" or "Haqqani (2013)": the year a source
 # was published, not the year of an event the sentence reports.
 _CITATION = re.compile(rf"\((?!(?:{_MONTHS})\b)(?:[^()]*?[A-Z][^()]*?,?\s)?(?:{_YEARS})[a-z]?(?::\s*[\d\-–]+)?\)")
@@ -55,7 +56,7 @@ def states_quantity(sentence: str) -> bool:
     """Does the sentence give an amount (not just a date or a source's year)?"""
     text = _CITATION.sub(" ", sentence)
     text = re.sub(rf"\b({_MONTHS})\s+\d{{1,2}}\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})\b", " ", text)
-    return bool(_QUANTITY.search(_YEAR.sub(" ", text)))
+    return bool(_QUANTITY.search(_DECADE.sub(" ", _YEAR.sub(" ", text))))
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class ExtractiveAnswerer:
         vecs = self.embedder.embed([c[0] for c in cands])
         semantic = vecs @ qvec
         terms = set(content_words(question))
-        weights = {t: self.idf(t) for t in terms}
+        weights = self._term_weights(terms)
         total = sum(weights.values()) or 1.0
         out = []
         for (sent, i), sem in zip(cands, semantic):
@@ -112,6 +113,18 @@ class ExtractiveAnswerer:
         out.extend(self._authorship(question, passages, out[0].score if out else 0.0))
         out.sort(key=lambda e: -e.score)
         return out
+
+    def _term_weights(self, terms: set[str]) -> dict[str, float]:
+        """IDF weights of the question's terms for coverage. A term no chunk contains cannot tell
+        sentences apart; it is left out when the known terms carry most of the question ("the
+        Abbottabad raid" is answered by a sentence on bin Laden's killing in Abbottabad, and no
+        document says "raid"), and kept, at the highest weight, when they do not, so a question
+        mostly about things absent from the collection stays under the abstention floor."""
+        weights = {t: self.idf(t) for t in terms}
+        if self.known is None:
+            return weights
+        known = {t: w for t, w in weights.items() if self.known(t)}
+        return known if sum(known.values()) >= 0.5 * sum(weights.values()) else weights
 
     def _authorship(self, question: str, passages: list[Passage], best: float) -> list[Evidence]:
         """For "who wrote ...?": the byline of a retrieved front-matter passage, stated as a sentence.

@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rag.chunking import chunk_document, document_id
+from rag.chunking import CHUNKING_VERSION, chunk_document, document_id
 from rag.config import Settings
 from rag.documents import CLEANING_VERSION, DocumentError, find_files, read_document
 from rag.manifest import DocRecord, Manifest, ManifestError
@@ -75,7 +75,7 @@ class Ingestor:
         """The settings that shape chunks and vectors: when one changes, the index is rebuilt."""
         s = self.settings
         return {"chunk_tokens": s.chunk_tokens, "chunk_overlap_tokens": s.chunk_overlap_tokens,
-                "embed_context": s.embed_context, "cleaning": CLEANING_VERSION}
+                "embed_context": s.embed_context, "cleaning": CLEANING_VERSION, "chunking": CHUNKING_VERSION}
 
     def _reset_if_config_changed(self) -> bool:
         config = self.index_config()
@@ -84,8 +84,9 @@ class Ingestor:
         if self.manifest.documents or self.store.count():
             log.warning("index settings changed (%s -> %s); re-chunking and re-embedding every document",
                         self.manifest.index_config or "unknown", config)
-            for doc_id in set(self.manifest.documents) | self.store.doc_ids():
-                self._delete_document(doc_id)
+            if self.sentences is not None:
+                self.sentences.clear()
+            self.store.clear()
             self.manifest.documents.clear()
         self.manifest.index_config = config
         self.manifest.save()

@@ -25,16 +25,14 @@ class SentenceIndex:
     """Sentence vectors keyed by (chunk id, position), carrying their chunk and document ids."""
 
     def __init__(self, store):
-        from rag.store import _ServerCollection
+        self.store = store
+        self.name = f"{store.settings.collection}__sentences"
+        self.collection = store.open_collection(self.name)
 
-        settings = store.settings
-        self.collection = store.client.get_or_create_collection(
-            f"{settings.collection}__sentences",
-            metadata={"hnsw:space": "cosine", "embed_model": store.embed_model_id},
-            embedding_function=None,
-        )
-        if settings.chroma_url:
-            self.collection = _ServerCollection(self.collection, store.location)
+    def clear(self) -> None:
+        """Remove every sentence (see VectorStore.clear)."""
+        self.collection = self.store.recreate_collection(self.name)
+        self.__dict__.pop("search", None)
 
     def add(self, chunks: list[Chunk], sentences: list[list[str]], vectors: np.ndarray) -> None:
         """Upsert the sentences of chunks (idempotent: a re-run after a crash adds nothing twice).

@@ -138,17 +138,11 @@ class VectorStore:
         self.location = settings.chroma_url or str(settings.chroma_dir)
         try:
             self.client = _client(settings)
-            self.collection = self.client.get_or_create_collection(
-                settings.collection,
-                metadata={"hnsw:space": "cosine", "embed_model": embed_model_id},
-                embedding_function=None,  # we always pass vectors; Chroma's default would download a model
-            )
+            self.collection = self.open_collection(settings.collection)
         except StoreError:
             raise
         except Exception as e:
             raise StoreError(f"cannot open the Chroma collection at {self.location}: {e}") from None
-        if settings.chroma_url:
-            self.collection = _ServerCollection(self.collection, self.location)
         built_with = (self.collection.metadata or {}).get("embed_model")
         if built_with and built_with != embed_model_id:
             raise StoreError(
@@ -156,7 +150,34 @@ class VectorStore:
                 f"not {embed_model_id!r}; use that model or rebuild with `rag ingest --rebuild`"
             )
 
+    def open_collection(self, name: str):
+        """A collection of this store's client (created if missing), recording the embedding model."""
+        collection = self.client.get_or_create_collection(
+            name,
+            metadata={"hnsw:space": "cosine", "embed_model": self.embed_model_id},
+            embedding_function=None,  # we always pass vectors; Chroma's default would download a model
+        )
+        return _ServerCollection(collection, self.location) if self.settings.chroma_url else collection
+
+    def recreate_collection(self, name: str):
+        """Drop a collection and open it again empty."""
+        with _server_errors(self.location):
+            try:
+                self.client.delete_collection(name)
+            except Exception as e:  # a missing collection raises different errors across chromadb versions
+                if _is_connection_error(e):
+                    raise
+                log.debug("no collection %s to drop: %s", name, e)
+            return self.open_collection(name)
+
     # --- writes ------------------------------------------------------------
+    def clear(self) -> None:
+        """Remove every chunk by recreating the collection: a rebuilt index starts from an empty
+        vector index, as a first ingest does, rather than one whose HNSW graph still holds every
+        deleted entry, and no per-document deletes are needed."""
+        self.collection = self.recreate_collection(self.settings.collection)
+        self.__dict__.pop("search", None)
+
     # Written straight to Chroma: llama-index's ChromaVectorStore built a TextNode per chunk, turned
     # each vector into a list of Python floats and stored the node again as JSON in the metadata,
     # work and disk that nothing here reads (indexes written by it stay readable and deletable).

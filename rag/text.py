@@ -17,6 +17,13 @@ _BOUNDARY = re.compile(
 )
 
 
+# A source cited after the full stop (`... "camp." (Kronstadt, 2023).`) belongs to the sentence
+# before it: split off, it would become a "sentence" of its own and could open a chunk.
+_CITATION_AFTER = re.compile(
+    r"\((?=[^()\n]*(?:\b(?:1[6-9]|20)\d\d[a-z]?\b|\bn\.\s?d\.))[^()\n]{1,120}\)(?:[.!?][\"'\u201d\u2019]?(?=\s|$)|(?=[ \t]*(?:\n|$)))"
+)
+
+
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences in text[start:end], whitespace excluded."""
     end = len(text) if end is None else end
@@ -24,7 +31,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     pos = start
     for m in _BOUNDARY.finditer(text, start, end):
         cut = m.start()
-        if not m.group().startswith("\n") and _is_abbreviation(text, pos, cut):
+        if not m.group().startswith("\n") and (_is_abbreviation(text, pos, cut) or _CITATION_AFTER.match(text, m.end(), end)):
             continue
         _add_span(text, pos, m.end() if m.group().startswith("\n") else cut + len(m.group().rstrip()) , spans)
         pos = m.end()

@@ -78,6 +78,21 @@ def test_year_and_amount_rules_read_citations_and_dates():
     assert states_quantity("It suspended $700 million in aid.")
     assert not states_quantity("It was signed on 5th March 1959 (Khan, 2019).")
     assert not states_quantity("The strikes of 2004 and 2018 added tensions.")
+    assert not states_quantity("Since the 1950s, ties between Pakistan and the US have seen many highs and lows.")
+    assert not states_quantity("It gained prominence in the 1960s and '70s.")
+    assert states_quantity("The US sold 40 jets in the 1980s.")
+
+
+def test_a_question_word_no_document_uses_does_not_sink_the_answer(corpus_pipeline):
+    # No document says "raid"; the one that answers speaks of the killing of bin Laden in Abbottabad.
+    answer = corpus_pipeline.answerer.ask("How did the Abbottabad raid affect relations?")
+    assert not answer.abstained
+    assert "Abbottabad" in answer.answer and "bin Laden" in answer.answer
+
+
+def test_a_decade_is_not_the_amount_a_how_many_question_asks_for(corpus_pipeline):
+    answer = corpus_pipeline.answerer.ask("How many F-16 fighter jets has the United States sold to Pakistan?")
+    assert answer.abstained
 
 
 def test_passages_that_can_answer_a_question_about_years():

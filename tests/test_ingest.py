@@ -151,6 +151,12 @@ def test_changing_chunk_settings_rebuilds_the_index(small_pipeline, small_corpus
     assert len(after) > len(before)
     assert report.chunks_embedded == len(after)  # every vector recomputed, none kept from the old chunking
     assert smaller.ingestor.ingest().chunks_embedded == 0
+    assert smaller.sentences.count() == Pipeline(settings).sentences.count() > 0  # reopened: the same sentences
+    # The rebuilt index holds what one built fresh with the same settings holds.
+    fresh = Pipeline(settings.model_copy(update={"data_dir": tmp_path / "fresh"}))
+    fresh.ingestor.ingest()
+    assert _ids(fresh) == sorted(after)
+    assert fresh.sentences.count() == smaller.sentences.count()
 
 
 def test_a_text_shared_by_two_chunks_is_embedded_once(small_pipeline):

@@ -1,0 +1,34 @@
+"""Sentence splitting: abbreviations and cited sources stay inside their sentence."""
+
+import pytest
+
+from rag.text import split_sentences
+
+
+def _split(text: str) -> list[str]:
+    return [text[a:b] for a, b in split_sentences(text)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # A source cited after the full stop (a quoted word closes the sentence) stays with it.
+        ('It is falling into Beijing\'s "camp." (Kronstadt, 2023).\n\nThe competition matters. It grew.',
+         ['It is falling into Beijing\'s "camp." (Kronstadt, 2023).', "The competition matters.", "It grew."]),
+        ("The withdrawal ended in 2021. (Getting Answers, n.d.). Next came talks.",
+         ["The withdrawal ended in 2021. (Getting Answers, n.d.).", "Next came talks."]),
+        # A parenthesis that is a sentence, or opens one, is not a citation of the sentence before.
+        ("He left. (This was later denied.) Then he came back.", ["He left.", "(This was later denied.)", "Then he came back."]),
+        ("It ended. (2019) was a hard year. Fine.", ["It ended.", "(2019) was a hard year.", "Fine."]),
+        ("Dr. Khan met Mr. Biden in the U.S. in May. They talked.", ["Dr. Khan met Mr. Biden in the U.S. in May.", "They talked."]),
+    ],
+)
+def test_sentences(text, expected):
+    assert _split(text) == expected
+
+
+def test_offsets_are_within_the_requested_span():
+    text = "Skip this. Take this one. And this. Not this."
+    start, end = text.index("Take"), text.index(" Not")
+    assert _split(text[:end])[1:] == ["Take this one.", "And this."]
+    assert [text[a:b] for a, b in split_sentences(text, start, end)] == ["Take this one.", "And this."]
