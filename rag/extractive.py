@@ -35,6 +35,8 @@ def answer_type_match(question: str, sentence: str) -> bool:
 
 
 _YEAR = re.compile(rf"\b({_YEARS})\b")
+# "The two countries" names the pair a text is about; it is not an amount of anything asked for.
+_PAIR = re.compile(r"(?i)\b(?:the|these|those|both)\s+two\s+(?:countries|nations|states|sides|governments|allies|neighbou?rs|leaders|capitals)\b")
 _DECADE = re.compile(rf"\b(?:{_YEARS})s\b|['\u2019]\d0s\b")  # "the 1950s", "the '70s": a time, not an amount
 # An author-year citation, "(Dawi, 2022)", "(Khan 2019: 14)" or "Haqqani (2013)": the year a source
 # was published, not the year of an event the sentence reports.
@@ -56,7 +58,8 @@ def states_quantity(sentence: str) -> bool:
     """Does the sentence give an amount (not just a date or a source's year)?"""
     text = _CITATION.sub(" ", sentence)
     text = re.sub(rf"\b({_MONTHS})\s+\d{{1,2}}\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})\b", " ", text)
-    return bool(_QUANTITY.search(_DECADE.sub(" ", _YEAR.sub(" ", text))))
+    text = _PAIR.sub(" ", _DECADE.sub(" ", _YEAR.sub(" ", text)))
+    return bool(_QUANTITY.search(text))
 
 
 @dataclass(frozen=True)
