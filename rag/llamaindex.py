@@ -8,6 +8,9 @@ Other modules import this one only when they search: llama-index takes about 1.5
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.embeddings import BaseEmbedding
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
@@ -33,10 +36,21 @@ class IdsOnlyChromaVectorStore(ChromaVectorStore):
 
 
 class VectorSearch:
-    """The k nearest ids of one Chroma collection, with their cosine similarity, through llama-index."""
+    """The k nearest ids of a Chroma collection, with their cosine similarity, through llama-index.
 
-    def __init__(self, collection):
-        self.store = IdsOnlyChromaVectorStore(chroma_collection=collection)
+    `collection` is called for the collection to search, so a store that recreates its collection
+    (a rebuild) is searched without being told."""
+
+    def __init__(self, collection: Callable[[], Any]):
+        self._collection = collection
+        self._store: IdsOnlyChromaVectorStore | None = None
+
+    @property
+    def store(self) -> IdsOnlyChromaVectorStore:
+        collection = self._collection()
+        if self._store is None or self._store._collection is not collection:
+            self._store = IdsOnlyChromaVectorStore(chroma_collection=collection)
+        return self._store
 
     def nearest(self, vector, k: int) -> list[tuple[str, float]]:
         """(id, cosine similarity), best first."""

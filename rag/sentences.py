@@ -32,7 +32,6 @@ class SentenceIndex:
     def clear(self) -> None:
         """Remove every sentence (see VectorStore.clear)."""
         self.collection = self.store.recreate_collection(self.name)
-        self.__dict__.pop("search", None)
 
     def add(self, chunks: list[Chunk], sentences: list[list[str]], vectors: np.ndarray) -> None:
         """Upsert the sentences of chunks (idempotent: a re-run after a crash adds nothing twice).
@@ -80,7 +79,7 @@ class SentenceIndex:
     def search(self):
         from rag.llamaindex import VectorSearch
 
-        return VectorSearch(self.collection)
+        return VectorSearch(lambda: self.collection)
 
 
 def sentence_id(chunk_id: str, position: int) -> str:

@@ -104,9 +104,17 @@ def drop_collection(settings: Settings) -> None:
     """Delete the collection (for a rebuild); a missing one is fine."""
     client = _client(settings)
     for name in (settings.collection, f"{settings.collection}__sentences"):
+        _delete_collection(client, name, settings.chroma_url or str(settings.chroma_dir))
+
+
+def _delete_collection(client, name: str, location: str) -> None:
+    """Delete one collection; a missing one is fine, a server that does not answer is a StoreError."""
+    with _server_errors(location):
         try:
             client.delete_collection(name)
         except Exception as e:  # chromadb raises different errors for a missing collection across versions
+            if _is_connection_error(e):
+                raise
             log.debug("no collection %s to drop: %s", name, e)
 
 
@@ -161,13 +169,8 @@ class VectorStore:
 
     def recreate_collection(self, name: str):
         """Drop a collection and open it again empty."""
+        _delete_collection(self.client, name, self.location)
         with _server_errors(self.location):
-            try:
-                self.client.delete_collection(name)
-            except Exception as e:  # a missing collection raises different errors across chromadb versions
-                if _is_connection_error(e):
-                    raise
-                log.debug("no collection %s to drop: %s", name, e)
             return self.open_collection(name)
 
     # --- writes ------------------------------------------------------------
@@ -176,7 +179,6 @@ class VectorStore:
         vector index, as a first ingest does, rather than one whose HNSW graph still holds every
         deleted entry, and no per-document deletes are needed."""
         self.collection = self.recreate_collection(self.settings.collection)
-        self.__dict__.pop("search", None)
 
     # Written straight to Chroma: llama-index's ChromaVectorStore built a TextNode per chunk, turned
     # each vector into a list of Python floats and stored the node again as JSON in the metadata,
@@ -273,7 +275,7 @@ class VectorStore:
     def search(self):
         from rag.llamaindex import VectorSearch
 
-        return VectorSearch(self.collection)
+        return VectorSearch(lambda: self.collection)
 
 
 def _metadata(c: Chunk) -> dict:

@@ -14,7 +14,7 @@ def test_vector_search_matches_a_direct_chroma_query(corpus_pipeline):
     store = corpus_pipeline.store
     vector = corpus_pipeline.embedder.embed_query("When did the United States withdraw from Afghanistan?")
     direct = store.collection.query(query_embeddings=[vector.tolist()], n_results=10, include=["distances"])
-    hits = VectorSearch(store.collection).nearest(vector, 10)
+    hits = VectorSearch(lambda: store.collection).nearest(vector, 10)
     assert [i for i, _ in hits] == direct["ids"][0]
     assert np.allclose([s for _, s in hits], [1 - d for d in direct["distances"][0]], atol=1e-6)
     # The similarity is the cosine of the question and the chunk's own vector.
