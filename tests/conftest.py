@@ -23,6 +23,23 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 
 
+def eval_script(name: str):
+    """A script of eval/ (not a package) loaded as a module, for its functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "eval" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def one_paper_corpus(folder: Path, name: str = "000_f583a770491e03be.txt") -> Path:
+    """A corpus folder holding one paper of the real corpus."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes((CORPUS / name).read_bytes())
+    return folder
+
+
 def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **overrides) -> Settings:
     """Settings isolated from the user's environment and .env, pointed at test folders."""
     return Settings(_env_file=None, data_dir=data_dir, corpus_dir=corpus_dir, **overrides)

@@ -1,28 +1,18 @@
 """The retrieval benchmark runs end to end on a small corpus and writes its table."""
 
-import importlib.util
 import json
 
-from conftest import CORPUS, ROOT, make_settings
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("retrieval_benchmark", ROOT / "eval" / "retrieval_benchmark.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from conftest import ROOT, eval_script, make_settings, one_paper_corpus
 
 
 def test_benchmark_writes_table_with_every_row(tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
     name = "000_f583a770491e03be.txt"
-    (docs / name).write_bytes((CORPUS / name).read_bytes())
+    docs = one_paper_corpus(tmp_path / "docs", name)
     questions = [json.loads(ln) for ln in (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
     small = [q for q in questions if q["docs"] == [name] and q["evidence"]][:6]
     dataset = tmp_path / "q.jsonl"
     dataset.write_text("".join(json.dumps(q) + "\n" for q in small), encoding="utf-8")
-    rows = _module().run(make_settings(tmp_path / "data", docs), dataset, tmp_path / "out")
+    rows = eval_script("retrieval_benchmark").run(make_settings(tmp_path / "data", docs), dataset, tmp_path / "out")
     names = [r["name"] for r in rows]
     assert any("starter" in n for n in names) and any("BM25" in n for n in names)
     assert any("dense alone" in n for n in names) and any("product default" in n for n in names)
