@@ -5,7 +5,7 @@
     .venv/bin/python eval/big_document.py --mb 3 --json --rss-every 1
 
 The document (varied prose paragraphs under headings) is written to a temporary folder and
-ingested by `rag ingest` (its own code path, `rag.cli.main(["ingest"])`) in a child process with
+ingested by `rag ingest` (its own code path, `rag.app.cli.main(["ingest"])`) in a child process with
 its own data dir; the peak resident memory of that child is its own getrusage(RUSAGE_SELF) at the
 end, and its resident memory is sampled from /proc while it runs.
 
@@ -36,11 +36,11 @@ WORDS = ("agreement treaty border trade envoy corridor minister province harbour
 # `rag ingest` in this process, then its own peak resident memory (ru_maxrss) on the last line.
 MEASURED = (
     "import resource, sys\n"
-    "from rag.cli import main\n"
+    "from rag.app.cli import main\n"
     "if sys.argv[1] == 'precomputed':\n"
-    "    from rag.bench import corpus_sentences, replace_model_output\n"
+    "    from eval.bench import corpus_sentences, replace_model_output\n"
     "    from rag.config import PROJECT_ROOT\n"
-    "    from rag.embedding import Embedder\n"
+    "    from rag.index.embedding import Embedder\n"
     "    replace_model_output(Embedder, corpus_sentences(PROJECT_ROOT / 'corpus'))\n"
     "rc = main(['ingest'])\n"
     "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
@@ -73,7 +73,7 @@ def write_document(path: Path, megabytes: float, seed: int = 7) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
-    from rag.bench import proc_memory_mb
+    from eval.bench import proc_memory_mb
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--mb", type=float, default=50.0, help="document size in MB (default 50)")

@@ -34,7 +34,7 @@ def recall(collection, vectors: np.ndarray, ids: np.ndarray, queries: list[np.nd
 
 
 def run(settings: Settings, dataset: Path) -> list[dict]:
-    from rag.pipeline import Pipeline
+    from rag.wiring import Pipeline
 
     pipe = Pipeline(settings)
     pipe.ingestor.ingest()

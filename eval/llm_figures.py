@@ -25,9 +25,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from rag.config import Settings  # noqa: E402
-from rag.grounding import check, support_text  # noqa: E402
-from rag.pipeline import Pipeline  # noqa: E402
-from rag.types import Answer  # noqa: E402
+from rag.answer.grounding import check, support_text  # noqa: E402
+from rag.wiring import Pipeline  # noqa: E402
+from rag.domain import Answer  # noqa: E402
 
 _MARK = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")
 

@@ -64,8 +64,8 @@ def run(users: int, questions: int, data_dir: Path, upload: bool, time_limit: fl
     from gradio_client import Client
 
     from rag.config import Settings
-    from rag.pipeline import Pipeline
-    from rag.ui import build_app, launch
+    from rag.wiring import Pipeline
+    from rag.app.web import build_app, launch
 
     with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
         data = Path(tmp) / "data"
@@ -110,7 +110,7 @@ def run(users: int, questions: int, data_dir: Path, upload: bool, time_limit: fl
 
             uploaded = None
             if upload:
-                from rag.library import Library
+                from rag.ingest.uploads import Library
 
                 src = Path(tmp) / "velquarin.txt"
                 src.write_text(NEW_DOC, encoding="utf-8")

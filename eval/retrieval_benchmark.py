@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rag.config import Settings  # noqa: E402
-from rag.metrics import first_hit_rank, hit_at, ndcg_at, percentile, reciprocal_rank  # noqa: E402
+from eval.metrics import first_hit_rank, hit_at, ndcg_at, percentile, reciprocal_rank  # noqa: E402
 
 
 def evaluate(name: str, retrieve, questions: list[dict]) -> dict:
@@ -45,9 +45,9 @@ def evaluate(name: str, retrieve, questions: list[dict]) -> dict:
 
 
 def run(settings: Settings, dataset: Path, out: Path) -> list[dict]:
-    from rag.bench import StarterPipeline
-    from rag.pipeline import Pipeline
-    from rag.retrieve import Retriever
+    from eval.bench import StarterPipeline
+    from rag.wiring import Pipeline
+    from rag.retrieve.retriever import Retriever
 
     questions = [json.loads(ln) for ln in dataset.read_text(encoding="utf-8").splitlines() if ln.strip()]
     questions = [q for q in questions if q.get("evidence")]
@@ -70,7 +70,7 @@ def run(settings: Settings, dataset: Path, out: Path) -> list[dict]:
         evaluate("product default (hybrid)", product("hybrid"), questions),
     ]
     if settings.reranker_path:
-        from rag.retrieve import CrossEncoderReranker
+        from rag.retrieve.retriever import CrossEncoderReranker
 
         rows.append(evaluate("product + cross-encoder reranker", product("hybrid", CrossEncoderReranker(settings.reranker_path)), questions))
     meta = {"questions": len(questions), "dataset": str(dataset), "chunks": pipe.store.count(),

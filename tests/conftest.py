@@ -17,7 +17,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("RAG_EMBED_CACHE_DIR", os.path.join(tempfile.gettempdir(), "rag-test-models"))
 
 from rag.config import Settings  # noqa: E402
-from rag.pipeline import Pipeline  # noqa: E402
+from rag.wiring import Pipeline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from rag.answer import ABSTAIN_TEXT, Answerer, QuestionError
-from rag.grounding import check, citation_numbers, restates, support_text
-from rag.pipeline import Pipeline
-from rag.types import Answer
+from rag.answer.answerer import ABSTAIN_TEXT, Answerer, QuestionError
+from rag.answer.grounding import check, citation_numbers, restates, support_text
+from rag.wiring import Pipeline
+from rag.domain import Answer
 from tests.conftest import make_settings
 from tests.servers import FakeServer, free_port, hang, llama_server, ollama_handler, send_chunks, smollm_path, sse, status_handler
 

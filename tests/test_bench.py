@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, make_settings
 
-from rag.bench import BenchPlan, _heavy_imports, _time_process, run_bench
-from rag.cli import main
+from eval.bench import BenchPlan, _heavy_imports, _time_process, run_bench
+from rag.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

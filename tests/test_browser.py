@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS, ROOT, make_settings
-from rag.pipeline import Pipeline
-from rag.ui import build_app, launch
+from rag.wiring import Pipeline
+from rag.app.web import build_app, launch
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -1,7 +1,7 @@
 """Chunks: whole sentences, within the embedding model's limit, with metadata and stable ids."""
 
-from rag.chunking import chunk_document, is_reference
-from rag.documents import parse_document, read_document
+from rag.ingest.chunking import chunk_document, is_reference
+from rag.ingest.documents import parse_document, read_document
 
 from conftest import CORPUS
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import DocumentError, find_files, parse_document, read_document, strip_markdown
+from rag.ingest.documents import DocumentError, find_files, parse_document, read_document, strip_markdown
 
 from conftest import CORPUS
 

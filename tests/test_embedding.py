@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from conftest import CORPUS, make_settings
 
-from rag.embedding import BACKENDS, Embedder, EmbeddingError, default_model_path
-from rag.onnx_model import FP32_FILE, INT8_FILE, cache_folder
-from rag.pipeline import Pipeline
-from rag.store import StoreError
+from rag.index.embedding import BACKENDS, Embedder, EmbeddingError, default_model_path
+from rag.index.onnx_export import FP32_FILE, INT8_FILE, cache_folder
+from rag.wiring import Pipeline
+from rag.index.vectors import StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,7 +76,7 @@ def test_onnx_path_does_not_import_torch(embedders, onnx_cache, tmp_path):
     code = (
         "import sys\n"
         "from rag.config import Settings\n"
-        "from rag.embedding import Embedder\n"
+        "from rag.index.embedding import Embedder\n"
         f"e = Embedder(Settings(_env_file=None, data_dir={str(tmp_path)!r}, embed_backend='onnx-int8', embed_cache_dir={str(onnx_cache)!r}))\n"
         "assert e.embed(['a question']).shape == (1, 384)\n"
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules]\n"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import evaluation
-from rag.pipeline import Pipeline
-from rag.types import Document, Section
+import eval.runner as evaluation
+from rag.wiring import Pipeline
+from rag.domain import Document, Section
 
 from conftest import ROOT, make_settings
 
@@ -75,7 +75,7 @@ def test_malformed_dataset_line_is_named(tmp_path):
 def test_ingest_without_cleaning_is_a_regression_the_gate_catches(tmp_path, monkeypatch):
     """The raw PDF-to-text files (page headers, markdown debris, broken sentences, no title or
     authors) indexed as they are: retrieval and answers get worse and the gate says so."""
-    import rag.ingest
+    import rag.ingest.ingestor
 
     def raw_document(path):
         data = Path(path).read_bytes()
@@ -83,7 +83,7 @@ def test_ingest_without_cleaning_is_a_regression_the_gate_catches(tmp_path, monk
         return Document(path=str(path), source=Path(path).name, title=Path(path).stem, authors=(), text=text,
                         sections=(Section(title="", start=0),), sha256=hashlib.sha256(data).hexdigest())
 
-    monkeypatch.setattr(rag.ingest, "read_document", raw_document)
+    monkeypatch.setattr(rag.ingest.ingestor, "read_document", raw_document)
     pipe = Pipeline(make_settings(tmp_path / "data"))
     pipe.ingestor.ingest()
     rows, summary = evaluation.run_eval(pipe, QUESTIONS)

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from rag.answer import ABSTAIN_TEXT
-from rag.extractive import admissible, passage_years, states_quantity
-from rag.types import Passage
+from rag.answer.answerer import ABSTAIN_TEXT
+from rag.answer.extractive import admissible, passage_years, states_quantity
+from rag.domain import Passage
 
 
 @pytest.mark.parametrize(

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answerer
-from rag.cli import main
-from rag.keyword import KeywordIndex, KeywordIndexError
-from rag.library import Library
-from rag.manifest import ManifestError
-from rag.pipeline import Pipeline
+from rag.answer.answerer import Answerer
+from rag.app.cli import main
+from rag.index.keyword_index import KeywordIndex, KeywordIndexError
+from rag.ingest.uploads import Library
+from rag.ingest.manifest import ManifestError
+from rag.wiring import Pipeline
 from rag.rwlock import ReadWriteLock
 from tests.conftest import ROOT, make_settings
 from tests.servers import FakeServer, send_chunks, sse
@@ -112,8 +112,8 @@ UPLOADER = textwrap.dedent("""
     import sys
     from pathlib import Path
     from rag.config import Settings
-    from rag.library import Library
-    from rag.pipeline import Pipeline
+    from rag.ingest.uploads import Library
+    from rag.wiring import Pipeline
     from rag.rwlock import ReadWriteLock
     lib = Library(Pipeline(Settings(_env_file=None, data_dir=sys.argv[1], corpus_dir=sys.argv[2], max_upload_mb=50)), ReadWriteLock())
     print("ready", flush=True)

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from rag.answer import QuestionError
-from rag.chunking import chunk_document
-from rag.documents import DocumentError, parse_document, read_document
-from rag.types import Answer
+from rag.answer.answerer import QuestionError
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import DocumentError, parse_document, read_document
+from rag.domain import Answer
 
 RTL = "قالت الحكومة الباكستانية إن العلاقات مع الولايات المتحدة مهمة. ‏פקיסטן וארצות הברית‏ \u202eevil.txt\u202c"
 CONTROL = "".join(chr(c) for c in range(32)) + "\x7f\u200b\u200e\u2028\u2029\ufeff\ufffe"

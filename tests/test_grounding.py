@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.grounding import check, citation_numbers, is_meta, support_text
+from rag.answer.grounding import check, citation_numbers, is_meta, support_text
 
 SOURCES = [
     "President Biden announced an unconditional withdrawal of United States (US) forces from Afghanistan "

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from rag.pipeline import Pipeline
+from rag.wiring import Pipeline
 
 from conftest import CORPUS, ROOT, make_settings
 
@@ -161,7 +161,7 @@ def test_changing_chunk_settings_rebuilds_the_index(small_pipeline, small_corpus
 
 def test_a_text_shared_by_two_chunks_is_embedded_once(small_pipeline):
     """Sentences in the overlap of neighbouring chunks get one vector, stored for both chunks."""
-    from rag.sentences import sentences_of
+    from rag.index.sentence_index import sentences_of
 
     pipe = small_pipeline
     calls = []

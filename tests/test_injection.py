@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag import evaluation
-from rag.answer import Answerer
-from rag.grounding import check, citation_numbers
-from rag.pipeline import Pipeline
+import eval.runner as evaluation
+from rag.answer.answerer import Answerer
+from rag.answer.grounding import check, citation_numbers
+from rag.wiring import Pipeline
 from tests.conftest import ROOT, make_settings
 from tests.servers import smollm_path
 

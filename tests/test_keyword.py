@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from rag.keyword import KeywordIndex
-from rag.text import content_words
+from rag.index.keyword_index import KeywordIndex
+from rag.language import content_words
 
 TEXTS = {
     "a": "The treaty fixed the border between the two provinces.",
@@ -45,7 +45,7 @@ def test_scores_are_bm25(tmp_path):
 
 
 def test_rebuild_streams_the_store_and_orders_rows_by_document(tmp_path):
-    from rag.store import StoredChunk
+    from rag.index.vectors import StoredChunk
 
     chunks = [StoredChunk(id=i, doc_id=f"doc-{n % 2}", text=t, context=t, source=f"{n % 2}.txt", title="", section="", index=n)
               for n, (i, t) in enumerate(TEXTS.items())]

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import make_settings
-from rag.library import Library, LibraryError, safe_filename
-from rag.pipeline import Pipeline
+from rag.ingest.uploads import Library, LibraryError, safe_filename
+from rag.wiring import Pipeline
 from rag.rwlock import ReadWriteLock
 
 LIGHTHOUSE = (

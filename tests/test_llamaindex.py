@@ -7,7 +7,7 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.response_synthesizers.no_text import NoText
 
-from rag.llamaindex import LlamaIndexRetriever, VectorSearch
+from rag.index.llamaindex_adapter import LlamaIndexRetriever, VectorSearch
 
 
 def test_vector_search_matches_a_direct_chroma_query(corpus_pipeline):

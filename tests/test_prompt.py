@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from rag.llms import estimate_tokens
-from rag.prompt import PROMPTS_DIR, PromptError, build_prompt, quote, template
-from rag.types import Passage
+from rag.answer.llms import estimate_tokens
+from rag.answer.prompt import PROMPTS_DIR, PromptError, build_prompt, quote, template
+from rag.domain import Passage
 
 
 def passage(i: int, words: int = 60, text: str | None = None) -> Passage:

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.render import (
+from rag.app.render import (
     claims_by_citation,
     excerpt_html,
     link_markers,
@@ -18,7 +18,7 @@ from rag.render import (
     render_streaming,
     supporting_spans,
 )
-from rag.types import Answer, Citation, SentenceCheck
+from rag.domain import Answer, Citation, SentenceCheck
 
 PASSAGE_1 = (
     "The relationship has been transactional for decades. President Biden announced an unconditional "
@@ -116,7 +116,7 @@ def test_uncited_passages_are_kept_apart_from_the_sources():
 
 
 def test_unsupported_sentences_are_flagged_and_supported_ones_are_not():
-    # The checker reports sentences without their markers, as rag.grounding does.
+    # The checker reports sentences without their markers, as rag.answer.grounding does.
     text = "Pakistan facilitated the talks [1]. The Taliban agreed to hold\nelections in 2022 [1]. The deal was signed in 2020. [1]"
     grounding = [
         SentenceCheck("Pakistan facilitated the talks.", (1,), True, 0.8),

@@ -2,8 +2,8 @@
 
 import pytest
 
-from rag.pipeline import Pipeline
-from rag.retrieve import _overlap, is_authorship_question, mentioned_documents
+from rag.wiring import Pipeline
+from rag.retrieve.retriever import _overlap, is_authorship_question, mentioned_documents
 
 from conftest import make_settings
 

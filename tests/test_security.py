@@ -21,10 +21,10 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from rag.library import Library, LibraryError
-from rag.pipeline import Pipeline
+from rag.ingest.uploads import Library, LibraryError
+from rag.wiring import Pipeline
 from rag.rwlock import ReadWriteLock
-from rag.ui import EXAMPLES
+from rag.app.web import EXAMPLES
 from tests.conftest import ROOT, make_settings
 from tests.servers import FakeServer, free_port, reply, stop_process
 
@@ -97,7 +97,7 @@ def test_eval_reports_never_show_the_key(data_copy, tmp_path):
 
 def test_debug_logs_never_show_the_key(corpus_pipeline, caplog, capfd):
     """In process with every logger at DEBUG (httpx, httpcore included): the failures are logged, the key is not."""
-    from rag.answer import Answerer
+    from rag.answer.answerer import Answerer
 
     with FakeServer(echo_500) as srv, caplog.at_level(logging.DEBUG):
         for url in (srv.url, f"http://127.0.0.1:{free_port()}/v1"):

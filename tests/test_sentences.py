@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.sentences import SentenceIndex, chunk_of, sentence_id
-from rag.store import VectorStore
-from rag.types import Chunk
+from rag.index.sentence_index import SentenceIndex, chunk_of, sentence_id
+from rag.index.vectors import VectorStore
+from rag.domain import Chunk
 from conftest import make_settings
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import make_settings
 
-from rag.cli import main
-from rag.pipeline import Pipeline
-from rag.store import StoreError, VectorStore
+from rag.app.cli import main
+from rag.wiring import Pipeline
+from rag.index.vectors import StoreError, VectorStore
 
 CHROMA = Path(sys.executable).parent / "chroma"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.text import split_sentences
+from rag.language import split_sentences
 
 
 def _split(text: str) -> list[str]:

@@ -11,10 +11,10 @@ import pytest
 from gradio_client import Client
 from pydantic import SecretStr
 
-from rag.answer import QuestionError
+from rag.answer.answerer import QuestionError
 from rag.rwlock import ReadWriteLock
-from rag.types import Answer
-from rag.ui import WebChat, backend_choices, build_app, describe_backend, launch, serve
+from rag.domain import Answer
+from rag.app.web import WebChat, backend_choices, build_app, describe_backend, launch, serve
 
 CORPUS_Q = "When did President Biden announce the US withdrawal from Afghanistan?"
 OFF_TOPIC = "What is the recipe for chocolate cake?"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.text import content_words
+from rag.language import content_words
 
 
 class KeywordIndexError(RuntimeError):

@@ -19,37 +19,37 @@ class Pipeline:
 
     @cached_property
     def embedder(self):
-        from rag.embedding import Embedder
+        from rag.index.embedding import Embedder
 
         return Embedder(self.settings)
 
     @cached_property
     def store(self):
-        from rag.store import VectorStore
+        from rag.index.vectors import VectorStore
 
         return VectorStore(self.settings, self.embedder.model_id)
 
     @cached_property
     def sentences(self):
-        from rag.sentences import SentenceIndex
+        from rag.index.sentence_index import SentenceIndex
 
         return SentenceIndex(self.store)
 
     @cached_property
     def keyword(self):
-        from rag.keyword import KeywordIndex
+        from rag.index.keyword_index import KeywordIndex
 
         return KeywordIndex(self.settings.keyword_dir)
 
     @cached_property
     def ingestor(self):
-        from rag.ingest import Ingestor
+        from rag.ingest.ingestor import Ingestor
 
         return Ingestor(self.settings, self.embedder, self.store, self.keyword, sentences=self.sentences)
 
     @cached_property
     def retriever(self):
-        from rag.retrieve import CrossEncoderReranker, Retriever
+        from rag.retrieve.retriever import CrossEncoderReranker, Retriever
 
         reranker = CrossEncoderReranker(self.settings.reranker_path) if self.settings.reranker_path else None
         def authors():
@@ -62,8 +62,8 @@ class Pipeline:
 
     @cached_property
     def answerer(self):
-        from rag.answer import Answerer
-        from rag.extractive import ExtractiveAnswerer
+        from rag.answer.answerer import Answerer
+        from rag.answer.extractive import ExtractiveAnswerer
 
         extractive = ExtractiveAnswerer(
             self.embedder, self.keyword.idf_of, self.settings.answer_sentences, known=self.keyword.knows

@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 
-from rag.documents import strip_markdown
+from rag.ingest.documents import strip_markdown
 
 
 def normalize(text: str) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.config import PROJECT_ROOT, Settings
-from rag.metrics import first_hit_rank, percentile
+from eval.metrics import first_hit_rank, percentile
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 COLD_QUESTION = "When did President Biden announce the withdrawal of US forces from Afghanistan?"
@@ -97,7 +97,7 @@ class Bench:
 
         The backends take turns run by run, so a burst of load from elsewhere on the shared cores
         hits all of them rather than skewing one."""
-        from rag.embedding import Embedder
+        from rag.index.embedding import Embedder
 
         texts = self._corpus_chunk_texts()
         out: dict = {"chunks": len(texts)}
@@ -131,9 +131,9 @@ class Bench:
         return out
 
     def _corpus_chunk_texts(self) -> list[str]:
-        from rag.chunking import chunk_document
-        from rag.documents import find_files, read_document
-        from rag.embedding import Embedder
+        from rag.ingest.chunking import chunk_document
+        from rag.ingest.documents import find_files, read_document
+        from rag.index.embedding import Embedder
 
         count = Embedder(self.settings_for("tokens")).count_tokens
         files, _ = find_files([self.settings.corpus_dir])
@@ -142,7 +142,7 @@ class Bench:
 
     def _retrieval_quality(self, s: Settings) -> dict:
         """hit@5 of hybrid and dense retrieval over the answerable eval questions (index built with `s`)."""
-        from rag.pipeline import Pipeline
+        from rag.wiring import Pipeline
 
         pipe = Pipeline(s)
         pipe.ingestor.progress = False
@@ -158,7 +158,7 @@ class Bench:
     # --- ingest ---------------------------------------------------------------------------
     def measure_ingest(self) -> dict:
         """Corpus ingest with the default backend (model loaded first) vs raw encode of the same texts."""
-        from rag.pipeline import Pipeline
+        from rag.wiring import Pipeline
 
         runs = []
         for r in range(self.plan.runs):
@@ -206,7 +206,7 @@ class Bench:
     # --- warm queries -----------------------------------------------------------------------
     def measure_queries(self) -> dict:
         """Retrieval and extractive answers, warm, over the eval questions; beside the llama-index starter."""
-        from rag.pipeline import Pipeline
+        from rag.wiring import Pipeline
 
         pipe = Pipeline(self._ingested)
         pipe.warm()
@@ -276,7 +276,7 @@ class Bench:
     def _serve_first_request(self, env: dict, runs: int | None = None, ask: list[str] = ()) -> dict:
         import importlib.util
 
-        if importlib.util.find_spec("rag.ui") is None:
+        if importlib.util.find_spec("rag.app.web") is None:
             return {"ui_first_request_s": None, "ui_note": "pending: rag/ui.py (the web UI) is not in this build"}
         times, rss = [], []
         for _ in range(runs or self.plan.runs):
@@ -320,7 +320,7 @@ class Bench:
         to `real_ingest_max` run the model; larger ones get the real vectors of the last real size,
         perturbed, in place of the model's output, since embedding 100k chunks takes hours on 2
         cores: their time is everything but the model, and the model would add texts / its throughput."""
-        from rag.pipeline import Pipeline
+        from rag.wiring import Pipeline
 
         rng = random.Random(self.plan.seed)
         sentences = corpus_sentences(self.settings.corpus_dir)
@@ -644,8 +644,8 @@ def _find_gguf() -> Path | None:
 
 def corpus_sentences(corpus_dir: Path) -> list[str]:
     """The corpus's sentences of six words or more (text for synthetic documents and vector pools)."""
-    from rag.documents import find_files, read_document
-    from rag.text import split_sentences
+    from rag.ingest.documents import find_files, read_document
+    from rag.language import split_sentences
 
     out = []
     files, _ = find_files([Path(corpus_dir)])
@@ -667,8 +667,8 @@ def _synthetic_text(sentences: list[str], words: int, rng: random.Random) -> str
 def _write_synthetic_docs(folder: Path, sentences: list[str], chunks: int, rng: random.Random, count_tokens, s: Settings) -> None:
     """Text files of recombined corpus sentences (30 paragraphs each), as many as it takes to make
     about `chunks` chunks: the first file is chunked to learn how many chunks a file makes."""
-    from rag.chunking import chunk_document
-    from rag.documents import read_document
+    from rag.ingest.chunking import chunk_document
+    from rag.ingest.documents import read_document
 
     folder.mkdir(parents=True, exist_ok=True)
 

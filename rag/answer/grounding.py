@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from rag.text import STOPWORDS, content_words, split_sentences, stem, words
-from rag.types import SentenceCheck
+from rag.language import STOPWORDS, content_words, split_sentences, stem, words
+from rag.domain import SentenceCheck
 
 # [1]  [1, 2]  [1-3]  [1][2]  [Passage 2]
 _MARK = re.compile(r"[ \t]*\[\s*(?:passages?\s*)?(\d{1,3}(?:\s*(?:,|;|-|\u2013|and)\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.I)

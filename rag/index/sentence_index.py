@@ -10,8 +10,8 @@ from functools import cached_property
 
 import numpy as np
 
-from rag.text import split_sentences
-from rag.types import Chunk
+from rag.language import split_sentences
+from rag.domain import Chunk
 
 MIN_WORDS = 4
 
@@ -77,7 +77,7 @@ class SentenceIndex:
 
     @cached_property
     def search(self):
-        from rag.llamaindex import VectorSearch
+        from rag.index.llamaindex_adapter import VectorSearch
 
         return VectorSearch(lambda: self.collection)
 

@@ -7,8 +7,8 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from rag.text import split_sentences
-from rag.types import Chunk, Document
+from rag.language import split_sentences
+from rag.domain import Chunk, Document
 
 TokenCounter = Callable[[str], int]
 

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from html import escape
 
-from rag.text import content_words, split_sentences
-from rag.types import Answer, Citation, SentenceCheck
+from rag.language import content_words, split_sentences
+from rag.domain import Answer, Citation, SentenceCheck
 
 # Citation markers as the answerers (and small LLMs) write them: [1]  [2, 3]  [2; 3]  [1-3]  [Passage 2].
 MARKER = re.compile(

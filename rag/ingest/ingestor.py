@@ -16,12 +16,12 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rag.chunking import CHUNKING_VERSION, chunk_document, document_id
+from rag.ingest.chunking import CHUNKING_VERSION, chunk_document, document_id
 from rag.config import Settings
-from rag.documents import CLEANING_VERSION, DocumentError, find_files, read_document
-from rag.manifest import DocRecord, Manifest, ManifestError
-from rag.sentences import sentences_of
-from rag.types import IngestReport
+from rag.ingest.documents import CLEANING_VERSION, DocumentError, find_files, read_document
+from rag.ingest.manifest import DocRecord, Manifest, ManifestError
+from rag.index.sentence_index import sentences_of
+from rag.domain import IngestReport
 
 log = logging.getLogger(__name__)
 

@@ -65,7 +65,7 @@ class OnnxEncoder:
     no torch import at query time; int8 weights trade a little accuracy for speed."""
 
     def __init__(self, path: Path, cache_dir: Path, int8: bool):
-        from rag.onnx_model import OnnxExportError, OnnxSession, ensure_exported
+        from rag.index.onnx_export import OnnxExportError, OnnxSession, ensure_exported
 
         try:
             self.file = ensure_exported(path, cache_dir, int8=int8)
@@ -155,6 +155,6 @@ class Embedder:
 
     def as_llama_index(self):
         """This embedder as a llama-index embedding model (for its retrievers and indexes)."""
-        from rag.llamaindex import LlamaIndexEmbedding
+        from rag.index.llamaindex_adapter import LlamaIndexEmbedding
 
         return LlamaIndexEmbedding(embedder=self)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.config import Settings
-from rag.types import Passage
+from rag.domain import Passage
 
 
 @dataclass
@@ -82,7 +82,7 @@ class Retriever:
 
     def as_llama_index(self, k: int | None = None):
         """This retriever as a llama-index BaseRetriever (for its query engines and chat engines)."""
-        from rag.llamaindex import LlamaIndexRetriever
+        from rag.index.llamaindex_adapter import LlamaIndexRetriever
 
         return LlamaIndexRetriever(self, k)
 

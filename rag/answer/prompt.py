@@ -1,6 +1,6 @@
 """The answer prompt: numbered, quoted passages and the question, fitted to the model's context window.
 
-Wording lives in rag/prompts/*.txt. Passage text is framed as quoted data and scrubbed of anything
+Wording lives in rag/answer/prompts/*.txt. Passage text is framed as quoted data and scrubbed of anything
 that could close the frame or pose as chat markup, so a document cannot speak as the user or system.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rag.types import Passage
+from rag.domain import Passage
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 ABSTAIN_TEXT = "The documents don't answer this question."
@@ -41,7 +41,7 @@ class Prompt:
 
 @lru_cache(maxsize=None)
 def template(name: str) -> str:
-    """A prompt template from rag/prompts/NAME.txt."""
+    """A prompt template from rag/answer/prompts/NAME.txt."""
     return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8").strip()
 
 

@@ -12,7 +12,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from rag.types import Document, Section
+from rag.domain import Document, Section
 
 SUPPORTED = {".txt", ".md", ".markdown", ".pdf"}
 CLEANING_VERSION = 1  # bump when cleaning changes what text a file yields, so indexes are rebuilt

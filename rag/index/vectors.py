@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from rag.config import Settings
-from rag.types import Chunk, Passage
+from rag.domain import Chunk, Passage
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ class VectorStore:
 
     @functools.cached_property
     def search(self):
-        from rag.llamaindex import VectorSearch
+        from rag.index.llamaindex_adapter import VectorSearch
 
         return VectorSearch(lambda: self.collection)
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.retrieve import is_authorship_question
-from rag.text import content_words, split_sentences
-from rag.types import Passage
+from rag.retrieve.retriever import is_authorship_question
+from rag.language import content_words, split_sentences
+from rag.domain import Passage
 
 _NOISE = re.compile(r"https?://|www\.|doi\.org|\bISSN\b|\bet al\.,? \(\d{4}\)\.?$", re.I)
 

@@ -11,8 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.metrics import evidence_hit, first_hit_rank, hit_at, percentile, reciprocal_rank
-from rag.text import content_words
+from eval.metrics import evidence_hit, first_hit_rank, hit_at, percentile, reciprocal_rank
+from rag.language import content_words
 
 ANSWERABLE = ("fact", "numeric", "multi", "why", "false_premise")
 _CITE = re.compile(r"\[(\d+)\]")

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_ingest(settings: Settings, args) -> int:
-    from rag.pipeline import Pipeline
+    from rag.wiring import Pipeline
 
     if args.rebuild:
         _wipe_index(settings)
@@ -89,7 +89,7 @@ def cmd_ingest(settings: Settings, args) -> int:
 def _wipe_index(settings: Settings) -> None:
     import shutil
 
-    from rag.store import drop_collection
+    from rag.index.vectors import drop_collection
 
     drop_collection(settings)
     settings.manifest_path.unlink(missing_ok=True)
@@ -97,13 +97,13 @@ def _wipe_index(settings: Settings) -> None:
 
 
 def cmd_ask(settings: Settings, args) -> int:
-    from rag.answer import QuestionError
-    from rag.pipeline import Pipeline
+    from rag.answer.answerer import QuestionError
+    from rag.wiring import Pipeline
 
     pipe = Pipeline(settings)
     _require_index(settings)
     if args.backend:
-        from rag.llms import check_backend
+        from rag.answer.llms import check_backend
 
         check_backend(args.backend)  # a wrong name fails here, listing the choices, before any work
     if args.batch:
@@ -125,7 +125,7 @@ def cmd_ask(settings: Settings, args) -> int:
 
 
 def _ask_one(pipe, question: str, args, echo: bool):
-    from rag.types import Answer
+    from rag.domain import Answer
 
     answer, streamed = None, []
     for item in pipe.answerer.stream(question, args.k, backend=args.backend, strict=args.strict):
@@ -150,7 +150,7 @@ def _print_checks(answer, streamed: str) -> None:
 
 
 def _ask_batch(pipe, args) -> int:
-    from rag.answer import QuestionError
+    from rag.answer.answerer import QuestionError
 
     try:
         lines = args.batch.read_text(encoding="utf-8").splitlines()
@@ -173,7 +173,7 @@ def _ask_batch(pipe, args) -> int:
 
 
 def _ask_loop(pipe, args) -> int:
-    from rag.answer import QuestionError
+    from rag.answer.answerer import QuestionError
 
     print("Ask about the documents (empty line or Ctrl-D to quit).")
     while True:
@@ -204,7 +204,7 @@ def _require_index(settings: Settings) -> None:
 
 
 def cmd_status(settings: Settings, args) -> int:
-    from rag.manifest import Manifest
+    from rag.ingest.manifest import Manifest
 
     manifest = Manifest.load(settings.manifest_path)
     docs = sorted(manifest.documents.values(), key=lambda d: d.source)
@@ -236,7 +236,7 @@ def cmd_serve(settings: Settings, args) -> int:
     if args.host:
         settings = settings.model_copy(update={"host": args.host})
     try:
-        from rag.ui import serve
+        from rag.app.web import serve
     except ImportError:
         print("rag: the web chat is not available in this build yet; use `rag ask`", file=sys.stderr)
         return 1
@@ -244,7 +244,7 @@ def cmd_serve(settings: Settings, args) -> int:
 
 
 def cmd_bench(settings: Settings, args) -> int:
-    from rag.bench import BenchPlan, run_bench
+    from eval.bench import BenchPlan, run_bench
 
     try:
         sizes = tuple(int(x) for x in args.sizes.split(",") if x.strip())
@@ -262,13 +262,13 @@ def cmd_bench(settings: Settings, args) -> int:
 def cmd_eval(settings: Settings, args) -> int:
     import time
 
-    from rag import evaluation
+    import eval.runner as evaluation
     from rag.config import PROJECT_ROOT
 
     if args.compare:
         print(evaluation.compare(*args.compare))
         return 0
-    from rag.pipeline import Pipeline
+    from rag.wiring import Pipeline
 
     _require_index(settings)
     dataset = args.dataset or PROJECT_ROOT / "eval" / "questions.jsonl"

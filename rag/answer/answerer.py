@@ -11,12 +11,12 @@ from contextlib import closing
 from dataclasses import replace
 
 from rag.config import Settings
-from rag.extractive import Evidence, ExtractiveAnswerer, admissible
-from rag.grounding import Grounding, check, is_meta, restates, support_text
-from rag.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
-from rag.prompt import ABSTAIN_TEXT, PromptError, build_prompt
-from rag.retrieve import Retrieval
-from rag.types import Answer, Citation, Passage
+from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible
+from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
+from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
+from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt
+from rag.retrieve.retriever import Retrieval
+from rag.domain import Answer, Citation, Passage
 
 __all__ = ["ABSTAIN_TEXT", "Answerer", "QuestionError", "validate_question"]
 

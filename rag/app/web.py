@@ -19,12 +19,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.answer import QuestionError
+from rag.answer.answerer import QuestionError
 from rag.config import Settings
-from rag.library import Library, LibraryError, table_row
-from rag.render import render_answer, render_error, render_question, render_streaming
+from rag.ingest.uploads import Library, LibraryError, table_row
+from rag.app.render import render_answer, render_error, render_question, render_streaming
 from rag.rwlock import ReadWriteLock
-from rag.types import Answer
+from rag.domain import Answer
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ details.rag-full summary, details.rag-more summary { cursor: pointer; font-size:
 def backend_choices(settings: Settings) -> list[str]:
     """The answer backends offered in the UI (the LLM registry's names when it is installed)."""
     try:
-        from rag.llms import BACKENDS
+        from rag.answer.llms import BACKENDS
 
         names = sorted(BACKENDS)
     except ImportError:
@@ -301,7 +301,7 @@ def _theme():
 
 def serve(settings: Settings) -> int:
     """Bring the index up to date, warm the models, and serve the web chat until interrupted."""
-    from rag.pipeline import Pipeline
+    from rag.wiring import Pipeline
 
     if bool(settings.auth_user) != bool(settings.auth_password):
         print("rag: set both RAG_AUTH_USER and RAG_AUTH_PASSWORD to require a login, or neither", file=sys.stderr)

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.manifest import DocRecord
+from rag.ingest.manifest import DocRecord
 from rag.rwlock import ReadWriteLock
 
 ALLOWED_TYPES = (".txt", ".md", ".pdf")
