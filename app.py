@@ -24,7 +24,7 @@ def main() -> int:
     except Exception as e:  # pydantic's ValidationError lists every bad RAG_* value
         print(f"rag: invalid settings: {e}", file=sys.stderr)
         return 2
-    from rag.ui import serve
+    from rag.app.web import serve
 
     try:
         return serve(settings)
