@@ -23,7 +23,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.config import PROJECT_ROOT, Settings
+from rag.config import Settings
+from eval import ROOT as PROJECT_ROOT
 from eval.metrics import first_hit_rank, percentile
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
@@ -59,7 +60,7 @@ class Bench:
     def __post_init__(self):
         self.scratch = Path(tempfile.mkdtemp(prefix="rag-bench-"))
         # The ONNX export is cached where the user's own index keeps it, so it happens once.
-        self.cache_dir = self.settings.embed_cache_dir or self.settings.data_dir / "models"
+        self.cache_dir = self.settings.embedding.cache_dir or self.settings.store.data_dir / "models"
         self.questions = _load_questions(self.plan.questions, self.plan.max_questions)
 
     def say(self, msg: str) -> None:
@@ -68,7 +69,7 @@ class Bench:
 
     def settings_for(self, name: str, **overrides) -> Settings:
         """Settings for a fresh index under the scratch folder."""
-        return self.settings.model_copy(update={
+        return self.settings.updated(**{
             "data_dir": self.scratch / name, "embed_cache_dir": Path(self.cache_dir), "chroma_url": None, **overrides,
         })
 
@@ -77,7 +78,7 @@ class Bench:
         t0 = time.perf_counter()
         self.results["machine"] = machine_info()
         self.results["plan"] = {"runs": self.plan.runs, "sizes": list(self.plan.sizes), "questions": len(self.questions),
-                                "default_backend": self.settings.embed_backend, "batch_size": self.settings.embed_batch_size}
+                                "default_backend": self.settings.embedding.backend, "batch_size": self.settings.embedding.batch_size}
         try:
             self.results["backends"] = self.measure_backends()
             self.results["ingest"] = self.measure_ingest()
@@ -136,9 +137,9 @@ class Bench:
         from rag.index.embedding import Embedder
 
         count = Embedder(self.settings_for("tokens")).count_tokens
-        files, _ = find_files([self.settings.corpus_dir])
+        files, _ = find_files([self.settings.store.corpus_dir])
         s = self.settings
-        return [c.context for f in files for c in chunk_document(read_document(f), count, s.chunk_tokens, s.chunk_overlap_tokens)]
+        return [c.context for f in files for c in chunk_document(read_document(f), count, s.chunking.tokens, s.chunking.overlap_tokens)]
 
     def _retrieval_quality(self, s: Settings) -> dict:
         """hit@5 of hybrid and dense retrieval over the answerable eval questions (index built with `s`)."""
@@ -174,7 +175,7 @@ class Bench:
             ingest_s = time.perf_counter() - t
             # The model alone on exactly what ingest embedded (chunks and whatever else it embeds).
             t = time.perf_counter()
-            pipe.embedder.encoder.encode(recorder.texts, s.embed_batch_size)
+            pipe.embedder.encoder.encode(recorder.texts, s.embedding.batch_size)
             raw_s = time.perf_counter() - t
             again = []
             for _ in range(self.plan.runs):
@@ -190,7 +191,7 @@ class Bench:
         ingest_s = _median([r["ingest_s"] for r in runs])
         raw_s = _median([r["raw_encode_s"] for r in runs])
         out = {
-            "backend": self.settings.embed_backend, "chunks": chunks, "texts_embedded": runs[-1]["texts_embedded"],
+            "backend": self.settings.embedding.backend, "chunks": chunks, "texts_embedded": runs[-1]["texts_embedded"],
             "ingest_s": ingest_s, "chunks_per_s": chunks / ingest_s,
             "raw_encode_s": raw_s, "raw_chunks_per_s": chunks / raw_s, "raw_texts_per_s": runs[-1]["texts_embedded"] / raw_s,
             "ratio": raw_s / ingest_s,
@@ -214,7 +215,7 @@ class Bench:
         retrieve = self._latencies(lambda q: pipe.retriever.retrieve(q), questions)
         answer = self._latencies(lambda q: pipe.answerer.ask(q), questions)
         self.say("llama-index starter pipeline (1024-token chunks, top-2)")
-        starter = StarterPipeline(pipe.embedder, self.settings.corpus_dir)
+        starter = StarterPipeline(pipe.embedder, self.settings.store.corpus_dir)
         t = time.perf_counter()
         starter.build()
         starter_build_s = time.perf_counter() - t
@@ -251,7 +252,7 @@ class Bench:
     def _env(self, s: Settings, **extra) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
         env.update({
-            "RAG_DATA_DIR": str(s.data_dir), "RAG_CORPUS_DIR": str(s.corpus_dir), "RAG_EMBED_BACKEND": s.embed_backend,
+            "RAG_DATA_DIR": str(s.store.data_dir), "RAG_CORPUS_DIR": str(s.store.corpus_dir), "RAG_EMBED_BACKEND": s.embedding.backend,
             "RAG_EMBED_CACHE_DIR": str(self.cache_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
             "ANONYMIZED_TELEMETRY": "False", "PYTHONDONTWRITEBYTECODE": "1",
         })
@@ -323,7 +324,7 @@ class Bench:
         from rag.wiring import Pipeline
 
         rng = random.Random(self.plan.seed)
-        sentences = corpus_sentences(self.settings.corpus_dir)
+        sentences = corpus_sentences(self.settings.store.corpus_dir)
         rows, pool = [], None
         for size in self.plan.sizes:
             s = self.settings_for(f"scale-{size}")
@@ -347,14 +348,14 @@ class Bench:
             questions = [q["question"] for q in self.questions]
             lat = self._latencies(lambda q: pipe.retriever.retrieve(q), questions)
             ans = self._latencies(lambda q: pipe.answerer.ask(q), questions[: max(10, len(questions) // 4)])
-            disk = sum(f.stat().st_size for f in s.data_dir.rglob("*") if f.is_file() and "models" not in f.parts)
+            disk = sum(f.stat().st_size for f in s.store.data_dir.rglob("*") if f.is_file() and "models" not in f.parts)
             rows.append({
                 "target": size, "chunks": report.chunks_total, "texts_embedded": embedder.count,
                 "embedding": "real" if real else "precomputed", "ingest_s": seconds,
                 "chunks_per_s": report.chunks_total / seconds, "retrieve_ms": lat, "answer_ms": ans, "disk_mb": disk / 2**20,
             })
             del pipe, ingestor, embedder
-            shutil.rmtree(s.data_dir, ignore_errors=True)
+            shutil.rmtree(s.store.data_dir, ignore_errors=True)
         return {"rows": rows}
 
 
@@ -678,7 +679,7 @@ def _write_synthetic_docs(folder: Path, sentences: list[str], chunks: int, rng: 
         path.write_text(f"Synthetic document {d}\n\n" + "\n\n".join(paras) + "\n", encoding="utf-8")
         return path
 
-    per_file = max(1, len(chunk_document(read_document(write(0)), count_tokens, s.chunk_tokens, s.chunk_overlap_tokens)))
+    per_file = max(1, len(chunk_document(read_document(write(0)), count_tokens, s.chunking.tokens, s.chunking.overlap_tokens)))
     for d in range(1, max(1, round(chunks / per_file))):
         write(d)
 

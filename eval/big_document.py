@@ -39,7 +39,7 @@ MEASURED = (
     "from rag.app.cli import main\n"
     "if sys.argv[1] == 'precomputed':\n"
     "    from eval.bench import corpus_sentences, replace_model_output\n"
-    "    from rag.config import PROJECT_ROOT\n"
+    "    from eval import ROOT as PROJECT_ROOT\n"
     "    from rag.index.embedding import Embedder\n"
     "    replace_model_output(Embedder, corpus_sentences(PROJECT_ROOT / 'corpus'))\n"
     "rc = main(['ingest'])\n"

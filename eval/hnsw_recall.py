@@ -41,8 +41,8 @@ def run(settings: Settings, dataset: Path) -> list[dict]:
     questions = [json.loads(ln)["question"] for ln in dataset.read_text(encoding="utf-8").splitlines() if ln.strip()]
     queries = [pipe.embedder.embed_query(q) for q in questions]
     rows = []
-    for name, collection, k in (("chunks", pipe.store.collection, settings.candidates),
-                                ("sentences", pipe.sentences.collection, settings.candidates * 4)):
+    for name, collection, k in (("chunks", pipe.store.collection, settings.retrieval.candidates),
+                                ("sentences", pipe.sentences.collection, settings.retrieval.candidates * 4)):
         got = collection.get(include=["embeddings"])
         vectors, ids = np.asarray(got["embeddings"], dtype=np.float32), np.asarray(got["ids"])
         mean, worst = recall(collection, vectors, ids, queries, min(k, len(ids)))

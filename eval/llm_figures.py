@@ -52,7 +52,7 @@ def strict_version(answer: Answer, settings: Settings) -> tuple[str, bool]:
     if answer.abstained:
         return answer.answer, True
     sources = [support_text(c.title, c.section, c.text, c.authors) for c in answer.citations]
-    g = check(answer.answer, sources, strict=True, min_coverage=settings.citation_min_coverage, question=answer.question)
+    g = check(answer.answer, sources, strict=True, min_coverage=settings.answer.citation_min_coverage, question=answer.question)
     return g.text, g.abstain
 
 
@@ -173,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     updates = {"llm_backend": "llamacpp"}
     if args.model:
         updates["llm_model"] = args.model
-    settings = settings.model_copy(update=updates)
-    if not settings.llm_model:
+    settings = settings.updated(**updates)
+    if not settings.llm.model:
         print("llm_figures: give --model PATH.gguf or set RAG_LLM_MODEL", file=sys.stderr)
         return 2
     questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [q for q in questions if q["id"] in wanted]
     pipe = Pipeline(settings)
     if not settings.manifest_path.exists():
-        print(f"llm_figures: no index in {settings.data_dir}; ingesting {settings.corpus_dir}", file=sys.stderr)
+        print(f"llm_figures: no index in {settings.store.data_dir}; ingesting {settings.store.corpus_dir}", file=sys.stderr)
         pipe.ingestor.ingest()
     pipe.warm()
     llm = pipe.answerer.llm("llamacpp")  # load the model before the clock starts
@@ -217,9 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         subset += " (limited)"
     report = {
         "setup": {
-            "model": Path(settings.llm_model).name, "questions": subset, "top_k": settings.top_k,
-            "context_tokens": settings.llm_context_tokens, "max_tokens": settings.llm_max_tokens,
-            "temperature": settings.llm_temperature, "strict": settings.strict, "threads": settings.llm_threads or "default",
+            "model": Path(settings.llm.model).name, "questions": subset, "top_k": settings.retrieval.top_k,
+            "context_tokens": settings.llm.context_tokens, "max_tokens": settings.llm.max_tokens,
+            "temperature": settings.llm.temperature, "strict": settings.answer.strict, "threads": settings.llm.threads or "default",
             "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores (shared)", "started": started,
             "wall_minutes": round((time.perf_counter() - t_run) / 60, 1),
             # Other work on the machine slows generation: the 5-minute load average before and after.

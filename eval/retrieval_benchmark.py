@@ -59,7 +59,7 @@ def run(settings: Settings, dataset: Path, out: Path) -> list[dict]:
                       authors=lambda: {d.doc_id: tuple(d.authors) for d in pipe.ingestor.manifest.documents.values()})
         return lambda q: [p.text for p in r.retrieve(q, 10).passages]
 
-    starter = StarterPipeline(pipe.embedder, settings.corpus_dir)
+    starter = StarterPipeline(pipe.embedder, settings.store.corpus_dir)
     starter.build()
     top10 = starter.index.as_retriever(similarity_top_k=10)
     rows = [
@@ -69,10 +69,10 @@ def run(settings: Settings, dataset: Path, out: Path) -> list[dict]:
         evaluate("dense alone (product chunks)", product("dense"), questions),
         evaluate("product default (hybrid)", product("hybrid"), questions),
     ]
-    if settings.reranker_path:
+    if settings.retrieval.reranker_path:
         from rag.retrieve.retriever import CrossEncoderReranker
 
-        rows.append(evaluate("product + cross-encoder reranker", product("hybrid", CrossEncoderReranker(settings.reranker_path)), questions))
+        rows.append(evaluate("product + cross-encoder reranker", product("hybrid", CrossEncoderReranker(settings.retrieval.reranker_path)), questions))
     meta = {"questions": len(questions), "dataset": str(dataset), "chunks": pipe.store.count(),
             "starter_chunks": starter.chunks, "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
             "when": time.strftime("%Y-%m-%d %H:%M"), "embedding": pipe.embedder.model_id}

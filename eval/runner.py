@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eval.metrics import evidence_hit, first_hit_rank, hit_at, percentile, reciprocal_rank
+from rag.citations import cited_numbers, strip_markers
 from rag.language import content_words
 
 ANSWERABLE = ("fact", "numeric", "multi", "why", "false_premise")
-_CITE = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ def split_sentences_with_citations(answer: str) -> list[tuple[str, list[int]]]:
     parts = re.split(r"(?<=\])\s+|(?<=[.!?])\s+(?=[A-Z])", answer)
     out = []
     for p in parts:
-        nums = [int(n) for n in _CITE.findall(p)]
-        text = _CITE.sub("", p).strip()
+        nums = cited_numbers(p)
+        text = strip_markers(p)
         if text:
             out.append((text, nums))
     return out
@@ -69,7 +69,7 @@ def score_question(q: Question, result: dict, ranked_texts: list[str]) -> dict:
     answer = result.get("answer", "")
     abstained = bool(result.get("abstained"))
     citations = {c["n"]: c for c in result.get("citations", [])}
-    cited = sorted({n for n in map(int, _CITE.findall(answer)) if n in citations})
+    cited = sorted(n for n in cited_numbers(answer) if n in citations)
     row: dict = {"id": q.id, "type": q.type, "abstained": abstained, "cited": cited}
     if q.type == "unanswerable":
         row["correct"] = abstained

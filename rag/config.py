@@ -1,62 +1,84 @@
-"""Settings: the one typed configuration, read from `RAG_*` environment variables and `.env`.
+"""Settings: the one typed configuration, grouped by concern, read from `RAG_*` environment
+variables and `.env`.
 
-Built once at the edge (app.py, the CLI, the eval runner) and passed down; nothing in `rag/`
-reads the environment itself.
+Built once at the edge (app.py, the CLI, the eval harness) and passed down; nothing else in `rag/`
+reads the environment. Every group keeps the flat `RAG_*` names (`RAG_TOP_K`, `RAG_LLM_BACKEND`),
+and `Settings(top_k=3)` / `settings.updated(llm_backend="openai")` accept them too.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LLM_BACKENDS = ("extractive", "llamacpp", "openai", "ollama")
+EMBED_BACKENDS = ("onnx-int8", "onnx", "torch")
 
 
-class Settings(BaseSettings):
-    """Every knob of the product, with its default and what it is for."""
+def _config(prefix: str = "RAG_") -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore", validate_default=True)
 
-    model_config = SettingsConfigDict(
-        env_prefix="RAG_", env_file=".env", extra="ignore", validate_default=True
-    )
 
-    # --- paths -------------------------------------------------------------
+class StoreSettings(BaseSettings):
+    """Where the collection and its index live."""
+
+    model_config = _config()
+
     data_dir: Path = Field(
-        PROJECT_ROOT / "data", description="Where the index (Chroma, keyword index, manifest) lives."
+        Path("data"), description="Where the index (Chroma, keyword index, manifest, uploads) lives; relative to the working directory."
     )
-    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="The default document collection.")
-
-    # --- store -------------------------------------------------------------
+    corpus_dir: Path = Field(Path("corpus"), description="The default document collection; relative to the working directory.")
     chroma_url: str | None = Field(
         None, description="http://HOST:PORT of a Chroma server; unset = embedded PersistentClient in data_dir."
     )
     collection: str = Field("documents", description="Chroma collection name.")
 
-    # --- embedding ---------------------------------------------------------
-    embed_model_path: Path | None = Field(
+    @field_validator("data_dir", "corpus_dir", mode="after")
+    @classmethod
+    def _absolute(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+
+class EmbeddingSettings(BaseSettings):
+    """The embedding model and how it runs (`RAG_EMBED_*`)."""
+
+    model_config = _config("RAG_EMBED_")
+
+    model_path: Path | None = Field(
         None, description="Local sentence-transformers model folder; unset = the packaged all-MiniLM-L6-v2."
     )
-    embed_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
-    embed_backend: str = Field(
+    batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
+    backend: Literal[EMBED_BACKENDS] = Field(  # type: ignore[valid-type]
         "onnx-int8",
-        description="onnx-int8 | onnx | torch: how the model runs (onnx exports once into embed_cache_dir; "
-        "int8 measured >= 1.5x faster than torch with the same eval hit@5, see benchmarks/results.md).",
+        description="onnx-int8 | onnx | torch: how the model runs (onnx exports once into cache_dir; "
+        "int8 measured >= 1.5x faster than torch with the same eval hit@5, see docs/benchmarks.md).",
     )
-    embed_cache_dir: Path | None = Field(None, description="Where the ONNX export is kept; unset = data_dir/models.")
+    cache_dir: Path | None = Field(None, description="Where the ONNX export is kept; unset = data_dir/models.")
 
-    # --- chunking ----------------------------------------------------------
-    chunk_tokens: int = Field(
+
+class ChunkingSettings(BaseSettings):
+    """How documents are cut into passages (`RAG_CHUNK_*`); a change rebuilds the index on the next ingest."""
+
+    model_config = _config("RAG_CHUNK_")
+
+    tokens: int = Field(
         128, ge=32, le=512, description="Max word-piece tokens of a chunk body (the model reads 256 with its context line)."
     )
-    chunk_overlap_tokens: int = Field(32, ge=0, description="Tokens of trailing sentences repeated in the next chunk.")
+    overlap_tokens: int = Field(32, ge=0, description="Tokens of trailing sentences repeated in the next chunk.")
 
-    # --- retrieval ---------------------------------------------------------
+
+class RetrievalSettings(BaseSettings):
+    """Candidate search, fusion and clean-up of the passages handed to the answerer."""
+
+    model_config = _config()
+
     top_k: int = Field(5, ge=1, le=50, description="Passages returned to the answerer.")
     candidates: int = Field(30, ge=1, description="Candidates per retriever before fusion.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of dense (vector) ranks in reciprocal-rank fusion.")
-    keyword_weight: float = Field(1.6, ge=0, description="Weight of BM25 ranks in reciprocal-rank fusion.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of dense (vector) scores in fusion.")
+    keyword_weight: float = Field(1.6, ge=0, description="Weight of BM25 scores in fusion.")
     sentence_weight: float = Field(
         1.0, ge=0, description="Weight of a chunk's best single-sentence match (the sentence index) in hybrid retrieval."
     )
@@ -77,7 +99,12 @@ class Settings(BaseSettings):
     expand_neighbors: bool = Field(False, description="Append the neighbouring chunk to a hit when the answer may span a boundary.")
     reranker_path: Path | None = Field(None, description="Local cross-encoder folder; unset = no reranking.")
 
-    # --- answering ---------------------------------------------------------
+
+class AnswerSettings(BaseSettings):
+    """What makes an answer: the abstention floor, its length, and the citation checker."""
+
+    model_config = _config()
+
     min_relevance: float = Field(
         0.45, description="Abstain when the best evidence scores below this (calibrated on off-corpus questions)."
     )
@@ -89,43 +116,125 @@ class Settings(BaseSettings):
         description="Share of a sentence's content words its cited passage must contain (besides all its numbers, dates and names) to count as supported.",
     )
 
-    # --- LLM ---------------------------------------------------------------
-    llm_backend: str = Field("extractive", description="extractive | llamacpp | openai | ollama")
-    llm_model: str | None = Field(None, description="Model name (openai/ollama) or GGUF path (llamacpp).")
-    llm_base_url: str | None = Field(None, description="Endpoint of the openai / ollama backend.")
-    llm_api_key: SecretStr | None = Field(None, description="API key of the openai backend; never logged.")
-    llm_timeout_s: float = Field(60.0, gt=0, description="Per-request timeout of a hosted backend.")
-    llm_retries: int = Field(2, ge=0, le=5, description="Retries on transient LLM errors.")
-    llm_context_tokens: int = Field(4096, ge=512, description="Context window of the LLM.")
-    llm_max_tokens: int = Field(384, ge=16, description="Longest generated answer in tokens.")
-    llm_threads: int | None = Field(None, description="CPU threads of the llamacpp backend.")
-    llm_temperature: float = Field(0.0, ge=0, le=2)
 
-    # --- web ---------------------------------------------------------------
+class LLMSettings(BaseSettings):
+    """The answer generator (`RAG_LLM_*`): extractive needs no model."""
+
+    model_config = _config("RAG_LLM_")
+
+    backend: Literal[LLM_BACKENDS] = Field("extractive", description=" | ".join(LLM_BACKENDS))  # type: ignore[valid-type]
+    model: str | None = Field(None, description="Model name (openai/ollama) or GGUF path (llamacpp).")
+    base_url: str | None = Field(None, description="Endpoint of the openai / ollama backend.")
+    api_key: SecretStr | None = Field(None, description="API key of the openai backend; never logged.")
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout of a hosted backend.")
+    retries: int = Field(2, ge=0, le=5, description="Retries on transient LLM errors.")
+    context_tokens: int = Field(4096, ge=512, description="Context window of the LLM.")
+    max_tokens: int = Field(384, ge=16, description="Longest generated answer in tokens.")
+    threads: int | None = Field(None, description="CPU threads of the llamacpp backend.")
+    temperature: float = Field(0.0, ge=0, le=2)
+
+
+class WebSettings(BaseSettings):
+    """The web chat: address, login, uploads, concurrency and the example questions it offers."""
+
+    model_config = _config()
+
     host: str = Field("127.0.0.1", description="Bind address of the web UI; 0.0.0.0 exposes it to the network.")
     port: int = Field(7860, ge=1, le=65535)
     auth_user: str | None = Field(None, description="Login user for the web UI (with auth_password).")
     auth_password: SecretStr | None = Field(None, description="Login password for the web UI.")
     max_upload_mb: float = Field(20.0, gt=0, description="Largest accepted upload.")
     concurrency: int = Field(4, ge=1, description="Answers computed at once by the web UI.")
+    examples: list[str] = Field(
+        default_factory=list, description='Example questions shown in an empty chat, as a JSON list (RAG_EXAMPLES=\'["..."]\'); none by default.'
+    )
 
-    @field_validator("data_dir", "corpus_dir", mode="after")
+    @model_validator(mode="after")
+    def _login_pair(self) -> WebSettings:
+        if bool(self.auth_user) != bool(self.auth_password and self.auth_password.get_secret_value()):
+            raise ValueError("set both RAG_AUTH_USER and RAG_AUTH_PASSWORD, or neither")
+        return self
+
+
+GROUPS: dict[str, type[BaseSettings]] = {
+    "store": StoreSettings, "embedding": EmbeddingSettings, "chunking": ChunkingSettings,
+    "retrieval": RetrievalSettings, "answer": AnswerSettings, "llm": LLMSettings, "web": WebSettings,
+}
+
+
+def _flat_names() -> dict[str, tuple[str, str]]:
+    """Flat name (the env var without RAG_, lowercased) -> (group, field)."""
+    names = {}
+    for group, cls in GROUPS.items():
+        prefix = cls.model_config["env_prefix"].removeprefix("RAG_").lower()
+        for field in cls.model_fields:
+            names[prefix + field] = (group, field)
+    return names
+
+
+FLAT = _flat_names()
+
+
+class Settings(BaseModel):
+    """Every knob of the product, grouped by concern; each field's description is its documentation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    store: StoreSettings
+    embedding: EmbeddingSettings
+    chunking: ChunkingSettings
+    retrieval: RetrievalSettings
+    answer: AnswerSettings
+    llm: LLMSettings
+    web: WebSettings
+
+    @model_validator(mode="before")
     @classmethod
-    def _absolute(cls, v: Path) -> Path:
-        return v.expanduser().resolve()
+    def _groups(cls, data: Any) -> Any:
+        """Build each group from the environment plus any overrides, given flat or grouped."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        env_file = data.pop("_env_file", ".env")
+        overrides: dict[str, dict] = {g: {} for g in GROUPS}
+        built: dict[str, BaseSettings] = {}
+        for key, value in data.items():
+            if key in GROUPS:
+                if isinstance(value, GROUPS[key]):
+                    built[key] = value
+                else:
+                    overrides[key].update(value)
+            elif key in FLAT:
+                group, field = FLAT[key]
+                overrides[group][field] = value
+            else:
+                raise ValueError(f"unknown setting {key!r}")
+        return {g: built.get(g) or GROUPS[g](_env_file=env_file, **overrides[g]) for g in GROUPS}
+
+    def updated(self, **changes: Any) -> Settings:
+        """A copy with some settings changed, named flat (`top_k=3`) and validated like the environment."""
+        fields: dict[str, dict] = {g: getattr(self, g).model_dump() for g in GROUPS}
+        for key, value in changes.items():
+            if key not in FLAT:
+                raise ValueError(f"unknown setting {key!r}")
+            group, field = FLAT[key]
+            fields[group][field] = value
+        groups = {g: GROUPS[g].model_validate(fields[g]) if fields[g] != getattr(self, g).model_dump() else getattr(self, g)
+                  for g in GROUPS}
+        return Settings(**groups)
 
     @property
     def chroma_dir(self) -> Path:
-        return self.data_dir / "chroma"
+        return self.store.data_dir / "chroma"
 
     @property
     def manifest_path(self) -> Path:
-        return self.data_dir / "manifest.json"
+        return self.store.data_dir / "manifest.json"
 
     @property
     def keyword_dir(self) -> Path:
-        return self.data_dir / "keyword"
+        return self.store.data_dir / "keyword"
 
     @property
     def upload_dir(self) -> Path:
-        return self.data_dir / "uploads"
+        return self.store.data_dir / "uploads"

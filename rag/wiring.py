@@ -51,7 +51,7 @@ class Pipeline:
     def retriever(self):
         from rag.retrieve.retriever import CrossEncoderReranker, Retriever
 
-        reranker = CrossEncoderReranker(self.settings.reranker_path) if self.settings.reranker_path else None
+        reranker = CrossEncoderReranker(self.settings.retrieval.reranker_path) if self.settings.retrieval.reranker_path else None
         def authors():
             return {d.doc_id: tuple(d.authors) for d in self.ingestor.manifest.documents.values()}
 
@@ -66,7 +66,7 @@ class Pipeline:
         from rag.answer.extractive import ExtractiveAnswerer
 
         extractive = ExtractiveAnswerer(
-            self.embedder, self.keyword.idf_of, self.settings.answer_sentences, known=self.keyword.knows
+            self.embedder, self.keyword.idf_of, self.settings.answer.answer_sentences, known=self.keyword.knows
         )
         return Answerer(self.settings, self.retriever, extractive)
 

@@ -11,7 +11,8 @@ import json
 import pytest
 
 from rag.answer.answerer import ABSTAIN_TEXT, Answerer, QuestionError
-from rag.answer.grounding import check, citation_numbers, restates, support_text
+from rag.citations import cited_numbers
+from rag.answer.grounding import check, restates, support_text
 from rag.wiring import Pipeline
 from rag.domain import Answer
 from tests.conftest import make_settings
@@ -30,7 +31,7 @@ def answerer(pipe: Pipeline, tmp_path, **overrides) -> Answerer:
     """An Answerer over the shared real index with its own (LLM) settings."""
     base = dict(llm_max_tokens=48, llm_context_tokens=2048, llm_threads=2, llm_retries=0, llm_timeout_s=30)
     base.update(overrides)
-    s = make_settings(pipe.settings.data_dir, pipe.settings.corpus_dir, **base)
+    s = make_settings(pipe.settings.store.data_dir, pipe.settings.store.corpus_dir, **base)
     return Answerer(s, pipe.retriever, pipe.answerer.extractive)
 
 
@@ -60,7 +61,7 @@ def assert_checked(answer: Answer) -> None:
     assert [(s.sentence, s.citations, s.supported) for s in again.sentences] == [
         (s.sentence, s.citations, s.supported) for s in answer.grounding
     ]
-    assert set(citation_numbers(answer.answer)) <= set(range(1, len(answer.citations) + 1))
+    assert set(cited_numbers(answer.answer)) <= set(range(1, len(answer.citations) + 1))
     for s in answer.grounding:
         assert all(1 <= n <= len(answer.citations) for n in s.citations)
 
@@ -73,7 +74,7 @@ def test_extractive_answer_is_cited_and_checked(corpus_pipeline):
     assert a.backend == "extractive" and not a.abstained and a.fallback is None
     assert "".join(deltas) == a.answer
     assert "April 2021" in a.answer
-    assert citation_numbers(a.answer)[0] == 1  # cited passages are numbered first
+    assert cited_numbers(a.answer)[0] == 1  # cited passages are numbered first
     assert a.grounding and a.supported_fraction == 1.0  # the documents' own sentences
     assert_checked(a)
     out = a.to_dict()

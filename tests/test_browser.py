@@ -56,7 +56,7 @@ def _free_port() -> int:
 def app_url(corpus_pipeline, tmp_path_factory):
     """The app on a free port over a writable copy of the real corpus index (uploads change it)."""
     data = tmp_path_factory.mktemp("browser") / "data"
-    shutil.copytree(corpus_pipeline.settings.data_dir, data)
+    shutil.copytree(corpus_pipeline.settings.store.data_dir, data)
     settings = make_settings(data, CORPUS, port=_free_port())
     pipe = Pipeline(settings)
     pipe.warm()

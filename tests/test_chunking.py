@@ -10,13 +10,13 @@ def test_corpus_chunks_fit_the_model_and_carry_metadata(corpus_pipeline):
     embedder = corpus_pipeline.embedder
     s = corpus_pipeline.settings
     doc = read_document(CORPUS / "004_29f2909e5ffeaef2.txt")
-    chunks = chunk_document(doc, embedder.count_tokens, s.chunk_tokens, s.chunk_overlap_tokens)
+    chunks = chunk_document(doc, embedder.count_tokens, s.chunking.tokens, s.chunking.overlap_tokens)
     assert len(chunks) > 20
     for c in chunks:
         assert c.text == doc.text[c.start : c.end]  # offsets index the cleaned text
-        assert embedder.count_tokens(c.text) <= s.chunk_tokens
+        assert embedder.count_tokens(c.text) <= s.chunking.tokens
         # what the model reads (with the title/section header) still fits its 256-token window
-        assert embedder.count_tokens(c.embedding_text(s.embed_context)) <= embedder.max_tokens - 2
+        assert embedder.count_tokens(c.embedding_text(s.retrieval.embed_context)) <= embedder.max_tokens - 2
         assert c.source == "004_29f2909e5ffeaef2.txt"
         assert c.title.startswith("The Dynamics of Pakistan-US Relations")
         assert c.section

@@ -14,7 +14,7 @@ CITATION_KEYS = {"n", "source", "title", "section", "text", "score"}
 
 
 def rag(pipe, *args, stdin=None):
-    env = {**os.environ, "RAG_DATA_DIR": str(pipe.settings.data_dir), "RAG_CORPUS_DIR": str(pipe.settings.corpus_dir),
+    env = {**os.environ, "RAG_DATA_DIR": str(pipe.settings.store.data_dir), "RAG_CORPUS_DIR": str(pipe.settings.store.corpus_dir),
            "RAG_LLM_BACKEND": "extractive"}
     return subprocess.run([sys.executable, "-m", "rag", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, input=stdin)
 

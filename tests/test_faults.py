@@ -56,8 +56,8 @@ def assert_consistent(settings) -> None:
 def indexed(small_pipeline, monkeypatch):
     small_pipeline.ingestor.ingest()
     s = small_pipeline.settings
-    monkeypatch.setenv("RAG_DATA_DIR", str(s.data_dir))
-    monkeypatch.setenv("RAG_CORPUS_DIR", str(s.corpus_dir))
+    monkeypatch.setenv("RAG_DATA_DIR", str(s.store.data_dir))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(s.store.corpus_dir))
     monkeypatch.setenv("RAG_LLM_BACKEND", "extractive")
     return s
 
@@ -133,14 +133,14 @@ def _long_document(topic: str, paragraphs: int) -> str:
 
 @pytest.mark.parametrize("earlier_version", [False, True], ids=["new upload", "replacing an upload"])
 def test_upload_killed_midway_leaves_no_orphans_after_restart(small_pipeline, tmp_path, earlier_version):
-    s = small_pipeline.settings.model_copy(update={"max_upload_mb": 50})
+    s = small_pipeline.settings.updated(**{"max_upload_mb": 50})
     small_pipeline.ingestor.ingest()
     name = "minutes.txt"
     if earlier_version:
         lib = Library(Pipeline(s), ReadWriteLock())
         lib.add(_write(tmp_path / "v1", name, _long_document("harbour board", 30)), name)
     src = _write(tmp_path / "v2", name, _long_document("river authority", 3000))  # a few seconds of embedding
-    proc = subprocess.Popen([sys.executable, "-c", UPLOADER, str(s.data_dir), str(s.corpus_dir), str(src), name],
+    proc = subprocess.Popen([sys.executable, "-c", UPLOADER, str(s.store.data_dir), str(s.store.corpus_dir), str(src), name],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout.readline().strip() == "ready"
     deadline = time.monotonic() + 120
@@ -192,7 +192,7 @@ class Flaky:
 def test_llm_server_dying_midstream_then_coming_back(corpus_pipeline, tmp_path):
     flaky = Flaky()
     with FakeServer(flaky) as srv:
-        s = make_settings(corpus_pipeline.settings.data_dir, llm_backend="openai", llm_base_url=srv.url, llm_model="m",
+        s = make_settings(corpus_pipeline.settings.store.data_dir, llm_backend="openai", llm_base_url=srv.url, llm_model="m",
                           llm_retries=0, llm_timeout_s=10)
         a = Answerer(s, corpus_pipeline.retriever, corpus_pipeline.answerer.extractive)
         items = list(a.stream(QUESTION))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.answer.grounding import check, citation_numbers, is_meta, support_text
+from rag.citations import cited_numbers
+from rag.answer.grounding import check, is_meta, support_text
 
 SOURCES = [
     "President Biden announced an unconditional withdrawal of United States (US) forces from Afghanistan "
@@ -57,7 +58,7 @@ def test_out_of_range_citation_is_removed():
     assert sorted(g.removed) == [7, 9]
     assert "[7]" not in g.text and "9" not in g.text
     assert g.text.startswith("The Doha agreement was signed in February 2020 [2].")
-    assert citation_numbers(g.text) == [2]
+    assert cited_numbers(g.text) == [2]
 
 
 def test_out_of_range_only_citation_is_removed_then_reattached():
@@ -73,8 +74,8 @@ def test_marker_after_the_full_stop_belongs_to_the_sentence_before():
 
 
 def test_citation_forms_are_parsed():
-    assert citation_numbers("a [1] b [2, 3] c [4-6] d [Passage 7] e [1]") == [1, 2, 3, 4, 5, 6, 7]
-    assert citation_numbers("no markers, just [brackets] and 2021") == []
+    assert cited_numbers("a [1] b [2, 3] c [4-6] d [Passage 7] e [1]") == [1, 2, 3, 4, 5, 6, 7]
+    assert cited_numbers("no markers, just [brackets] and 2021") == []
 
 
 def test_uncited_claim_is_attached_or_marked_unsupported():

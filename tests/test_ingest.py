@@ -94,7 +94,7 @@ def test_crash_in_the_middle_of_a_document_is_repaired(small_pipeline, small_cor
             raise KeyboardInterrupt("simulated crash")
 
     pipe.store.add = crashing_add
-    pipe.settings.embed_batch_size = 8  # several batches per document
+    pipe.settings.embedding.batch_size = 8  # several batches per document
     with pytest.raises(KeyboardInterrupt):
         pipe.ingestor.ingest()
     pipe.store.add = real_add
@@ -143,7 +143,7 @@ def test_kill_9_during_ingest_then_rerun_matches_a_clean_ingest(tmp_path):
 def test_changing_chunk_settings_rebuilds_the_index(small_pipeline, small_corpus, tmp_path):
     small_pipeline.ingestor.ingest()
     before = set(small_pipeline.store.all_ids())
-    settings = small_pipeline.settings.model_copy(update={"chunk_tokens": 64})
+    settings = small_pipeline.settings.updated(**{"chunk_tokens": 64})
     smaller = Pipeline(settings)
     report = smaller.ingestor.ingest()
     assert len(report.added) + len(report.updated) == 2
@@ -153,7 +153,7 @@ def test_changing_chunk_settings_rebuilds_the_index(small_pipeline, small_corpus
     assert smaller.ingestor.ingest().chunks_embedded == 0
     assert smaller.sentences.count() == Pipeline(settings).sentences.count() > 0  # reopened: the same sentences
     # The rebuilt index holds what one built fresh with the same settings holds.
-    fresh = Pipeline(settings.model_copy(update={"data_dir": tmp_path / "fresh"}))
+    fresh = Pipeline(settings.updated(**{"data_dir": tmp_path / "fresh"}))
     fresh.ingestor.ingest()
     assert _ids(fresh) == sorted(after)
     assert fresh.sentences.count() == smaller.sentences.count()

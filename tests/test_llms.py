@@ -225,4 +225,4 @@ def test_ollama_stream_without_done_is_incomplete(tmp_path):
 
 def test_secret_setting_stays_secret(tmp_path):
     s = settings(tmp_path, llm_api_key=SecretStr(SECRET))
-    assert SECRET not in repr(s) and s.llm_api_key.get_secret_value() == SECRET
+    assert SECRET not in repr(s) and s.llm.api_key.get_secret_value() == SECRET

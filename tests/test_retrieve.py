@@ -47,7 +47,7 @@ def test_dense_only_match_is_found_by_hybrid(toy):
 
 
 def test_no_two_results_overlap_beyond_the_limit(corpus_pipeline):
-    limit = corpus_pipeline.settings.max_overlap
+    limit = corpus_pipeline.settings.retrieval.max_overlap
     for q in ("What did Pakistan do after 9/11?", "Why did relations between the US and Pakistan deteriorate?"):
         passages = corpus_pipeline.retriever.retrieve(q, 10).passages
         assert len(passages) == 10

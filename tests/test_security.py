@@ -24,7 +24,6 @@ from gradio_client import Client
 from rag.ingest.uploads import Library, LibraryError
 from rag.wiring import Pipeline
 from rag.rwlock import ReadWriteLock
-from rag.app.web import EXAMPLES
 from tests.conftest import ROOT, make_settings
 from tests.servers import FakeServer, free_port, reply, stop_process
 
@@ -42,7 +41,7 @@ def echo_500(h, data):
 def data_copy(corpus_pipeline, tmp_path_factory) -> Path:
     """A private copy of the session's corpus index, for subprocesses that may touch it."""
     dst = tmp_path_factory.mktemp("secure") / "data"
-    shutil.copytree(corpus_pipeline.settings.data_dir, dst)
+    shutil.copytree(corpus_pipeline.settings.store.data_dir, dst)
     return dst
 
 
@@ -101,7 +100,7 @@ def test_debug_logs_never_show_the_key(corpus_pipeline, caplog, capfd):
 
     with FakeServer(echo_500) as srv, caplog.at_level(logging.DEBUG):
         for url in (srv.url, f"http://127.0.0.1:{free_port()}/v1"):
-            s = make_settings(corpus_pipeline.settings.data_dir, llm_backend="openai", llm_model="m", llm_base_url=url,
+            s = make_settings(corpus_pipeline.settings.store.data_dir, llm_backend="openai", llm_model="m", llm_base_url=url,
                               llm_api_key=SECRET, llm_retries=1)
             a = Answerer(s, corpus_pipeline.retriever, corpus_pipeline.answerer.extractive)
             ans = a.ask(QUESTION)
@@ -132,6 +131,9 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
+EXAMPLE = "What do the documents say about the corridor?"  # configured, so the signed-in page shows it
+
+
 @pytest.fixture(scope="module")
 def served(data_copy, tmp_path_factory):
     """`rag serve` in its own process with the default host, a login, and the openai backend
@@ -139,7 +141,7 @@ def served(data_copy, tmp_path_factory):
     port = free_port()
     log_path = tmp_path_factory.mktemp("serve") / "serve.log"
     with FakeServer(echo_500) as srv, open(log_path, "w") as log:
-        env = env_for(data_copy, srv.url, RAG_AUTH_USER=AUTH[0], RAG_AUTH_PASSWORD=AUTH[1])
+        env = env_for(data_copy, srv.url, RAG_AUTH_USER=AUTH[0], RAG_AUTH_PASSWORD=AUTH[1], RAG_EXAMPLES=json.dumps([EXAMPLE]))
         proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port)], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -164,7 +166,7 @@ def test_without_the_login_the_page_and_the_api_are_refused(served):
     url = served[0]
     page = httpx.get(url, timeout=30)
     # Gradio answers the page with its login form: no components, so no chat, examples or library.
-    assert '"auth_required":true' in page.text.replace(" ", "") and EXAMPLES[0] not in page.text
+    assert '"auth_required":true' in page.text.replace(" ", "") and EXAMPLE not in page.text
     for path in ("config", "gradio_api/info"):
         r = httpx.get(url + path, timeout=30)
         assert r.status_code in (401, 403), (path, r.status_code)
@@ -185,7 +187,7 @@ def test_the_web_app_never_shows_the_key(served):
     with httpx.Client(timeout=30) as web:
         assert web.post(url + "login", data={"username": AUTH[0], "password": AUTH[1]}).status_code == 200
         pages = [web.get(url + p) for p in ("", "config", "gradio_api/info")]
-    assert all(p.status_code == 200 for p in pages) and EXAMPLES[0] in pages[1].text
+    assert all(p.status_code == 200 for p in pages) and EXAMPLE in pages[1].text
     assert_no_secret(json.dumps(got), *(p.text for p in pages), log_path.read_text())
 
 

@@ -112,8 +112,8 @@ def test_ingest_ask_reingest_and_remove(settings, docs):
     report = pipe.ingestor.ingest()
     assert sorted(report.added) == ["floods.txt", "trade.txt"]
     assert report.chunks_embedded == pipe.store.count() > 0
-    if settings.chroma_url:
-        assert not (settings.data_dir / "chroma").exists(), "server mode must not create an embedded store"
+    if settings.store.chroma_url:
+        assert not (settings.store.data_dir / "chroma").exists(), "server mode must not create an embedded store"
 
     answer = pipe.answerer.ask("How many people did the 2022 monsoon floods affect?")
     assert not answer.abstained

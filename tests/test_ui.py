@@ -30,8 +30,8 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def served(corpus_pipeline):
     """The app over the session's corpus index, behind a login, on a free port."""
-    settings = corpus_pipeline.settings.model_copy(
-        update={"port": free_port(), "auth_user": AUTH[0], "auth_password": SecretStr(AUTH[1]), "concurrency": 2}
+    settings = corpus_pipeline.settings.updated(
+        port=free_port(), auth_user=AUTH[0], auth_password=SecretStr(AUTH[1]), concurrency=2
     )
     corpus_pipeline.warm()
     app = build_app(corpus_pipeline)
@@ -171,23 +171,22 @@ def test_unknown_backend_is_a_question_error(corpus_pipeline):
 
 def test_backend_choices_include_the_configured_one(corpus_pipeline):
     settings = corpus_pipeline.settings
-    assert settings.llm_backend in backend_choices(settings)
+    assert settings.llm.backend in backend_choices(settings)
     assert "extractive" in backend_choices(settings)
-    odd = settings.model_copy(update={"llm_backend": "openai", "llm_model": "gpt-x", "llm_api_key": SecretStr("sk-secret")})
+    odd = settings.updated(**{"llm_backend": "openai", "llm_model": "gpt-x", "llm_api_key": SecretStr("sk-secret")})
     assert "openai" in backend_choices(odd)
     assert "gpt-x" in describe_backend(odd, "openai") and "sk-secret" not in describe_backend(odd, "openai")
 
 
-def test_serve_refuses_half_a_login(corpus_pipeline, capsys):
-    settings = corpus_pipeline.settings.model_copy(update={"auth_user": "only-user"})
-    assert serve(settings) == 2
-    assert "RAG_AUTH_PASSWORD" in capsys.readouterr().err
+def test_settings_refuse_half_a_login(corpus_pipeline):
+    with pytest.raises(ValueError, match="RAG_AUTH_PASSWORD"):
+        corpus_pipeline.settings.updated(auth_user="only-user")
 
 
 def test_serve_reports_a_busy_port(corpus_pipeline, capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        settings = corpus_pipeline.settings.model_copy(update={"port": busy.getsockname()[1]})
+        settings = corpus_pipeline.settings.updated(**{"port": busy.getsockname()[1]})
         assert serve(settings) == 1
-    assert f"cannot serve on 127.0.0.1:{settings.port}" in capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{settings.web.port}" in capsys.readouterr().err

@@ -34,9 +34,9 @@ def validate_question(question: str, settings: Settings) -> str:
     q = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", question).strip()
     if not q:
         raise QuestionError("the question is empty; type a question about the documents")
-    if len(q) > settings.max_question_chars:
+    if len(q) > settings.answer.max_question_chars:
         raise QuestionError(
-            f"the question is {len(q)} characters long; the limit is {settings.max_question_chars} (setting RAG_MAX_QUESTION_CHARS)"
+            f"the question is {len(q)} characters long; the limit is {settings.answer.max_question_chars} (setting RAG_MAX_QUESTION_CHARS)"
         )
     return q
 
@@ -68,14 +68,14 @@ class Answerer:
         that fails yields the extractive answer instead, marked with `fallback`.
         """
         q = validate_question(question, self.settings)
-        name = check_backend(backend or self.settings.llm_backend)
-        strict = self.settings.strict if strict is None else strict
+        name = check_backend(backend or self.settings.llm.backend)
+        strict = self.settings.answer.strict if strict is None else strict
         t_start = time.perf_counter()
         retrieval = self.retriever.retrieve(q, k)
         t0 = time.perf_counter()
         evidence = self.extractive.evidence(q, retrieval.query_vector, retrieval.passages)
         chosen = self.extractive.select(evidence)
-        if not chosen or chosen[0].score < self.settings.min_relevance:
+        if not chosen or chosen[0].score < self.settings.answer.min_relevance:
             # Nothing relevant enough: abstain before any LLM is asked.
             answer = self._abstain(q, retrieval.passages, retrieval.ms, t0, name)
         elif name == "extractive":
@@ -103,13 +103,13 @@ class Answerer:
         try:
             llm = self.llm(name)
             count = getattr(llm, "count_tokens", estimate_tokens)
-            prompt = build_prompt(q, retrieval.passages, s.llm_context_tokens, s.llm_max_tokens, count)
+            prompt = build_prompt(q, retrieval.passages, s.llm.context_tokens, s.llm.max_tokens, count)
         except (LLMError, PromptError) as e:
             return (yield from self._fallback(name, str(e), q, chosen, retrieval, t0, strict))
         parts: list[str] = []
         first: float | None = None
         failure: LLMError | None = None
-        for attempt in range(s.llm_retries + 1):
+        for attempt in range(s.llm.retries + 1):
             try:
                 with closing(iter(llm.stream(prompt.messages))) as deltas:
                     for delta in deltas:
@@ -122,9 +122,9 @@ class Answerer:
                 failure = e
             except Exception as e:  # a backend bug must not take the product down
                 failure = LLMError(f"the {name} backend failed: {type(e).__name__}: {e}")
-            if parts or not failure.transient or attempt == s.llm_retries:
+            if parts or not failure.transient or attempt == s.llm.retries:
                 break
-            log.info("%s backend: %s; retrying (%d of %d)", name, failure, attempt + 1, s.llm_retries)
+            log.info("%s backend: %s; retrying (%d of %d)", name, failure, attempt + 1, s.llm.retries)
             time.sleep(min(4.0, 0.5 * 2**attempt))
         text = "".join(parts)
         if failure is None and not text.strip():
@@ -200,7 +200,7 @@ class Answerer:
 
     def _check(self, text: str, numbered: list[Passage], strict: bool, question: str) -> Grounding:
         sources = [support_text(p.title, p.section, p.text, p.authors) for p in numbered]
-        return check(text, sources, strict=strict, min_coverage=self.settings.citation_min_coverage, question=question)
+        return check(text, sources, strict=strict, min_coverage=self.settings.answer.citation_min_coverage, question=question)
 
     def _abstain(self, q: str, passages: list[Passage], retrieve_ms: float, t0: float, backend: str = "extractive") -> Answer:
         return Answer(

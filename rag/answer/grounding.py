@@ -11,12 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from rag.citations import LEADING_MARKERS, SPACED_MARKER, cited_numbers, format_marker, marker_numbers, strip_markers
 from rag.language import STOPWORDS, content_words, split_sentences, stem, words
 from rag.domain import SentenceCheck
 
-# [1]  [1, 2]  [1-3]  [1][2]  [Passage 2]
-_MARK = re.compile(r"[ \t]*\[\s*(?:passages?\s*)?(\d{1,3}(?:\s*(?:,|;|-|\u2013|and)\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.I)
-_LEADING_MARKS = re.compile(rf"^(?:{_MARK.pattern})+", re.I)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][A-Za-z'\u2019]*(?:-[A-Za-z'\u2019]+)*")
 _MONTHS = {
@@ -87,7 +85,7 @@ def restates(question: str, answer: str) -> bool:
     """Is the answer the question turned into a statement ("Trump accused Pakistan of giving the
     US ... [2]"), adding at most one word of its own? Small models do this when lost."""
     asked = set(content_words(question))
-    said = content_words(_strip_marks(answer))
+    said = content_words(strip_markers(answer))
     return len(said) >= 4 and len(set(said) - asked) <= 1
 
 
@@ -138,31 +136,7 @@ def check(answer: str, sources: list[str], strict: bool = False, min_coverage: f
     )
 
 
-def citation_numbers(text: str) -> list[int]:
-    """The citation numbers in `text`, in order of first appearance."""
-    out: list[int] = []
-    for m in _MARK.finditer(text):
-        for n in _parse_numbers(m.group(1)):
-            if n not in out:
-                out.append(n)
-    return out
-
-
 # --- citation markers ----------------------------------------------------------------------
-
-
-def _parse_numbers(inner: str) -> list[int]:
-    """"1, 2" -> [1, 2]; "1-3" -> [1, 2, 3] (ranges capped, so "[1-999]" is not a thousand numbers)."""
-    out: list[int] = []
-    inner = re.sub(r"(?i)passages?", "", inner)
-    for part in re.split(r"\s*(?:,|;|and)\s*", inner):
-        m = re.fullmatch(r"\s*(\d+)\s*(?:[-\u2013]\s*(\d+))?\s*", part)
-        if not m:
-            continue
-        a = int(m.group(1))
-        b = int(m.group(2)) if m.group(2) else a
-        out.extend(range(a, min(b, a + 20) + 1) if b >= a else [a])
-    return out
 
 
 def _drop_out_of_range(text: str, count: int) -> tuple[str, list[int]]:
@@ -170,23 +144,14 @@ def _drop_out_of_range(text: str, count: int) -> tuple[str, list[int]]:
     removed: list[int] = []
 
     def fix(m: re.Match) -> str:
-        nums = _parse_numbers(m.group(1))
+        nums = marker_numbers(m.group(1))
         keep = [n for n in nums if 1 <= n <= count]
         removed.extend(n for n in nums if not 1 <= n <= count)
         if keep == nums:
             return m.group(0)
-        return " " + "".join(f"[{n}]" for n in dict.fromkeys(keep)) if keep else ""
+        return " " + format_marker(keep) if keep else ""
 
-    return _MARK.sub(fix, text), removed
-
-
-def _cites(text: str) -> list[int]:
-    return list(dict.fromkeys(n for m in _MARK.finditer(text) for n in _parse_numbers(m.group(1))))
-
-
-def _strip_marks(text: str) -> str:
-    body = _MARK.sub("", text)
-    return re.sub(r"\s+([.,;:!?])", r"\1", body).strip()
+    return SPACED_MARKER.sub(fix, text), removed
 
 
 # --- sentences -----------------------------------------------------------------------------
@@ -203,14 +168,14 @@ def _sentences(text: str) -> tuple[list[_Sentence], str]:
         cursor = 0
         for a, b in split_sentences(line):
             ws, raw, cursor = line[cursor:a], line[a:b], b
-            lead = _LEADING_MARKS.match(raw)
+            lead = LEADING_MARKERS.match(raw)
             if lead and out:
                 out[-1].raw += " " + lead.group(0).strip()
-                out[-1].cites = list(dict.fromkeys(out[-1].cites + _cites(lead.group(0))))
+                out[-1].cites = list(dict.fromkeys(out[-1].cites + cited_numbers(lead.group(0))))
                 raw = raw[lead.end():].lstrip()
                 if not raw:
                     continue
-            out.append(_Sentence(prefix=pending + ws, body=_strip_marks(raw), raw=raw, cites=_cites(raw)))
+            out.append(_Sentence(prefix=pending + ws, body=strip_markers(raw), raw=raw, cites=cited_numbers(raw)))
             pending = ""
         pending += line[cursor:] + ("\n" if i < len(lines) - 1 else "")
     return out, pending
@@ -223,7 +188,7 @@ def _render(sentences: list[_Sentence], trailing: str) -> str:
 
 def _place(body: str, cites: list[int]) -> str:
     """The sentence with its markers before the closing punctuation: 'X happened in 2021 [2].'"""
-    marks = "".join(f"[{n}]" for n in cites)
+    marks = format_marker(cites)
     m = re.search(r"[.!?:;\"'\u201d\u2019)]*$", body)
     return f"{body[: m.start()].rstrip()} {marks}{body[m.start():]}" if marks else body
 

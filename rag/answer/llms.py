@@ -61,7 +61,7 @@ class LlamaCppLLM:
     name = "llamacpp"
 
     def __init__(self, settings: Settings):
-        path = _gguf_path(settings.llm_model)
+        path = _gguf_path(settings.llm.model)
         try:
             from llama_cpp import Llama
         except ImportError as e:
@@ -74,8 +74,8 @@ class LlamaCppLLM:
         self._lock = threading.Lock()  # one Llama context generates one answer at a time
         try:
             self._llama = Llama(
-                model_path=str(path), n_ctx=settings.llm_context_tokens, n_threads=settings.llm_threads,
-                n_threads_batch=settings.llm_threads, seed=0, verbose=False,
+                model_path=str(path), n_ctx=settings.llm.context_tokens, n_threads=settings.llm.threads,
+                n_threads_batch=settings.llm.threads, seed=0, verbose=False,
             )
         except Exception as e:  # llama.cpp reports a bad file as ValueError; anything else is as fatal
             raise LLMError(f"llama.cpp cannot load {path}: {e}") from e
@@ -89,8 +89,8 @@ class LlamaCppLLM:
         with self._lock:
             try:
                 chunks = self._llama.create_chat_completion(
-                    messages=as_messages(prompt), stream=True, max_tokens=s.llm_max_tokens,
-                    temperature=s.llm_temperature, seed=0,
+                    messages=as_messages(prompt), stream=True, max_tokens=s.llm.max_tokens,
+                    temperature=s.llm.temperature, seed=0,
                 )
                 for chunk in chunks:
                     delta = chunk["choices"][0].get("delta", {}).get("content")
@@ -133,9 +133,9 @@ class _HTTPBackend:
             import httpx
         except ImportError as e:  # a core dependency; the hint is for trimmed installs
             raise LLMError(f"the {self.name} backend needs httpx: pip install httpx [{e}]") from e
-        if not settings.llm_model:
+        if not settings.llm.model:
             raise LLMError(f"the {self.name} backend needs a model name: set RAG_LLM_MODEL")
-        base = (settings.llm_base_url or self.default_base_url).rstrip("/")
+        base = (settings.llm.base_url or self.default_base_url).rstrip("/")
         parts = urlsplit(base)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise LLMError(f"the {self.name} backend needs an http(s) URL in RAG_LLM_BASE_URL, not {base!r}")
@@ -143,13 +143,13 @@ class _HTTPBackend:
         self.base_url = base
         # Shown in messages: the endpoint without any user:password@ part.
         self.shown_url = urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))
-        self._secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
-        t = settings.llm_timeout_s
+        self._secret = settings.llm.api_key.get_secret_value() if settings.llm.api_key else ""
+        t = settings.llm.timeout_s
         self._httpx = httpx
         self._client = httpx.Client(timeout=httpx.Timeout(t, connect=min(t, 10.0)))
 
     def __repr__(self) -> str:  # never the key
-        return f"{type(self).__name__}(model={self.settings.llm_model!r}, base_url={self.shown_url!r})"
+        return f"{type(self).__name__}(model={self.settings.llm.model!r}, base_url={self.shown_url!r})"
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
@@ -169,7 +169,7 @@ class _HTTPBackend:
             raise
         except httpx.TimeoutException as e:
             what = "connect" if isinstance(e, httpx.ConnectTimeout) else "answer"
-            raise LLMError(f"{shown} did not {what} within {self.settings.llm_timeout_s:g} s (setting RAG_LLM_TIMEOUT_S)", transient=True) from e
+            raise LLMError(f"{shown} did not {what} within {self.settings.llm.timeout_s:g} s (setting RAG_LLM_TIMEOUT_S)", transient=True) from e
         except httpx.ConnectError as e:
             raise LLMError(f"cannot reach {shown}: {self._redact(str(e)) or 'connection failed'}", transient=True) from e
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
@@ -208,8 +208,8 @@ class OpenAICompatibleLLM(_HTTPBackend):
     def stream(self, prompt: str | Messages) -> Iterator[str]:
         s = self.settings
         body = {
-            "model": s.llm_model, "messages": as_messages(prompt), "stream": True,
-            "max_tokens": s.llm_max_tokens, "temperature": s.llm_temperature,
+            "model": s.llm.model, "messages": as_messages(prompt), "stream": True,
+            "max_tokens": s.llm.max_tokens, "temperature": s.llm.temperature,
         }
         shown = f"{self.shown_url}/chat/completions"
         done = False
@@ -246,8 +246,8 @@ class OllamaLLM(_HTTPBackend):
     def stream(self, prompt: str | Messages) -> Iterator[str]:
         s = self.settings
         body = {
-            "model": s.llm_model, "messages": as_messages(prompt), "stream": True,
-            "options": {"temperature": s.llm_temperature, "num_predict": s.llm_max_tokens, "num_ctx": s.llm_context_tokens},
+            "model": s.llm.model, "messages": as_messages(prompt), "stream": True,
+            "options": {"temperature": s.llm.temperature, "num_predict": s.llm.max_tokens, "num_ctx": s.llm.context_tokens},
         }
         shown = f"{self.shown_url}/api/chat"
         done = False
@@ -294,7 +294,7 @@ def check_backend(name: str) -> str:
 
 
 def get_llm(settings: Settings, name: str | None = None) -> LLM | None:
-    """The backend `name` (default: settings.llm_backend), built from settings; None for extractive.
+    """The backend `name` (default: settings.llm.backend), built from settings; None for extractive.
 
     Raises ValueError on an unknown name and LLMError when the backend cannot be set up."""
-    return BACKENDS[check_backend(name or settings.llm_backend)](settings)
+    return BACKENDS[check_backend(name or settings.llm.backend)](settings)

@@ -199,8 +199,8 @@ def _print_citations(answer) -> None:
 
 
 def _require_index(settings: Settings) -> None:
-    if not settings.manifest_path.exists() and not settings.chroma_url:
-        raise RuntimeError(f"no index in {settings.data_dir}; run `rag ingest` first")
+    if not settings.manifest_path.exists() and not settings.store.chroma_url:
+        raise RuntimeError(f"no index in {settings.store.data_dir}; run `rag ingest` first")
 
 
 def cmd_status(settings: Settings, args) -> int:
@@ -212,9 +212,9 @@ def cmd_status(settings: Settings, args) -> int:
         "documents": len(docs),
         "chunks": sum(len(d.chunk_ids) for d in docs),
         "embedding_model": manifest.embed_model or None,
-        "store": settings.chroma_url or str(settings.chroma_dir),
-        "store_mode": "server" if settings.chroma_url else "embedded",
-        "llm_backend": settings.llm_backend,
+        "store": settings.store.chroma_url or str(settings.chroma_dir),
+        "store_mode": "server" if settings.store.chroma_url else "embedded",
+        "llm_backend": settings.llm.backend,
         "files": [{"source": d.source, "title": d.title, "chunks": len(d.chunk_ids), "ingested_at": d.ingested_at} for d in docs],
     }
     if args.json:
@@ -232,9 +232,9 @@ def cmd_status(settings: Settings, args) -> int:
 
 def cmd_serve(settings: Settings, args) -> int:
     if args.port:
-        settings = settings.model_copy(update={"port": args.port})
+        settings = settings.updated(**{"port": args.port})
     if args.host:
-        settings = settings.model_copy(update={"host": args.host})
+        settings = settings.updated(**{"host": args.host})
     try:
         from rag.app.web import serve
     except ImportError:
@@ -263,7 +263,7 @@ def cmd_eval(settings: Settings, args) -> int:
     import time
 
     import eval.runner as evaluation
-    from rag.config import PROJECT_ROOT
+    from eval import ROOT as PROJECT_ROOT
 
     if args.compare:
         print(evaluation.compare(*args.compare))
@@ -274,7 +274,7 @@ def cmd_eval(settings: Settings, args) -> int:
     dataset = args.dataset or PROJECT_ROOT / "eval" / "questions.jsonl"
     questions = evaluation.load_questions(dataset)
     pipe = Pipeline(settings, retrieval_mode=args.retrieval)
-    backend = args.backend or settings.llm_backend
+    backend = args.backend or settings.llm.backend
 
     def progress(i, n):
         print(f"\r{i}/{n} questions", end="" if i < n else "\n", file=sys.stderr, flush=True)
@@ -282,7 +282,7 @@ def cmd_eval(settings: Settings, args) -> int:
     rows, summary = evaluation.run_eval(pipe, questions, args.k, args.backend, progress if sys.stderr.isatty() else None)
     when = time.strftime("%Y%m%d-%H%M%S")
     out = args.out or PROJECT_ROOT / "eval" / "runs" / f"{when}-{backend}"
-    meta = {"dataset": str(dataset), "backend": backend, "k": args.k or settings.top_k, "when": when, "retrieval": args.retrieval}
+    meta = {"dataset": str(dataset), "backend": backend, "k": args.k or settings.retrieval.top_k, "when": when, "retrieval": args.retrieval}
     evaluation.write_report(out, rows, summary, meta)
     print(evaluation.markdown(summary, meta))
     print(f"report: {out}")

@@ -12,13 +12,10 @@ import re
 from collections.abc import Iterable
 from html import escape
 
+from rag.citations import MARKER, cited_numbers, marker_numbers
 from rag.language import content_words, split_sentences
 from rag.domain import Answer, Citation, SentenceCheck
 
-# Citation markers as the answerers (and small LLMs) write them: [1]  [2, 3]  [2; 3]  [1-3]  [Passage 2].
-MARKER = re.compile(
-    r"\[\s*(?:passages?\s*)?(\d{1,3}(?:\s*(?:,|;|-|\u2013|and)\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.I
-)
 EXCERPT_CHARS = 420
 CLOSEST_SHOWN = 3
 
@@ -75,28 +72,6 @@ def link_markers(escaped: str, key: str, known: set[int]) -> str:
         return f'<span class="rag-ref">[{inner}]</span>'
 
     return MARKER.sub(link, escaped)
-
-
-def cited_numbers(text: str) -> list[int]:
-    """The citation numbers in text, in order of first appearance."""
-    seen: list[int] = []
-    for m in MARKER.finditer(text):
-        for n in marker_numbers(m.group(1)):
-            if n not in seen:
-                seen.append(n)
-    return seen
-
-
-def marker_numbers(inner: str) -> list[int]:
-    """The numbers inside one marker: "1, 2" -> [1, 2]; "1-3" -> [1, 2, 3] (ranges capped)."""
-    out: list[int] = []
-    for part in re.split(r"\s*(?:,|;|and)\s*", re.sub(r"(?i)passages?", "", inner)):
-        m = re.fullmatch(r"\s*(\d+)\s*(?:[-\u2013]\s*(\d+))?\s*", part)
-        if m:
-            a = int(m.group(1))
-            b = int(m.group(2) or a)
-            out.extend(n for n in range(a, min(max(a, b), a + 20) + 1) if n not in out)
-    return out
 
 
 def locate_sentence(text: str, sentence: str, start: int = 0) -> tuple[int, int] | None:

@@ -29,13 +29,6 @@ from rag.domain import Answer
 log = logging.getLogger(__name__)
 
 TITLE = "Ask the documents"
-# Questions about the default corpus (US–Pakistan relations), shown in an empty chat.
-EXAMPLES = [
-    "When did President Biden announce the US withdrawal from Afghanistan?",
-    "What is the China-Pakistan Economic Corridor?",
-    "Why did Pakistan become a key US ally after 9/11?",
-    "How did the US withdrawal from Afghanistan affect US-Pakistan relations?",
-]
 
 CSS = """
 .rag-answer { line-height: 1.55; }
@@ -84,8 +77,8 @@ def backend_choices(settings: Settings) -> list[str]:
         names = sorted(BACKENDS)
     except ImportError:
         names = ["extractive"]
-    if settings.llm_backend not in names:
-        names.append(settings.llm_backend)
+    if settings.llm.backend not in names:
+        names.append(settings.llm.backend)
     return names
 
 
@@ -93,10 +86,10 @@ def describe_backend(settings: Settings, backend: str) -> str:
     """One line about what answers with this backend (never a secret)."""
     if backend == "extractive":
         return "No language model: answers are the documents' own sentences, each cited."
-    model = settings.llm_model
+    model = settings.llm.model
     if model and ("/" in model or model.endswith(".gguf")):
         model = Path(model).name  # a local path: the file name is what the user recognises
-    where = f" at {settings.llm_base_url}" if settings.llm_base_url and backend in ("openai", "ollama") else ""
+    where = f" at {settings.llm.base_url}" if settings.llm.base_url and backend in ("openai", "ollama") else ""
     return f"Model: **{model or 'the backend default'}**{where} (from the settings)."
 
 
@@ -220,7 +213,7 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
                     with gr.Column(scale=4):
                         chatbot = gr.Chatbot(
                             elem_id="chat", height=640, latex_delimiters=[], buttons=["copy"], feedback_options=None,
-                            layout="panel", examples=[{"text": q} for q in EXAMPLES], show_label=False,
+                            layout="panel", examples=[{"text": q} for q in s.web.examples] or None, show_label=False,
                             placeholder="Ask a question about the documents, or pick an example.",
                         )
                         question = gr.Textbox(
@@ -230,10 +223,10 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
                         new_chat = gr.Button("New conversation", size="sm", variant="secondary")
                     with gr.Column(scale=1, min_width=240):
                         gr.Markdown("#### Answer settings")
-                        backend = gr.Dropdown(chat.backends, value=s.llm_backend, label="Answer with", elem_id="backend")
-                        model_info = gr.Markdown(describe_backend(s, s.llm_backend))
-                        k = gr.Slider(1, 20, value=s.top_k, step=1, label="Passages to retrieve", elem_id="top-k")
-                        strict = gr.Checkbox(value=s.strict, label="Strict grounding (drop sentences the sources don't support)")
+                        backend = gr.Dropdown(chat.backends, value=s.llm.backend, label="Answer with", elem_id="backend")
+                        model_info = gr.Markdown(describe_backend(s, s.llm.backend))
+                        k = gr.Slider(1, 20, value=s.retrieval.top_k, step=1, label="Passages to retrieve", elem_id="top-k")
+                        strict = gr.Checkbox(value=s.answer.strict, label="Strict grounding (drop sentences the sources don't support)")
             with gr.Tab("Library", id="library"):
                 summary = gr.Markdown()
                 table = gr.Dataframe(
@@ -243,7 +236,7 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column():
                         files = gr.File(
-                            label=f"Add documents (.txt, .md, .pdf; up to {s.max_upload_mb:g} MB each)",
+                            label=f"Add documents (.txt, .md, .pdf; up to {s.web.max_upload_mb:g} MB each)",
                             file_count="multiple", file_types=[".txt", ".md", ".pdf"], elem_id="upload",
                         )
                     with gr.Column():
@@ -277,16 +270,16 @@ def _example_text(evt: gr.SelectData) -> str:
 
 
 def launch(app: gr.Blocks, settings: Settings) -> str:
-    """Start serving on settings.host:settings.port (in the background) with the queue's
+    """Start serving on settings.web.host:settings.web.port (in the background) with the queue's
     concurrency limit and the optional login; returns the URL."""
     auth = None
-    if settings.auth_user and settings.auth_password:
-        auth = (settings.auth_user, settings.auth_password.get_secret_value())
-    app.queue(default_concurrency_limit=settings.concurrency)
+    if settings.web.auth_user and settings.web.auth_password:
+        auth = (settings.web.auth_user, settings.web.auth_password.get_secret_value())
+    app.queue(default_concurrency_limit=settings.web.concurrency)
     _, url, _ = app.launch(
-        server_name=settings.host, server_port=settings.port, auth=auth, prevent_thread_lock=True,
+        server_name=settings.web.host, server_port=settings.web.port, auth=auth, prevent_thread_lock=True,
         share=False, inbrowser=False, ssr_mode=False, footer_links=["api"], quiet=True,
-        max_file_size=int(settings.max_upload_mb * 1024 * 1024), css=CSS, theme=_theme(),
+        max_file_size=int(settings.web.max_upload_mb * 1024 * 1024), css=CSS, theme=_theme(),
     )
     return url
 
@@ -303,26 +296,23 @@ def serve(settings: Settings) -> int:
     """Bring the index up to date, warm the models, and serve the web chat until interrupted."""
     from rag.wiring import Pipeline
 
-    if bool(settings.auth_user) != bool(settings.auth_password):
-        print("rag: set both RAG_AUTH_USER and RAG_AUTH_PASSWORD to require a login, or neither", file=sys.stderr)
-        return 2
     pipeline = Pipeline(settings)
     for note in Library(pipeline, ReadWriteLock()).recover():  # uploads a killed server left half done
         print(f"rag: {note}", file=sys.stderr)
-    print(f"rag: checking the index in {settings.data_dir} against {settings.corpus_dir} …", file=sys.stderr)
+    print(f"rag: checking the index in {settings.store.data_dir} against {settings.store.corpus_dir} …", file=sys.stderr)
     report = pipeline.ingestor.ingest()
     if report.added or report.updated or report.removed:
         print(f"rag: index updated: {report.summary()}", file=sys.stderr)
     for name, why in report.skipped.items():
         print(f"rag: skipped {name}: {why}", file=sys.stderr)
     pipeline.warm()
-    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.auth_user:
-        print(f"rag: WARNING: serving on {settings.host} without a login: anyone on the network can use it", file=sys.stderr)
+    if settings.web.host not in ("127.0.0.1", "localhost", "::1") and not settings.web.auth_user:
+        print(f"rag: WARNING: serving on {settings.web.host} without a login: anyone on the network can use it", file=sys.stderr)
     app = build_app(pipeline)
     try:
         url = launch(app, settings)
     except OSError as e:
-        print(f"rag: cannot serve on {settings.host}:{settings.port} ({str(e).split('. ')[0]}); "
+        print(f"rag: cannot serve on {settings.web.host}:{settings.web.port} ({str(e).split('. ')[0]}); "
               "choose another port with --port or RAG_PORT", file=sys.stderr)
         return 1
     print(f"rag: web chat on {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)

@@ -110,14 +110,14 @@ class Embedder:
     """Encodes texts to normalized vectors; the tokenizer loads without torch for token counting."""
 
     def __init__(self, settings: Settings):
-        self.path = Path(settings.embed_model_path) if settings.embed_model_path else default_model_path()
+        self.path = Path(settings.embedding.model_path) if settings.embedding.model_path else default_model_path()
         if not self.path.is_dir():
             raise EmbeddingError(f"embedding model folder not found: {self.path}")
-        self.backend_name = settings.embed_backend
+        self.backend_name = settings.embedding.backend
         self.backend = backend_named(self.backend_name)
-        self.cache_dir = settings.embed_cache_dir or settings.data_dir / "models"
-        self.batch_size = settings.embed_batch_size
-        base_id = DEFAULT_MODEL_ID if settings.embed_model_path is None else self.path.name
+        self.cache_dir = settings.embedding.cache_dir or settings.store.data_dir / "models"
+        self.batch_size = settings.embedding.batch_size
+        base_id = DEFAULT_MODEL_ID if settings.embedding.model_path is None else self.path.name
         # What the index records: vectors of a different id are not comparable with this one's.
         self.model_id = base_id + self.backend.id_suffix
         self.max_tokens = 256

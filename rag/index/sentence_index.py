@@ -26,7 +26,7 @@ class SentenceIndex:
 
     def __init__(self, store):
         self.store = store
-        self.name = f"{store.settings.collection}__sentences"
+        self.name = f"{store.settings.store.collection}__sentences"
         self.collection = store.open_collection(self.name)
 
     def clear(self) -> None:

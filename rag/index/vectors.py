@@ -79,23 +79,23 @@ def _client(settings: Settings):
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_url:
+    if settings.store.chroma_url:
         from urllib.parse import urlparse
 
-        url = urlparse(settings.chroma_url)
+        url = urlparse(settings.store.chroma_url)
         try:
             port = url.port
         except ValueError:
             port = -1
         if url.scheme not in ("http", "https") or not url.hostname or port == -1:
-            raise StoreError(f"RAG_CHROMA_URL must look like http://HOST:PORT, not {settings.chroma_url!r}")
+            raise StoreError(f"RAG_CHROMA_URL must look like http://HOST:PORT, not {settings.store.chroma_url!r}")
         try:
             return chromadb.HttpClient(
                 host=url.hostname, port=port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https", settings=chroma_settings,
             )
         except Exception as e:
-            raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {e}. {SERVER_HINT}") from None
+            raise StoreError(f"cannot reach the Chroma server at {settings.store.chroma_url}: {e}. {SERVER_HINT}") from None
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
@@ -103,8 +103,8 @@ def _client(settings: Settings):
 def drop_collection(settings: Settings) -> None:
     """Delete the collection (for a rebuild); a missing one is fine."""
     client = _client(settings)
-    for name in (settings.collection, f"{settings.collection}__sentences"):
-        _delete_collection(client, name, settings.chroma_url or str(settings.chroma_dir))
+    for name in (settings.store.collection, f"{settings.store.collection}__sentences"):
+        _delete_collection(client, name, settings.store.chroma_url or str(settings.chroma_dir))
 
 
 def _delete_collection(client, name: str, location: str) -> None:
@@ -143,10 +143,10 @@ class VectorStore:
     def __init__(self, settings: Settings, embed_model_id: str):
         self.settings = settings
         self.embed_model_id = embed_model_id
-        self.location = settings.chroma_url or str(settings.chroma_dir)
+        self.location = settings.store.chroma_url or str(settings.chroma_dir)
         try:
             self.client = _client(settings)
-            self.collection = self.open_collection(settings.collection)
+            self.collection = self.open_collection(settings.store.collection)
         except StoreError:
             raise
         except Exception as e:
@@ -165,7 +165,7 @@ class VectorStore:
             metadata={"hnsw:space": "cosine", "embed_model": self.embed_model_id},
             embedding_function=None,  # we always pass vectors; Chroma's default would download a model
         )
-        return _ServerCollection(collection, self.location) if self.settings.chroma_url else collection
+        return _ServerCollection(collection, self.location) if self.settings.store.chroma_url else collection
 
     def recreate_collection(self, name: str):
         """Drop a collection and open it again empty."""
@@ -178,7 +178,7 @@ class VectorStore:
         """Remove every chunk by recreating the collection: a rebuilt index starts from an empty
         vector index, as a first ingest does, rather than one whose HNSW graph still holds every
         deleted entry, and no per-document deletes are needed."""
-        self.collection = self.recreate_collection(self.settings.collection)
+        self.collection = self.recreate_collection(self.settings.store.collection)
 
     # Written straight to Chroma: llama-index's ChromaVectorStore built a TextNode per chunk, turned
     # each vector into a list of Python floats and stored the node again as JSON in the metadata,

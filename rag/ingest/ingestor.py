@@ -46,7 +46,7 @@ class Ingestor:
         are removed from the index.
         """
         t0 = time.perf_counter()
-        paths = [Path(p).resolve() for p in (paths or [self.settings.corpus_dir])]
+        paths = [Path(p).resolve() for p in (paths or [self.settings.store.corpus_dir])]
         report = IngestReport()
         files, report.skipped = find_files(paths)
         for name, why in report.skipped.items():
@@ -74,8 +74,8 @@ class Ingestor:
     def index_config(self) -> dict:
         """The settings that shape chunks and vectors: when one changes, the index is rebuilt."""
         s = self.settings
-        return {"chunk_tokens": s.chunk_tokens, "chunk_overlap_tokens": s.chunk_overlap_tokens,
-                "embed_context": s.embed_context, "cleaning": CLEANING_VERSION, "chunking": CHUNKING_VERSION}
+        return {"chunk_tokens": s.chunking.tokens, "chunk_overlap_tokens": s.chunking.overlap_tokens,
+                "embed_context": s.retrieval.embed_context, "cleaning": CLEANING_VERSION, "chunking": CHUNKING_VERSION}
 
     def _reset_if_config_changed(self) -> bool:
         config = self.index_config()
@@ -110,7 +110,7 @@ class Ingestor:
             report.skipped[f.name] = str(e).removeprefix(f"{f.name}: ")
             log.warning("skipped %s", e)
             return False
-        chunks = chunk_document(doc, self.embedder.count_tokens, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens)
+        chunks = chunk_document(doc, self.embedder.count_tokens, self.settings.chunking.tokens, self.settings.chunking.overlap_tokens)
         # Which of its chunks the store holds: asked only for a document the manifest lists, since
         # a metadata filter scans the whole collection in Chroma. A new document's chunks left by a
         # crashed run are simply added again (a no-op for the same ids), and any of another version
@@ -155,7 +155,7 @@ class Ingestor:
         self._save_s, self._unsaved = self._saved_at - now, False
 
     def _embed_and_add(self, name: str, chunks) -> None:
-        batch = self.settings.embed_batch_size * 4
+        batch = self.settings.embedding.batch_size * 4
         if chunks and self.keyword is not None and not self._keyword_warm:
             # The keyword index is rebuilt at the end; its imports run beside the model instead.
             self._writes.submit(self.keyword.warm)
@@ -167,7 +167,7 @@ class Ingestor:
             bar = tqdm(total=len(chunks), desc=name[:30], unit="chunk", file=sys.stderr, leave=False)
         for i in range(0, len(chunks), batch):
             part = chunks[i : i + batch]
-            texts = [c.embedding_text(self.settings.embed_context) for c in part]
+            texts = [c.embedding_text(self.settings.retrieval.embed_context) for c in part]
             sentences = [sentences_of(c) for c in part] if self.sentences is not None else []
             self._writes.release()
             vectors = self._embed(texts + [s for group in sentences for s in group])

@@ -91,10 +91,10 @@ class Library:
             size = Path(path).stat().st_size
         except OSError as e:
             raise LibraryError(f"{name}: the upload could not be read ({e.strerror or e})") from None
-        limit = self.settings.max_upload_mb * 1024 * 1024
+        limit = self.settings.web.max_upload_mb * 1024 * 1024
         if size > limit:
             raise LibraryError(
-                f"{name}: {size / 1024 / 1024:.1f} MB is over the {self.settings.max_upload_mb:g} MB limit (setting RAG_MAX_UPLOAD_MB)"
+                f"{name}: {size / 1024 / 1024:.1f} MB is over the {self.settings.web.max_upload_mb:g} MB limit (setting RAG_MAX_UPLOAD_MB)"
             )
 
     def add(self, path: Path, name: str | None = None) -> Added:

@@ -45,11 +45,11 @@ class Retriever:
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         t0 = time.perf_counter()
         s = self.settings
-        k = k or s.top_k
+        k = k or s.retrieval.top_k
         named, content = mentioned_documents(question, self.authors())
         # Author names identify the paper, not the content: the vector sees the rest of the question.
         qvec = self.embedder.embed_query(content)
-        depth = max(s.candidates, k)
+        depth = max(s.retrieval.candidates, k)
         nearest = self.store.nearest(qvec, depth) if self.mode != "keyword" else []
         sparse = self.keyword.search(question, depth) if self.mode != "dense" else []
         best_sentence = self.sentences.best_by_chunk(qvec, depth * 4) if self.sentences is not None else {}
@@ -64,19 +64,19 @@ class Retriever:
             lo, hi = min(best_sentence.values()), max(best_sentence.values())
             for cid in fused:
                 if cid in best_sentence and hi > lo:
-                    fused[cid] += s.sentence_weight * (best_sentence[cid] - lo) / (hi - lo)
+                    fused[cid] += s.retrieval.sentence_weight * (best_sentence[cid] - lo) / (hi - lo)
         for cid, p in passages.items():
             if p.is_reference:
-                fused[cid] *= s.reference_penalty
+                fused[cid] *= s.retrieval.reference_penalty
             if p.doc_id in named:
-                fused[cid] *= 1.0 + s.author_boost
+                fused[cid] *= 1.0 + s.retrieval.author_boost
         ranked = [passages[c] for c in sorted(fused, key=lambda c: -fused[c]) if c in passages]
         if self.reranker is not None:
             ranked = self.reranker.rerank(question, ranked)
-        result = _drop_overlaps(ranked, s.max_overlap, k)
+        result = _drop_overlaps(ranked, s.retrieval.max_overlap, k)
         if result and is_authorship_question(question):
             result = self._with_byline(result, k)
-        if s.expand_neighbors:
+        if s.retrieval.expand_neighbors:
             result = [self._expand(p) for p in result]
         return Retrieval(passages=result, query_vector=qvec, ms=(time.perf_counter() - t0) * 1000)
 
@@ -90,12 +90,12 @@ class Retriever:
         """Fused relevance per candidate: reciprocal-rank fusion, or a weighted sum of normalized scores."""
         s = self.settings
         score = dict.fromkeys(passages, 0.0)
-        if s.fusion == "rrf" or self.mode != "hybrid":
+        if s.retrieval.fusion == "rrf" or self.mode != "hybrid":
             for rank, p in enumerate(dense):
-                score[p.id] += s.dense_weight / (s.rrf_k + rank + 1)
+                score[p.id] += s.retrieval.dense_weight / (s.retrieval.rrf_k + rank + 1)
             for rank, (cid, _) in enumerate(sparse):
                 if cid in score:
-                    score[cid] += s.keyword_weight / (s.rrf_k + rank + 1)
+                    score[cid] += s.retrieval.keyword_weight / (s.retrieval.rrf_k + rank + 1)
             return score
         # Score fusion: cosine scaled between the weakest and best dense candidate; BM25 by its best.
         cos = {cid: p.score for cid, p in passages.items()}
@@ -106,7 +106,7 @@ class Retriever:
         top = max(bm25.values(), default=0.0) or 1.0
         for cid in passages:
             d = min(1.0, max(0.0, (cos[cid] - lo) / (hi - lo))) if hi > lo else 1.0
-            score[cid] = s.dense_weight * d + s.keyword_weight * bm25.get(cid, 0.0) / top
+            score[cid] = s.retrieval.dense_weight * d + s.retrieval.keyword_weight * bm25.get(cid, 0.0) / top
         return score
 
     def _with_byline(self, result: list[Passage], k: int) -> list[Passage]:
