@@ -119,6 +119,7 @@ class Answer:
     grounding: list[SentenceCheck] | None = None
     fallback: dict[str, str] | None = None
     interrupted: bool = False
+    passages_dropped: int = 0  # passages the LLM prompt had no room for
 
     @property
     def supported_fraction(self) -> float | None:
@@ -147,6 +148,8 @@ class Answer:
             }
         if self.fallback:
             out["fallback"] = dict(self.fallback)
+        if self.passages_dropped:
+            out["passages_dropped"] = self.passages_dropped
         if self.interrupted:
             out["interrupted"] = True
         return out

@@ -42,18 +42,26 @@ class Pipeline:
         return KeywordIndex(self.settings.keyword_dir)
 
     @cached_property
+    def manifest(self):
+        """What is indexed (files, titles, authors): ingest keeps it current, retrieval reads authors from it."""
+        from rag.ingest.manifest import Manifest
+
+        return Manifest.load(self.settings.manifest_path)
+
+    @cached_property
     def ingestor(self):
         from rag.ingest.ingestor import Ingestor
 
-        return Ingestor(self.settings, self.embedder, self.store, self.keyword, sentences=self.sentences)
+        return Ingestor(self.settings, self.embedder, self.store, self.keyword, sentences=self.sentences, manifest=self.manifest)
 
     @cached_property
     def retriever(self):
-        from rag.retrieve.retriever import CrossEncoderReranker, Retriever
+        from rag.retrieve.rerank import CrossEncoderReranker
+        from rag.retrieve.retriever import Retriever
 
         reranker = CrossEncoderReranker(self.settings.retrieval.reranker_path) if self.settings.retrieval.reranker_path else None
-        def authors():
-            return {d.doc_id: tuple(d.authors) for d in self.ingestor.manifest.documents.values()}
+        def authors() -> dict[str, tuple[str, ...]]:
+            return {d.doc_id: tuple(d.authors) for d in self.manifest.documents.values()}
 
         return Retriever(
             self.settings, self.embedder, self.store, self.keyword, reranker, mode=self.retrieval_mode, authors=authors,

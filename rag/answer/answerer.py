@@ -8,14 +8,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rag.config import Settings
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
 from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt
-from rag.retrieve.retriever import Retrieval
+from rag.retrieve.retriever import Retrieval, Retriever
 from rag.domain import Answer, Citation, Passage
 
 __all__ = ["ABSTAIN_TEXT", "Answerer", "QuestionError", "validate_question"]
@@ -41,10 +41,27 @@ def validate_question(question: str, settings: Settings) -> str:
     return q
 
 
+@dataclass
+class Turn:
+    """One question on its way through the answerer: what was asked, what retrieval found, the
+    evidence chosen, and the clocks the timings are taken from."""
+
+    question: str
+    backend: str
+    strict: bool
+    retrieval: Retrieval
+    chosen: list[Evidence]
+    started: float  # before retrieval
+    answering: float  # after retrieval
+
+    def ms_since(self, t: float) -> float:
+        return (time.perf_counter() - t) * 1000
+
+
 class Answerer:
     """Answers questions over the index; one instance serves many questions (models load once)."""
 
-    def __init__(self, settings: Settings, retriever, extractive: ExtractiveAnswerer):
+    def __init__(self, settings: Settings, retriever: Retriever, extractive: ExtractiveAnswerer):
         self.settings = settings
         self.retriever = retriever
         self.extractive = extractive
@@ -70,19 +87,19 @@ class Answerer:
         q = validate_question(question, self.settings)
         name = check_backend(backend or self.settings.llm.backend)
         strict = self.settings.answer.strict if strict is None else strict
-        t_start = time.perf_counter()
+        started = time.perf_counter()
         retrieval = self.retriever.retrieve(q, k)
-        t0 = time.perf_counter()
+        turn = Turn(q, name, strict, retrieval, [], started, time.perf_counter())
         evidence = self.extractive.evidence(q, retrieval.query_vector, retrieval.passages)
-        chosen = self.extractive.select(evidence)
-        if not chosen or chosen[0].score < self.settings.answer.min_relevance:
+        turn.chosen = self.extractive.select(evidence)
+        if not turn.chosen or turn.chosen[0].score < self.settings.answer.min_relevance:
             # Nothing relevant enough: abstain before any LLM is asked.
-            answer = self._abstain(q, retrieval.passages, retrieval.ms, t0, name)
+            answer = self._abstain(turn)
         elif name == "extractive":
-            answer = self._extractive(q, chosen, retrieval, t0, strict)
+            answer = self._extractive(turn)
         else:
-            chosen, retrieval = _evidence_first(chosen, retrieval, admissible(q, retrieval.passages))
-            answer = yield from self._generate(name, q, chosen, retrieval, t_start, t0, strict)
+            turn.chosen, turn.retrieval = _evidence_first(turn.chosen, retrieval, admissible(q, retrieval.passages))
+            answer = yield from self._generate(turn)
             yield answer
             return
         yield answer.answer
@@ -97,15 +114,16 @@ class Answerer:
 
     # --- the LLM path ------------------------------------------------------------------------
 
-    def _generate(self, name: str, q: str, chosen: list[Evidence], retrieval: Retrieval, t_start: float, t0: float, strict: bool):
+    def _generate(self, turn: Turn):
         """Stream the LLM's answer (yields deltas) and return the checked Answer, or the fallback."""
         s = self.settings
+        name, q, retrieval = turn.backend, turn.question, turn.retrieval
         try:
             llm = self.llm(name)
             count = getattr(llm, "count_tokens", estimate_tokens)
             prompt = build_prompt(q, retrieval.passages, s.llm.context_tokens, s.llm.max_tokens, count)
         except (LLMError, PromptError) as e:
-            return (yield from self._fallback(name, str(e), q, chosen, retrieval, t0, strict))
+            return (yield from self._fallback(turn, str(e)))
         parts: list[str] = []
         first: float | None = None
         failure: LLMError | None = None
@@ -130,50 +148,48 @@ class Answerer:
         if failure is None and not text.strip():
             failure = LLMError("the model returned an empty answer")
         if failure is not None:
-            return (yield from self._fallback(name, str(failure), q, chosen, retrieval, t0, strict, partial=text))
+            return (yield from self._fallback(turn, str(failure), partial=text))
         t_gen = time.perf_counter()
-        grounding = self._check(text, prompt.passages, strict, q)
+        grounding = self._check(text, prompt.passages, turn)
         abstained = grounding.abstain or _abstains(text, grounding)
         if not abstained and restates(q, text):
             reason = "the model restated the question without answering it"
-            return (yield from self._fallback(name, reason, q, chosen, retrieval, t0, strict))
+            return (yield from self._fallback(turn, reason))
         t_end = time.perf_counter()
         timings = {
             "retrieve_ms": retrieval.ms,
-            "first_token_ms": ((first or t_gen) - t_start) * 1000,
-            "generate_ms": (t_gen - t0) * 1000,
+            "first_token_ms": ((first or t_gen) - turn.started) * 1000,
+            "generate_ms": (t_gen - turn.answering) * 1000,
             "check_ms": (t_end - t_gen) * 1000,
-            "answer_ms": (t_end - t0) * 1000,
-            "total_ms": (t_end - t_start) * 1000,
+            "answer_ms": (t_end - turn.answering) * 1000,
+            "total_ms": (t_end - turn.started) * 1000,
         }
-        if prompt.dropped:
-            timings["passages_dropped"] = float(prompt.dropped)
         return Answer(
             question=q, answer=ABSTAIN_TEXT if grounding.abstain else grounding.text, abstained=abstained,
             backend=name, citations=_citations(prompt.passages, list(range(len(prompt.passages)))),
-            timings=timings, grounding=[] if abstained else grounding.sentences,
+            timings=timings, grounding=[] if abstained else grounding.sentences, passages_dropped=prompt.dropped,
         )
 
-    def _fallback(self, name: str, reason: str, q: str, chosen: list[Evidence], retrieval: Retrieval, t0: float,
-                  strict: bool, partial: str = ""):
+    def _fallback(self, turn: Turn, reason: str, partial: str = ""):
         """The extractive answer in place of a failed backend (yields its text, returns the Answer).
         After a stream cut mid-way the partial text is kept, marked interrupted, before it."""
+        name, retrieval = turn.backend, turn.retrieval
         log.warning("the %s backend failed (%s); answering extractively", name, reason)
         if not partial.strip():
-            answer = self._extractive(q, chosen, retrieval, t0, strict)
+            answer = self._extractive(turn)
             yield answer.answer
         else:
             # Number passages in retrieval order: the prompt's numbering, which the partial text uses.
             order = list(range(len(retrieval.passages)))
-            quoted = " ".join(f"{e.text} [{e.passage + 1}]" for e in chosen)
+            quoted = " ".join(f"{e.text} [{e.passage + 1}]" for e in turn.chosen)
             tail = " \u2026\n\n" + quoted
             yield tail
             citations = _citations(retrieval.passages, order)
-            grounding = self._check(partial.rstrip() + tail, retrieval.passages, strict, q)
+            grounding = self._check(partial.rstrip() + tail, retrieval.passages, turn)
             answer = Answer(
-                question=q, answer=ABSTAIN_TEXT if grounding.abstain else grounding.text, abstained=grounding.abstain,
+                question=turn.question, answer=ABSTAIN_TEXT if grounding.abstain else grounding.text, abstained=grounding.abstain,
                 backend="extractive", citations=citations,
-                timings={"retrieve_ms": retrieval.ms, "answer_ms": (time.perf_counter() - t0) * 1000},
+                timings={"retrieve_ms": retrieval.ms, "answer_ms": turn.ms_since(turn.answering)},
                 grounding=grounding.sentences, interrupted=True,
             )
         answer.backend = "extractive"
@@ -182,31 +198,33 @@ class Answerer:
 
     # --- the extractive path -----------------------------------------------------------------
 
-    def _extractive(self, q: str, chosen: list[Evidence], retrieval: Retrieval, t0: float, strict: bool) -> Answer:
+    def _extractive(self, turn: Turn) -> Answer:
         """The passages' best sentences, each cited; checked like any answer."""
+        chosen, retrieval = turn.chosen, turn.retrieval
         order = _citation_order([e.passage for e in chosen], len(retrieval.passages))
         number = {p: n for n, p in enumerate(order, 1)}
         text = " ".join(f"{e.text} [{number[e.passage]}]" for e in chosen)
-        grounding = self._check(text, [retrieval.passages[i] for i in order], strict, q)
+        grounding = self._check(text, [retrieval.passages[i] for i in order], turn)
         if grounding.abstain:
-            answer = self._abstain(q, retrieval.passages, retrieval.ms, t0, "extractive")
-            return answer
+            return self._abstain(turn, backend="extractive")
         return Answer(
-            question=q, answer=grounding.text, abstained=False, backend="extractive",
+            question=turn.question, answer=grounding.text, abstained=False, backend="extractive",
             citations=_citations(retrieval.passages, order),
-            timings={"retrieve_ms": retrieval.ms, "answer_ms": (time.perf_counter() - t0) * 1000},
+            timings={"retrieve_ms": retrieval.ms, "answer_ms": turn.ms_since(turn.answering)},
             grounding=grounding.sentences,
         )
 
-    def _check(self, text: str, numbered: list[Passage], strict: bool, question: str) -> Grounding:
+    def _check(self, text: str, numbered: list[Passage], turn: Turn) -> Grounding:
         sources = [support_text(p.title, p.section, p.text, p.authors) for p in numbered]
-        return check(text, sources, strict=strict, min_coverage=self.settings.answer.citation_min_coverage, question=question)
+        return check(text, sources, strict=turn.strict, min_coverage=self.settings.answer.citation_min_coverage,
+                     question=turn.question)
 
-    def _abstain(self, q: str, passages: list[Passage], retrieve_ms: float, t0: float, backend: str = "extractive") -> Answer:
+    def _abstain(self, turn: Turn, backend: str | None = None) -> Answer:
+        passages = turn.retrieval.passages
         return Answer(
-            question=q, answer=ABSTAIN_TEXT, abstained=True, backend=backend,
+            question=turn.question, answer=ABSTAIN_TEXT, abstained=True, backend=backend or turn.backend,
             citations=_citations(passages, list(range(len(passages)))),
-            timings={"retrieve_ms": retrieve_ms, "answer_ms": (time.perf_counter() - t0) * 1000},
+            timings={"retrieve_ms": turn.retrieval.ms, "answer_ms": turn.ms_since(turn.answering)},
             grounding=[],
         )
 

@@ -5,13 +5,15 @@ each cited. No LLM; also the fallback when an LLM backend fails.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.retrieve.retriever import is_authorship_question
+from rag.retrieve.query import is_authorship_question
 from rag.language import content_words, split_sentences
 from rag.domain import Passage
+from rag.index.protocols import TextEmbedder
 
 _NOISE = re.compile(r"https?://|www\.|doi\.org|\bISSN\b|\bet al\.,? \(\d{4}\)\.?$", re.I)
 
@@ -74,7 +76,10 @@ class Evidence:
 class ExtractiveAnswerer:
     """Scores every sentence of the passages against the question (meaning and key terms)."""
 
-    def __init__(self, embedder, idf, sentences: int = 3, semantic_weight: float = 0.6, known=None):
+    def __init__(
+        self, embedder: TextEmbedder, idf: Callable[[str], float], sentences: int = 3, semantic_weight: float = 0.6,
+        known: Callable[[str], bool] | None = None,
+    ):
         self.embedder = embedder
         self.idf = idf  # callable: stemmed term -> inverse document frequency
         self.known = known  # callable: stemmed term -> is it anywhere in the collection?

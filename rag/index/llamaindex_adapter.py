@@ -27,10 +27,11 @@ class IdsOnlyChromaVectorStore(ChromaVectorStore):
     p95 at 87k chunks before); the retriever fetches the passages once, for all its candidates
     together, with `VectorStore.get`."""
 
-    def _query(self, query_embeddings, n_results: int, where: dict, **kwargs) -> VectorStoreQueryResult:
-        if where:
-            kwargs["where"] = where
-        got = self._collection.query(query_embeddings=[query_embeddings], n_results=n_results, include=["distances"], **kwargs)
+    def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
+        """The public llama-index query, answered with ids and similarities only (no filters needed here)."""
+        got = self.client.query(
+            query_embeddings=[query.query_embedding], n_results=query.similarity_top_k, include=["distances"], **kwargs
+        )
         # The stock store reports exp(-distance); in the cosine space 1 - distance is the cosine itself.
         return VectorStoreQueryResult(ids=got["ids"][0], similarities=[1.0 - float(d) for d in got["distances"][0]])
 
@@ -48,7 +49,7 @@ class VectorSearch:
     @property
     def store(self) -> IdsOnlyChromaVectorStore:
         collection = self._collection()
-        if self._store is None or self._store._collection is not collection:
+        if self._store is None or self._store.client is not collection:
             self._store = IdsOnlyChromaVectorStore(chroma_collection=collection)
         return self._store
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from rag.ingest.chunking import CHUNKING_VERSION, chunk_document, document_id
 from rag.config import Settings
 from rag.ingest.documents import CLEANING_VERSION, DocumentError, find_files, read_document
+from rag.index.protocols import KeywordIndex, SentenceIndex, TextEmbedder, VectorIndex
 from rag.ingest.manifest import DocRecord, Manifest, ManifestError
 from rag.index.sentence_index import sentences_of
 from rag.domain import IngestReport
@@ -29,14 +30,17 @@ log = logging.getLogger(__name__)
 class Ingestor:
     """Keeps the index (vector store, keyword index, manifest) in step with files on disk."""
 
-    def __init__(self, settings: Settings, embedder, store, keyword=None, progress: bool = True, sentences=None):
+    def __init__(
+        self, settings: Settings, embedder: TextEmbedder, store: VectorIndex, keyword: KeywordIndex | None = None,
+        progress: bool = True, sentences: SentenceIndex | None = None, manifest: Manifest | None = None,
+    ):
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.keyword = keyword
         self.sentences = sentences
         self.progress = progress and sys.stderr.isatty()
-        self.manifest = Manifest.load(settings.manifest_path)
+        self.manifest = manifest if manifest is not None else Manifest.load(settings.manifest_path)
         self._saved_at, self._save_s, self._unsaved = 0.0, 0.0, False
 
     def ingest(self, paths: list[Path] | None = None, sync: bool = True) -> IngestReport:

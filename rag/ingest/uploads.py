@@ -17,8 +17,13 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from rag.ingest.manifest import DocRecord
 from rag.rwlock import ReadWriteLock
+
+if TYPE_CHECKING:
+    from rag.wiring import Pipeline
 
 ALLOWED_TYPES = (".txt", ".md", ".pdf")
 MAX_NAME_CHARS = 120
@@ -63,7 +68,7 @@ def table_row(d: DocRecord) -> list:
 class Library:
     """The documents in one pipeline's index, and the ways the web UI changes them."""
 
-    def __init__(self, pipeline, lock: ReadWriteLock):
+    def __init__(self, pipeline: Pipeline, lock: ReadWriteLock):
         self.pipeline = pipeline
         self.settings = pipeline.settings
         self.lock = lock

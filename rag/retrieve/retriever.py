@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag.config import Settings
 from rag.domain import Passage
+from rag.index.protocols import KeywordIndex, SentenceIndex, TextEmbedder, VectorIndex
+from rag.retrieve.query import is_authorship_question, mentioned_documents
+from rag.retrieve.rerank import Reranker
 
 
 @dataclass
@@ -28,8 +32,9 @@ class Retriever:
     """question -> ranked Passages. `mode` is hybrid (default), dense or keyword."""
 
     def __init__(
-        self, settings: Settings, embedder, store, keyword, reranker=None, mode: str = "hybrid", authors=None,
-        sentences=None,
+        self, settings: Settings, embedder: TextEmbedder, store: VectorIndex, keyword: KeywordIndex,
+        reranker: Reranker | None = None, mode: str = "hybrid",
+        authors: Callable[[], dict[str, tuple[str, ...]]] | None = None, sentences: SentenceIndex | None = None,
     ):
         if mode not in ("hybrid", "dense", "keyword"):
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of dense, hybrid, keyword")
@@ -130,41 +135,6 @@ class Retriever:
         return replace(p, text=p.text + extra, end=nxt.end)
 
 
-_AUTHORSHIP = re.compile(
-    r"(?i)\b(who\s+(wrote|authored|writes|is\s+the\s+author|are\s+the\s+authors)|authors?\s+of|written\s+by|whose\s+(paper|article|study))\b"
-)
-
-
-def is_authorship_question(question: str) -> bool:
-    """Does the question ask who wrote a document?"""
-    return bool(_AUTHORSHIP.search(question))
-
-
-_NAME_TOKEN = re.compile(r"[A-Z][a-z'\-]+")
-
-
-def mentioned_documents(question: str, authors: dict[str, tuple[str, ...]]) -> tuple[set[str], str]:
-    """Documents whose author the question names ("according to Shamil"), and the question
-    without those names. A surname followed by another capitalised word ("Imran Khan") is
-    someone else, not the author."""
-    named: set[str] = set()
-    content = question
-    for doc_id, names in authors.items():
-        for name in names:
-            surname = name.split()[-1]
-            if name in question:
-                named.add(doc_id)
-                content = content.replace(name, " ")
-                continue
-            for m in re.finditer(rf"\b{re.escape(surname)}\b", question):
-                after = question[m.end() :].lstrip(" ")
-                if _NAME_TOKEN.match(after) and not after.startswith(("And ", "Or ")):
-                    continue
-                named.add(doc_id)
-                content = re.sub(rf"\b{re.escape(surname)}\b", " ", content)
-    return named, re.sub(r"\s{2,}", " ", content).strip() or question
-
-
 def _drop_overlaps(passages: list[Passage], max_overlap: float, k: int | None = None) -> list[Passage]:
     """Keep the better of two passages from the same document whose character spans overlap by
     more than `max_overlap` of the shorter one (chunk overlap makes such near-duplicates); stop
@@ -184,25 +154,3 @@ def _overlap(a: Passage, b: Passage) -> float:
     inter = min(a.end, b.end) - max(a.start, b.start)
     shorter = max(1, min(a.end - a.start, b.end - b.start))
     return max(0, inter) / shorter
-
-
-class CrossEncoderReranker:
-    """Reorders candidates with a local sentence-transformers CrossEncoder (optional)."""
-
-    def __init__(self, path):
-        from pathlib import Path
-
-        if not Path(path).is_dir():
-            raise FileNotFoundError(f"reranker model folder not found: {path}")
-        try:
-            from sentence_transformers import CrossEncoder
-        except ImportError:
-            raise ImportError("the reranker needs sentence-transformers: pip install sentence-transformers") from None
-        self.model = CrossEncoder(str(path), device="cpu")
-
-    def rerank(self, question: str, passages: list[Passage]) -> list[Passage]:
-        if not passages:
-            return passages
-        scores = self.model.predict([(question, p.text) for p in passages])
-        order = np.argsort(-np.asarray(scores), kind="stable")
-        return [passages[i] for i in order]
