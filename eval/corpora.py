@@ -1,0 +1,109 @@
+"""The evaluation corpora: several collections of different genres, each with its own questions
+split once, fixed, into dev (tuning) and test (reporting).
+
+A corpus is a folder eval/corpora/NAME/ holding docs/ and questions.jsonl (or a corpus.json naming
+them elsewhere, as the shipped papers do) and split.json, written once by `make_split` and never
+regenerated, so no setting can drift toward the test questions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from eval import ROOT
+from eval.runner import Question, load_questions
+
+CORPORA_DIR = ROOT / "eval" / "corpora"
+SPLITS = ("dev", "test")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    docs: Path
+    questions_path: Path
+    split_path: Path
+
+    def questions(self, split: str | None = None) -> list[Question]:
+        """The corpus's questions, all of them or one split's (`dev` or `test`)."""
+        qs = load_questions(self.questions_path)
+        if split in (None, "all"):
+            return qs
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; choose dev, test or all")
+        ids = set(self.split_ids()[split])
+        return [q for q in qs if q.id in ids]
+
+    def split_ids(self) -> dict[str, list[str]]:
+        if not self.split_path.exists():
+            raise FileNotFoundError(f"{self.split_path} is missing: run `python -m eval.corpora --make-split {self.name}` once")
+        data = json.loads(self.split_path.read_text(encoding="utf-8"))
+        return {s: list(data[s]) for s in SPLITS}
+
+
+def load_corpus(folder: Path) -> Corpus:
+    spec = json.loads((folder / "corpus.json").read_text(encoding="utf-8")) if (folder / "corpus.json").exists() else {}
+    docs = ROOT / spec["docs"] if "docs" in spec else folder / "docs"
+    questions = ROOT / spec["questions"] if "questions" in spec else folder / "questions.jsonl"
+    return Corpus(folder.name, docs, questions, folder / "split.json")
+
+
+def corpora() -> dict[str, Corpus]:
+    """Every corpus under eval/corpora, by name."""
+    return {p.name: load_corpus(p) for p in sorted(CORPORA_DIR.iterdir())
+            if p.is_dir() and ((p / "questions.jsonl").exists() or (p / "corpus.json").exists())}
+
+
+def get_corpus(name: str) -> Corpus:
+    found = corpora()
+    if name not in found:
+        raise ValueError(f"unknown corpus {name!r}; choose one of {', '.join(found)}")
+    return found[name]
+
+
+def assign_split(questions: list[Question], salt: str) -> dict[str, list[str]]:
+    """Half of each question type to dev and half to test, in an order fixed by a hash of the id
+    (so the assignment depends on nothing but the ids). An odd one out goes to test."""
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for q in questions:
+        by_type[q.type].append(q.id)
+    split: dict[str, list[str]] = {"dev": [], "test": []}
+    for ids in by_type.values():
+        ids.sort(key=lambda i: hashlib.sha256(f"{salt}:{i}".encode()).hexdigest())
+        for n, qid in enumerate(ids):
+            split["dev" if n % 2 else "test"].append(qid)
+    return {s: sorted(v) for s, v in split.items()}
+
+
+def make_split(corpus: Corpus) -> dict[str, list[str]]:
+    """Write the corpus's split once; refuses to overwrite one that exists."""
+    if corpus.split_path.exists():
+        raise FileExistsError(f"{corpus.split_path} exists: a split is made once and never changed")
+    split = assign_split(corpus.questions(), corpus.name)
+    corpus.split_path.write_text(json.dumps({"made_by": "eval.corpora.assign_split", **split}, indent=1) + "\n",
+                                 encoding="utf-8")
+    return split
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m eval.corpora", description=__doc__.splitlines()[0])
+    ap.add_argument("--make-split", metavar="NAME", help="write NAME's split.json (once)")
+    args = ap.parse_args(argv)
+    if args.make_split:
+        split = make_split(get_corpus(args.make_split))
+        print(f"{args.make_split}: dev {len(split['dev'])}, test {len(split['test'])}")
+        return 0
+    for c in corpora().values():
+        qs = c.questions()
+        print(f"{c.name:10} {len(qs):4} questions  docs: {c.docs.relative_to(ROOT)}  split: {'yes' if c.split_path.exists() else 'no'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
