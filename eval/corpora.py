@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eval import ROOT
-from eval.runner import Question, load_questions
+from eval.runner import Question, load_questions, run_eval
+from rag.config import Settings
 
 CORPORA_DIR = ROOT / "eval" / "corpora"
 SPLITS = ("dev", "test")
@@ -87,6 +88,56 @@ def make_split(corpus: Corpus) -> dict[str, list[str]]:
     corpus.split_path.write_text(json.dumps({"made_by": "eval.corpora.assign_split", **split}, indent=1) + "\n",
                                  encoding="utf-8")
     return split
+
+
+def corpus_settings(settings: Settings, corpus: Corpus) -> Settings:
+    """The settings for one corpus's own index, kept under the data folder (re-ingest is incremental)."""
+    return settings.updated(data_dir=settings.store.data_dir / "eval" / corpus.name, corpus_dir=corpus.docs, chroma_url=None)
+
+
+def evaluate(settings: Settings, corpus: Corpus, split: str = "test", backend: str | None = None,
+             k: int | None = None, progress=None) -> tuple[list[dict], dict]:
+    """Index the corpus (if needed) and answer and score one split of its questions."""
+    from rag.wiring import Pipeline
+
+    pipe = Pipeline(corpus_settings(settings, corpus))
+    report = pipe.ingestor.ingest()
+    if report.skipped:
+        raise RuntimeError(f"{corpus.name}: documents skipped: {report.skipped}")
+    return run_eval(pipe, corpus.questions(split), k, backend, progress)
+
+
+TABLE = [("hit@5", ("retrieval", "hit@5")), ("MRR", ("retrieval", "mrr@10")), ("correct", ("answers", "correctness")),
+         ("abstains (unanswerable)", ("abstention", "correct_abstention")),
+         ("false abstention", ("abstention", "false_abstention")),
+         ("false premise", ("answers", "by_type", "false_premise")), ("supported", ("grounding", "supported_sentences"))]
+LOWER_IS_BETTER = {"false abstention"}
+
+
+def metric(summary: dict, path: tuple[str, ...]) -> float | None:
+    for key in path:
+        summary = summary.get(key) if isinstance(summary, dict) else None
+    return summary
+
+
+def table(summaries: dict[str, dict]) -> str:
+    """One row per corpus and a last row with the worst value of each column."""
+    head = "| corpus | questions | " + " | ".join(t[0] for t in TABLE) + " |"
+    lines = [head, "|" + "---|" * (len(TABLE) + 2)]
+    worst: list[float | None] = []
+    for label, path in TABLE:
+        vals = [v for v in (metric(s, path) for s in summaries.values()) if v is not None]
+        worse = max if label in LOWER_IS_BETTER else min
+        worst.append(worse(vals) if vals else None)
+    for name, s in summaries.items():
+        cells = [_cell(metric(s, path)) for _, path in TABLE]
+        lines.append(f"| {name} | {s['questions']} | " + " | ".join(cells) + " |")
+    lines.append("| **worst** | | " + " | ".join(f"**{_cell(v)}**" for v in worst) + " |")
+    return "\n".join(lines)
+
+
+def _cell(v) -> str:
+    return "–" if v is None else f"{v:.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="run the eval set through the chat's code path and score it")
     ev.add_argument("--dataset", type=Path, default=None, help="eval JSONL (default: eval/questions.jsonl)")
+    ev.add_argument("--corpus", default=None,
+                    help="an eval corpus by name (eval/corpora/NAME), or 'all': each is indexed under DATA_DIR/eval/NAME")
+    ev.add_argument("--split", default="test", choices=["dev", "test", "all"], help="which questions of a --corpus (default test)")
     ev.add_argument("--backend", default=None, help="LLM backend (default: setting RAG_LLM_BACKEND)")
     ev.add_argument("-k", "--k", type=int, default=None, help="passages per question")
     ev.add_argument("--out", type=Path, default=None, help="report folder (default: eval/runs/<time>-<backend>)")
@@ -55,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from rag import offline
+
+    offline.apply()  # offline-first, for this process and the ones it starts
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="rag: %(message)s", stream=sys.stderr)
     for noisy in ("chromadb", "httpx", "sentence_transformers", "llama_index"):
@@ -244,7 +250,7 @@ def cmd_serve(settings: Settings, args) -> int:
 
 
 def cmd_bench(settings: Settings, args) -> int:
-    from eval.bench import BenchPlan, run_bench
+    from eval.bench.runner import BenchPlan, run_bench
 
     try:
         sizes = tuple(int(x) for x in args.sizes.split(",") if x.strip())
@@ -268,6 +274,8 @@ def cmd_eval(settings: Settings, args) -> int:
     if args.compare:
         print(evaluation.compare(*args.compare))
         return 0
+    if args.corpus:
+        return _eval_corpora(settings, args)
     from rag.wiring import Pipeline
 
     _require_index(settings)
@@ -293,6 +301,34 @@ def cmd_eval(settings: Settings, args) -> int:
         if failures:
             return 1
         print("gate passed")
+    return 0
+
+
+def _eval_corpora(settings: Settings, args) -> int:
+    """`rag eval --corpus NAME|all`: one split of each corpus, a report per corpus and a table with the worst."""
+    import time
+
+    from eval import ROOT as PROJECT_ROOT
+    from eval import corpora as ec
+    from eval import runner as evaluation
+
+    chosen = list(ec.corpora().values()) if args.corpus == "all" else [ec.get_corpus(args.corpus)]
+    backend = args.backend or settings.llm.backend
+    when = time.strftime("%Y%m%d-%H%M%S")
+    out = args.out or PROJECT_ROOT / "eval" / "runs" / f"{when}-{backend}-{args.split}"
+    summaries = {}
+    for corpus in chosen:
+        print(f"{corpus.name}: indexing and asking the {args.split} questions …", file=sys.stderr, flush=True)
+        rows, summary = ec.evaluate(settings, corpus, args.split, args.backend, args.k)
+        meta = {"dataset": f"{corpus.name} ({args.split})", "backend": backend, "k": args.k or settings.retrieval.top_k,
+                "when": when, "split": args.split}
+        evaluation.write_report(out / corpus.name, rows, summary, meta)
+        summaries[corpus.name] = summary
+    text = f"# Per-corpus evaluation ({args.split} split, backend {backend})\n\n{ec.table(summaries)}\n"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "corpora.md").write_text(text, encoding="utf-8")
+    print(text)
+    print(f"report: {out}")
     return 0
 
 
