@@ -11,6 +11,10 @@ class Section:
 
     title: str
     start: int
+    page: int | None = None  # 1-based physical page where the heading is (None: unpaginated file)
+    page_end: int | None = None  # page where the section's text ends
+    heading_path: tuple[str, ...] = ()  # the enclosing headings, outermost first, ending with this one
+    level: int = 1  # 1 = top-level heading
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,21 @@ class Document:
     text: str
     sections: tuple[Section, ...]
     sha256: str
+    page_count: int = 0  # physical pages (0: not a paginated file)
+    # (offset in text, 1-based page): from that offset on, the text comes from that page.
+    page_starts: tuple[tuple[int, int], ...] = ()
+    empty_pages: tuple[int, ...] = ()  # pages with no text layer (scans): their text is missing
+    code_spans: tuple[tuple[int, int], ...] = ()  # (start, end) of code blocks: cut only at line ends
+    notes: tuple[str, ...] = ()  # what the reader could not do, for the user ("12 of 40 pages ...")
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page the character at `offset` comes from (None for unpaginated files)."""
+        import bisect
+
+        if not self.page_starts:
+            return None
+        i = bisect.bisect_right(self.page_starts, (offset, float("inf"))) - 1
+        return self.page_starts[max(0, i)][1]
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,9 @@ class Chunk:
     index: int
     authors: tuple[str, ...] = ()
     is_reference: bool = False  # a bibliography / link list: kept, but ranked below prose
+    page: int | None = None  # 1-based physical page where the chunk starts (None: unpaginated file)
+    page_end: int | None = None  # page where it ends
+    heading_path: tuple[str, ...] = ()  # enclosing headings, outermost first
 
     @property
     def context(self) -> str:
@@ -81,6 +103,9 @@ class Passage:
     doc_id: str = ""
     index: int = 0
     is_reference: bool = False
+    page: int | None = None
+    page_end: int | None = None
+    heading_path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +119,9 @@ class Citation:
     text: str
     score: float
     authors: tuple[str, ...] = ()
+    page: int | None = None  # 1-based page where the passage starts, for "p. 12"
+    page_end: int | None = None
+    heading_path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,6 +148,7 @@ class Answer:
     fallback: dict[str, str] | None = None
     interrupted: bool = False
     passages_dropped: int = 0  # passages the LLM prompt had no room for
+    related: bool = False  # abstained, and the citations are the closest passages: related, not an answer
 
     @property
     def supported_fraction(self) -> float | None:
@@ -148,6 +177,8 @@ class Answer:
             }
         if self.fallback:
             out["fallback"] = dict(self.fallback)
+        if self.abstained:
+            out["related"] = self.related
         if self.passages_dropped:
             out["passages_dropped"] = self.passages_dropped
         if self.interrupted:

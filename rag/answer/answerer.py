@@ -11,6 +11,7 @@ from contextlib import closing
 from dataclasses import dataclass, replace
 
 from rag.config import Settings
+from rag.answer.answerability import Gate, measure
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
@@ -61,8 +62,9 @@ class Turn:
 class Answerer:
     """Answers questions over the index; one instance serves many questions (models load once)."""
 
-    def __init__(self, settings: Settings, retriever: Retriever, extractive: ExtractiveAnswerer):
+    def __init__(self, settings: Settings, retriever: Retriever, extractive: ExtractiveAnswerer, gate: Gate | None = None):
         self.settings = settings
+        self.gate = gate or Gate.load()
         self.retriever = retriever
         self.extractive = extractive
         self._llms: dict[str, LLM] = {}
@@ -90,10 +92,11 @@ class Answerer:
         started = time.perf_counter()
         retrieval = self.retriever.retrieve(q, k)
         turn = Turn(q, name, strict, retrieval, [], started, time.perf_counter())
-        evidence = self.extractive.evidence(q, retrieval.query_vector, retrieval.passages)
+        evidence = self.extractive.candidates(q, retrieval.query_vector, retrieval.passages)
         turn.chosen = self.extractive.select(evidence)
-        if not turn.chosen or turn.chosen[0].score < self.settings.answer.min_relevance:
-            # Nothing relevant enough: abstain before any LLM is asked.
+        signals = measure(q, evidence, retrieval.passages, retrieval.ranks, self.extractive)
+        if not turn.chosen or not self.gate.answers(signals, self.settings.answer.answerability_threshold):
+            # The passages do not answer (at best they are related): abstain before any LLM is asked.
             answer = self._abstain(turn)
         elif name == "extractive":
             answer = self._extractive(turn)
@@ -223,7 +226,7 @@ class Answerer:
         passages = turn.retrieval.passages
         return Answer(
             question=turn.question, answer=ABSTAIN_TEXT, abstained=True, backend=backend or turn.backend,
-            citations=_citations(passages, list(range(len(passages)))),
+            citations=_citations(passages, list(range(len(passages)))), related=bool(passages),
             timings={"retrieve_ms": turn.retrieval.ms, "answer_ms": turn.ms_since(turn.answering)},
             grounding=[],
         )

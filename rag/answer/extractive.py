@@ -31,22 +31,22 @@ _ANSWER_TYPES = [
 ]
 
 
+def answer_type_asked(question: str) -> bool:
+    """Does the question ask for a particular kind of answer (a date, a number, a place)?"""
+    return any(q.search(question) for q, _ in _ANSWER_TYPES)
+
+
 def answer_type_match(question: str, sentence: str) -> bool:
     """Does the sentence hold the kind of thing the question asks for (a date, a number, a place)?"""
     return any(q.search(question) and a.search(sentence) for q, a in _ANSWER_TYPES)
 
 
 _YEAR = re.compile(rf"\b({_YEARS})\b")
-# "The two countries" names the pair a text is about; it is not an amount of anything asked for.
-_PAIR = re.compile(r"(?i)\b(?:the|these|those|both)\s+two\s+(?:countries|nations|states|sides|governments|allies|neighbou?rs|leaders|capitals)\b")
 _DECADE = re.compile(rf"\b(?:{_YEARS})s\b|['\u2019]\d0s\b")  # "the 1950s", "the '70s": a time, not an amount
 # An author-year citation, "(Dawi, 2022)", "(Khan 2019: 14)" or "Haqqani (2013)": the year a source
 # was published, not the year of an event the sentence reports.
 _CITATION = re.compile(rf"\((?!(?:{_MONTHS})\b)(?:[^()]*?[A-Z][^()]*?,?\s)?(?:{_YEARS})[a-z]?(?::\s*[\d\-–]+)?\)")
 _ABOUT_SOURCES = re.compile(r"(?i)\b(book|study|studies|paper|article|report|literature|work|publication|published|wrote|written|author|cited?)\b")
-# "Who was the ambassador in ...?": the question asks who held a role.
-_ROLE_QUESTION = re.compile(r"(?i)^\s*who(?:m)?\s+(?:is|was|are|were)\s+(?:the|a|an)\s+((?:[\w\-']+\s+){0,3}?[\w\-']+?)\s+(?:of|in|at|for|to|when|during|who|that|from|on)\b")
-_QUESTION_TOKEN = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d[\d,.]*")
 
 
 _QUANTITY_QUESTION = re.compile(r"(?i)\b(how (much|many)|what (percentage|share|number|amount|proportion))\b")
@@ -60,7 +60,7 @@ def states_quantity(sentence: str) -> bool:
     """Does the sentence give an amount (not just a date or a source's year)?"""
     text = _CITATION.sub(" ", sentence)
     text = re.sub(rf"\b({_MONTHS})\s+\d{{1,2}}\b|\b\d{{1,2}}(st|nd|rd|th)?\s+(of\s+)?({_MONTHS})\b", " ", text)
-    text = _PAIR.sub(" ", _DECADE.sub(" ", _YEAR.sub(" ", text)))
+    text = _DECADE.sub(" ", _YEAR.sub(" ", text))
     return bool(_QUANTITY.search(text))
 
 
@@ -71,6 +71,7 @@ class Evidence:
     text: str
     passage: int  # index into the passages
     score: float
+    semantic: float | None = None  # cosine of the sentence to the question
 
 
 class ExtractiveAnswerer:
@@ -86,11 +87,8 @@ class ExtractiveAnswerer:
         self.sentences = sentences
         self.semantic_weight = semantic_weight
 
-    def evidence(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> list[Evidence]:
-        """All candidate sentences, best first; none when the question names something (a person,
-        law, place, year) that appears nowhere in the collection, which then cannot answer it."""
-        if self.unknown_names(question) or self.missing_role(question, passages):
-            return []
+    def candidates(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> list[Evidence]:
+        """Every candidate sentence of the admissible passages, scored, best first."""
         years = event_years(question)
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
@@ -117,7 +115,7 @@ class ExtractiveAnswerer:
             # A question about a particular year is answered by a sentence that names that year.
             year_penalty = 0.12 if years and not years & set(_YEAR.findall(sent)) else 0.0
             score = self.semantic_weight * float(sem) + (1 - self.semantic_weight) * coverage + rank_bonus + type_bonus - year_penalty
-            out.append(Evidence(sent, i, score))
+            out.append(Evidence(sent, i, score, float(sem)))
         out.extend(self._authorship(question, passages, out[0].score if out else 0.0))
         out.sort(key=lambda e: -e.score)
         return out
@@ -144,33 +142,6 @@ class ExtractiveAnswerer:
                 names = ", ".join(p.authors[:-1]) + " and " + p.authors[-1] if len(p.authors) > 1 else p.authors[0]
                 return [Evidence(f"\u201c{p.title}\u201d was written by {names}.", i, best + 0.1)]
         return []
-
-    def missing_role(self, question: str, passages: list[Passage]) -> str | None:
-        """For "who was the <role> ...?": the role, when no passage mentions it (they cannot name
-        its holder); None otherwise. Authorship questions have their own evidence (the byline)."""
-        m = _ROLE_QUESTION.match(question)
-        if not m or is_authorship_question(question):
-            return None
-        role = content_words(m.group(1))
-        if not role:
-            return None
-        head = role[-1]
-        present = any(head in content_words(p.text) for p in passages)
-        return None if present else m.group(1)
-
-    def unknown_names(self, question: str) -> list[str]:
-        """Proper names and numbers in the question that no document contains."""
-        if self.known is None:
-            return []
-        tokens = _QUESTION_TOKEN.findall(question)
-        names = [t for i, t in enumerate(tokens) if t[0].isdigit() or (i > 0 and t[0].isupper() and len(t) > 1)]
-        return [n for n in names if not self._known(n)]
-
-    def _known(self, name: str) -> bool:
-        whole = content_words(name)
-        return bool(whole) and all(self.known(w) for w in whole) or all(
-            self.known(w) for part in name.split("-") for w in content_words(part)
-        )
 
     def select(self, evidence: list[Evidence]) -> list[Evidence]:
         """The answer: the best sentences close to the top score, without repeats."""

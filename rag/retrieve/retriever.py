@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -26,6 +26,9 @@ class Retrieval:
     passages: list[Passage]
     query_vector: np.ndarray
     ms: float
+    # Per passage id, its 1-based rank in each candidate list (dense, keyword, sentence) that has it:
+    # whether the searches agree is a signal of answerability that means the same on any collection.
+    ranks: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 class Retriever:
@@ -83,7 +86,9 @@ class Retriever:
             result = self._with_byline(result, k)
         if s.retrieval.expand_neighbors:
             result = [self._expand(p) for p in result]
-        return Retrieval(passages=result, query_vector=qvec, ms=(time.perf_counter() - t0) * 1000)
+        lists = {"dense": [cid for cid, _ in nearest], "keyword": [cid for cid, _ in sparse], "sentence": top_sentence}
+        ranks = {p.id: {name: order.index(p.id) + 1 for name, order in lists.items() if p.id in order} for p in result}
+        return Retrieval(passages=result, query_vector=qvec, ms=(time.perf_counter() - t0) * 1000, ranks=ranks)
 
     def as_llama_index(self, k: int | None = None):
         """This retriever as a llama-index BaseRetriever (for its query engines and chat engines)."""

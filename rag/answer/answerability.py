@@ -1,0 +1,155 @@
+"""Answerability: may the best evidence be presented as an answer, or are the passages only related?
+
+The decision rests on signals that mean the same on any collection, each in [0, 1]:
+how much of the question's specific focus (its rarest terms, by the collection's IDF) the best
+evidence covers; how close the best sentence is in meaning; whether the kind of answer asked for
+(an amount, a date, a place) is there; how far the best candidate stands above the rest; whether
+the dense, keyword and sentence searches agree on its passage; and how much of the question the
+collection has never seen. A logistic model with one weight per signal, fitted on the dev splits
+of several corpora (eval/tune_gate.py), combines them; its weights ship in gate.json.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rag.answer.extractive import Evidence, ExtractiveAnswerer, answer_type_asked, answer_type_match
+from rag.domain import Passage
+from rag.language import content_words, stem
+
+GATE_FILE = Path(__file__).resolve().parent / "gate.json"
+
+# A question that asks for a value: a quantity, a time, a version. Its answer holds a number that the
+# question does not already hold (English question forms, the same on any collection).
+_VALUE_NOUNS = (r"year|month|date|day|time|version|release|port|number|size|length|limit|timeout|age|percentage|"
+                r"percent|share|proportion|majority|amount|price|cost|fee|rate|duration|period|count|total|deadline|"
+                r"speed|capacity|height|width|weight|distance|temperature|score|population|salary|budget")
+_ASKS_VALUE = re.compile(
+    rf"(?i)\b(?:how\s+(?:many|much)\s+(?P<unit>[a-z]+)|how\s+(?:many|much|long|old|often|big|large|far|fast|soon|high|tall|wide)\b|"
+    rf"when\b|(?:what|which)\s+(?:[\w'\-]+\s+){{0,5}}?(?P<noun>{_VALUE_NOUNS})s?\b|\bin\s+(?P<per>seconds|minutes|hours|days|"
+    rf"weeks|months|years|bytes|kb|mb|gb|percent)\b)")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_AUXILIARIES = frozenset("do does did is are was were has have had can could will would shall should may might must "
+                         "in of on at for to from by with under over before after during per".split())
+_VALUE_WORD = re.compile(
+    r"(?i)\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|hundred|"
+    r"thousand|million|billion|dozen|half|January|February|March|April|May|June|July|August|September|October|"
+    r"November|December|daily|weekly|monthly|yearly|annually)\b")
+
+
+def asked_value(question: str) -> tuple[bool, str | None]:
+    """Does the question ask for a value (an amount, a time, a version), and of what unit, if it says?"""
+    m = _ASKS_VALUE.search(question)
+    if not m:
+        return False, None
+    unit = m.group("noun") or m.group("per")
+    if m.group("unit"):
+        # "how many nuclear warheads does ...": the counted thing is the last word before the verb.
+        head = []
+        for w in question[m.start("unit"):].split():
+            w = w.strip("?,.;:'\"").lower()
+            if not w or w in _AUXILIARIES:
+                break
+            head.append(w)
+        unit = head[-1] if head else m.group("unit")
+    return True, stem(unit.lower()) if unit else None
+
+
+def states_value(question: str, sentence: str, unit: str | None) -> bool:
+    """Does the sentence state a value the question does not already hold, next to the asked unit
+    when the question names one ("how many days" -> "30 days")?"""
+    given = set(_NUMBER.findall(question))
+    tokens = re.findall(r"[A-Za-z]+|\d+(?:[.,:]\d+)*", sentence)
+    spots = [i for i, tok in enumerate(tokens)
+             if (tok[0].isdigit() and tok not in given) or _VALUE_WORD.fullmatch(tok)]
+    if unit is None:
+        return bool(spots)
+    near = {i for i, tok in enumerate(tokens) if stem(tok.lower()) == unit}
+    return any(abs(i - j) <= 4 for i in spots for j in near)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the evidence says about answerability, each in [0, 1] (1 = in favour of answering)."""
+
+    semantic: float  # cosine of the best evidence sentence to the question
+    coverage: float  # IDF-weighted share of the question's terms in the best sentence
+    focus: float  # share of the question's most specific terms in the best sentence's passage
+    answer_type: float  # 1 when the asked kind of answer is in the best sentence (or none is asked)
+    value: float  # 1 when a value is asked and one of the top sentences states a new number (or none is asked)
+    margin: float  # best score minus the mean of the next few, scaled
+    agreement: float  # do the searches agree on the best passage (mean of 1/rank over dense, keyword)
+    known: float  # share of the question's IDF weight on terms the collection contains
+    score: float  # the extractive score of the best sentence
+
+    def vector(self) -> list[float]:
+        return list(asdict(self).values())
+
+
+NAMES = list(Signals.__dataclass_fields__)
+
+
+def measure(question: str, evidence: list[Evidence], passages: list[Passage], ranks: dict[str, dict[str, int]],
+            extractive: ExtractiveAnswerer) -> Signals | None:
+    """The signals for the best evidence, or None when there is no candidate sentence at all."""
+    if not evidence:
+        return None
+    best = evidence[0]
+    passage = passages[best.passage]
+    terms = set(content_words(question))
+    idf = {t: extractive.idf(t) for t in terms}
+    total = sum(idf.values()) or 1.0
+    sent_words = set(content_words(best.text))
+    context_words = set(content_words(" ".join((passage.title, passage.section, passage.text))))
+    known = sum(w for t, w in idf.items() if extractive.known is None or extractive.known(t)) / total
+    focus_terms = sorted(idf, key=lambda t: -idf[t])[: max(1, math.ceil(len(idf) / 3))]
+    focus = sum(idf[t] for t in focus_terms if t in context_words) / (sum(idf[t] for t in focus_terms) or 1.0)
+    rest = [e.score for e in evidence[1:6]]
+    margin = min(1.0, max(0.0, (best.score - (sum(rest) / len(rest) if rest else 0.0)) * 4))
+    r = ranks.get(passage.id, {})
+    agreement = (1 / r.get("dense", math.inf) + 1 / r.get("keyword", math.inf)) / 2
+    asked = answer_type_asked(question)
+    value, unit = asked_value(question)
+    return Signals(
+        semantic=max(0.0, _semantic(best)),
+        coverage=sum(w for t, w in idf.items() if t in sent_words) / total,
+        focus=focus,
+        answer_type=1.0 if not asked or answer_type_match(question, best.text) else 0.0,
+        value=1.0 if not value or states_value(question, best.text, unit) else 0.0,
+        margin=margin,
+        agreement=agreement,
+        known=known,
+        score=max(0.0, min(1.0, best.score)),
+    )
+
+
+def _semantic(best: Evidence) -> float:
+    return best.semantic if best.semantic is not None else best.score
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A logistic model over the signals: answer when P(answerable) >= threshold."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+
+    @classmethod
+    def load(cls, path: Path = GATE_FILE) -> Gate:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(weights=data["weights"], bias=data["bias"], threshold=data["threshold"])
+
+    def probability(self, signals: Signals | None) -> float:
+        if signals is None:
+            return 0.0
+        z = self.bias + sum(self.weights.get(n, 0.0) * v for n, v in zip(NAMES, signals.vector()))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def answers(self, signals: Signals | None, threshold: float | None = None) -> bool:
+        return self.probability(signals) >= (self.threshold if threshold is None else threshold)
+

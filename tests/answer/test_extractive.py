@@ -1,0 +1,111 @@
+"""The extractive answerer over the real index: cited sentences, and abstention off-topic."""
+
+import re
+
+import pytest
+
+from rag.answer.answerer import ABSTAIN_TEXT
+from rag.answer.extractive import admissible, passage_years, states_quantity
+from rag.domain import Passage
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Which theory do Aslam, Imran and Zahid use to explain US-Pakistan relations?", "dependency"),
+        ("How much covert assistance did Pakistan channel to the Mujahideen with the CIA?", "3 billion"),
+        ("Where was the US-Taliban agreement signed?", "Doha"),
+    ],
+)
+def test_answers_quote_the_passages_they_cite(corpus_pipeline, question, expected):
+    answer = corpus_pipeline.answerer.ask(question)
+    assert not answer.abstained
+    assert expected.lower() in answer.answer.lower()
+    for sentence, n in re.findall(r"(.+?) \[(\d+)\]", answer.answer):
+        if "was written by" not in sentence:
+            assert sentence.strip() in answer.citations[int(n) - 1].text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the best recipe for chocolate cake?",
+        "How do I reset my router password?",
+        "Who won the football world cup in 1998?",
+    ],
+)
+def test_abstains_when_the_documents_do_not_answer(corpus_pipeline, question):
+    answer = corpus_pipeline.answerer.ask(question)
+    assert answer.abstained
+    assert answer.answer == ABSTAIN_TEXT
+    assert "[" not in answer.answer
+
+
+def test_who_wrote_is_answered_from_the_byline(corpus_pipeline):
+    answer = corpus_pipeline.answerer.ask("Who wrote the paper that applies dependency theory?")
+    assert not answer.abstained
+    assert "Muhammad Asad Aslam" in answer.answer and "Kashaf Imran" in answer.answer
+    n = int(re.search(r"written by [^\[]+\[(\d+)\]", answer.answer).group(1))
+    assert "Aslam" in answer.citations[n - 1].text  # the byline is in the cited passage
+
+
+@pytest.mark.parametrize(
+    "question, why",
+    [
+        ("How many Afghan refugees did Pakistan deport during 2023?", "no passage names 2023 outside a citation"),
+        ("How much flood relief did the United States give Pakistan after the 2022 floods?", "2022 only as a source's year"),
+        ("Who was the US ambassador in Islamabad when the Taliban captured Kabul in August 2021?", "no passage names the role"),
+    ],
+)
+def test_abstains_when_on_topic_passages_lack_what_the_question_pins_down(corpus_pipeline, question, why):
+    answer = corpus_pipeline.answerer.ask(question)
+    assert answer.abstained, why
+
+
+def test_quantity_questions_are_answered_by_a_sentence_with_an_amount(corpus_pipeline):
+    answer = corpus_pipeline.answerer.ask(
+        "How many opposition parties came together to form the government after Imran Khan lost the no-confidence vote?"
+    )
+    assert not answer.abstained and "fourteen" in answer.answer.lower()
+
+
+def test_year_and_amount_rules_read_citations_and_dates():
+    assert passage_years("killed soldiers (Firdous 2011). Aid rose in 2015.", "How much aid in 2015?") == {"2015"}
+    assert passage_years("as argued by Haqqani (2013) and (Dawi, 2022)", "How much aid in 2022?") == set()
+    assert passage_years("as argued by Haqqani (2013)", "Whose 2013 book exposed it?") == {"2013"}
+    assert passage_years("a vote in (March 2022)", "What happened in 2022?") == {"2022"}
+    assert states_quantity("An alliance of fourteen opposition parties formed a government.")
+    assert states_quantity("It suspended $700 million in aid.")
+    assert not states_quantity("It was signed on 5th March 1959 (Khan, 2019).")
+    assert not states_quantity("The strikes of 2004 and 2018 added tensions.")
+    assert not states_quantity("Since the 1950s, ties between Pakistan and the US have seen many highs and lows.")
+    assert not states_quantity("It gained prominence in the 1960s and '70s.")
+    assert states_quantity("The US sold 40 jets in the 1980s.")
+    assert states_quantity("The two countries signed 3 agreements.")
+
+
+def test_a_question_word_no_document_uses_does_not_sink_the_answer(corpus_pipeline):
+    # No document says "raid"; the one that answers speaks of the killing of bin Laden in Abbottabad.
+    answer = corpus_pipeline.answerer.ask("How did the Abbottabad raid affect relations?")
+    assert not answer.abstained
+    assert "Abbottabad" in answer.answer and "bin Laden" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many F-16 fighter jets has the United States sold to Pakistan?",  # "since the 1950s" is no amount
+        "How many nuclear warheads does Pakistan have?",  # nor is "the two countries"
+    ],
+)
+def test_how_many_is_not_answered_by_a_date_or_the_pair_of_countries(corpus_pipeline, question):
+    assert corpus_pipeline.answerer.ask(question).abstained
+
+
+def test_passages_that_can_answer_a_question_about_years():
+    texts = ["Aid fell in 2001 (Dawi, 2009).", "Between 2001 and 2009 only 38 billion USD went to rebuilding.",
+             "In 2009 the strategy changed.", "Nothing dated here."]
+    passages = [Passage(id=str(i), source="a.txt", title="t", section="", text=t, score=0.5) for i, t in enumerate(texts)]
+    assert admissible("How much went to rebuilding between 2001 and 2009?", passages) == [1]
+    assert admissible("What changed in 2009?", passages) == [1, 2]
+    assert admissible("What changed after the withdrawal?", passages) == [0, 1, 2, 3]
