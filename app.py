@@ -7,13 +7,11 @@ http://127.0.0.1:7860 (settings RAG_HOST, RAG_PORT, RAG_AUTH_USER/RAG_AUTH_PASSW
 
 from __future__ import annotations
 
-import os
 import sys
 
-# Offline-first: models come from local paths, and nothing phones home.
-for _var, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("ANONYMIZED_TELEMETRY", "False"),
-                     ("GRADIO_ANALYTICS_ENABLED", "False")):
-    os.environ.setdefault(_var, _value)
+from rag import offline
+
+offline.apply()  # offline-first: models come from local paths, and nothing phones home
 
 
 def main() -> int:

@@ -1,13 +1,15 @@
-"""Ingest one big generated text document and report the ingest process's peak memory.
+"""Ingest one big generated text document and report the ingest process's peak memory, to show
+that ingest memory stays bounded as documents grow.
 
-    .venv/bin/python eval/big_document.py --mb 2                            # the real model (~1 MB/10 min on 2 cores)
-    .venv/bin/python eval/big_document.py --mb 50 --vectors precomputed     # everything but the model's arithmetic
-    .venv/bin/python eval/big_document.py --mb 3 --json --rss-every 1
+    .venv/bin/python -m eval.big_document --mb 2                            # the real model (~1 MB/10 min on 2 cores)
+    .venv/bin/python -m eval.big_document --mb 50 --vectors precomputed     # everything but the model's arithmetic
+    .venv/bin/python -m eval.big_document --mb 3 --json --rss-every 1
 
 The document (varied prose paragraphs under headings) is written to a temporary folder and
 ingested by `rag ingest` (its own code path, `rag.app.cli.main(["ingest"])`) in a child process with
-its own data dir; the peak resident memory of that child is its own getrusage(RUSAGE_SELF) at the
-end, and its resident memory is sampled from /proc while it runs.
+its own data dir (`python -m eval.big_document --child model|precomputed`, `measured_ingest`); the
+peak resident memory of that child is its own getrusage(RUSAGE_SELF) at the end, and its resident
+memory is sampled from /proc while it runs.
 
 With `--vectors precomputed` the child loads the real embedding model and runs it once on the
 corpus's sentences (so the model and its runtime take their real memory), then answers every
@@ -28,24 +30,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from eval import ROOT
+from eval.bench.probes import proc_memory_mb
+from rag import offline
+
 WORDS = ("agreement treaty border trade envoy corridor minister province harbour council aid security talks "
          "delegation revenue tariff river dam policy election governor budget railway port alliance summit").split()
-
-
-# `rag ingest` in this process, then its own peak resident memory (ru_maxrss) on the last line.
-MEASURED = (
-    "import resource, sys\n"
-    "from rag.app.cli import main\n"
-    "if sys.argv[1] == 'precomputed':\n"
-    "    from eval.bench import corpus_sentences, replace_model_output\n"
-    "    from eval import ROOT as PROJECT_ROOT\n"
-    "    from rag.index.embedding import Embedder\n"
-    "    replace_model_output(Embedder, corpus_sentences(PROJECT_ROOT / 'corpus'))\n"
-    "rc = main(['ingest'])\n"
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    "sys.exit(rc)\n"
-)
 
 
 def write_document(path: Path, megabytes: float, seed: int = 7) -> int:
@@ -71,18 +61,36 @@ def write_document(path: Path, megabytes: float, seed: int = 7) -> int:
     return path.stat().st_size
 
 
-def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(ROOT))
-    from eval.bench import proc_memory_mb
+def measured_ingest(vectors: str) -> int:
+    """The measured child: `rag ingest` in this process (with precomputed vectors, the model first
+    run on the corpus's sentences), then its own peak resident memory (ru_maxrss, KB) on the last line."""
+    import resource
 
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    from rag.app.cli import main as rag
+
+    if vectors == "precomputed":
+        from eval.bench.synthetic import corpus_sentences, replace_model_output
+        from rag.index.embedding import Embedder
+
+        replace_model_output(Embedder, corpus_sentences(ROOT / "corpus"))
+    rc = rag(["ingest"])
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return rc
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.big_document", description=__doc__.split("\n")[0])
     p.add_argument("--mb", type=float, default=50.0, help="document size in MB (default 50)")
     p.add_argument("--vectors", choices=("model", "precomputed"), default="model",
                    help="model: embed every text (real ingest); precomputed: load and run the model on a pool of "
                         "real sentences, then perturbed copies of those vectors (sizes too big to embed here)")
     p.add_argument("--rss-every", type=float, default=2.0, help="seconds between resident-memory samples")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--child", choices=("model", "precomputed"), default=None,
+                   help="be the measured child: `rag ingest` here (RAG_* from the environment), then print ru_maxrss (KB)")
     args = p.parse_args(argv)
+    if args.child:
+        return measured_ingest(args.child)
     with tempfile.TemporaryDirectory(prefix="rag-big-") as tmp:
         tmp = Path(tmp)
         (tmp / "docs").mkdir()
@@ -91,15 +99,14 @@ def main(argv: list[str] | None = None) -> int:
         # The ONNX export of the embedding model (a one-off that loads torch) is made beforehand in
         # its shared cache, so the figure is the ingest's own, not the export's.
         cache = os.environ.get("RAG_EMBED_CACHE_DIR") or str(ROOT / "data" / "models")
-        env = {**os.environ, "RAG_DATA_DIR": str(tmp / "data"), "RAG_CORPUS_DIR": str(tmp / "docs"), "RAG_EMBED_CACHE_DIR": cache,
-               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+        env = offline.env(RAG_DATA_DIR=str(tmp / "data"), RAG_CORPUS_DIR=str(tmp / "docs"), RAG_EMBED_CACHE_DIR=cache)
         (tmp / "warm").mkdir()
         (tmp / "warm" / "w.txt").write_text("Warm up\n\nOne sentence to export and load the model.\n", encoding="utf-8")
         subprocess.run([sys.executable, "-m", "rag", "ingest"], cwd=ROOT, check=True, capture_output=True,
                        env={**env, "RAG_DATA_DIR": str(tmp / "warm-data"), "RAG_CORPUS_DIR": str(tmp / "warm")})
         t0 = time.perf_counter()
         err = tempfile.TemporaryFile(dir=tmp)
-        proc = subprocess.Popen([sys.executable, "-c", MEASURED, args.vectors], cwd=ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "eval.big_document", "--child", args.vectors], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=err, text=True)
         samples = []  # (seconds, resident MB) while it runs
         while proc.poll() is None:

@@ -140,6 +140,21 @@ def _cell(v) -> str:
     return "–" if v is None else f"{v:.3f}"
 
 
+def check_gates(summaries: dict[str, dict], thresholds: dict) -> list[str]:
+    """Failures of each corpus against its own thresholds (thresholds["corpora"][name]); a corpus
+    without thresholds is a failure too, so a new corpus cannot slip past the gate."""
+    from eval.runner import check_gate
+
+    gates = thresholds.get("corpora", {})
+    failures = []
+    for name, summary in summaries.items():
+        if name not in gates:
+            failures.append(f"{name}: no thresholds in the gate file")
+            continue
+        failures.extend(f"{name}: {f}" for f in check_gate(summary, gates[name]))
+    return failures
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 

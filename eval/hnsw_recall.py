@@ -1,8 +1,8 @@
 """How much Chroma's approximate (HNSW) search misses: the ids it returns for each eval question
 against an exact brute-force search over the same stored vectors, for the chunk search and the
-sentence search at the depths the retriever asks for.
+sentence search at the depths the retriever asks for; a low figure would cost retrieval quality.
 
-    .venv/bin/python eval/hnsw_recall.py [--dataset eval/questions.jsonl] [--out eval/reports]
+    .venv/bin/python -m eval.hnsw_recall [--dataset eval/questions.jsonl] [--out eval/reports]
 
 Uses the index in the configured data dir (ingesting the corpus first if it is out of date).
 Writes hnsw_recall.md into --out.
@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from rag.config import Settings  # noqa: E402
+from eval import ROOT
+from rag.config import Settings
 
 
 def recall(collection, vectors: np.ndarray, ids: np.ndarray, queries: list[np.ndarray], k: int) -> tuple[float, float]:
@@ -51,11 +48,11 @@ def run(settings: Settings, dataset: Path) -> list[dict]:
     return rows
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.hnsw_recall", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", type=Path, default=ROOT / "eval" / "questions.jsonl")
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     rows = run(Settings(), args.dataset)
     lines = ["# HNSW recall against exact search", "",
              "Share of the exact k nearest ids (brute force over the stored vectors) that Chroma's search returns, "

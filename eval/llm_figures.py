@@ -1,7 +1,7 @@
 """Measure the llamacpp backend on the eval set: answered-correct rate, supported sentences, abstention on
-unanswerable questions, time to first token and total answer time (p50).
+unanswerable questions, time to first token and total answer time (p50), the figures behind the LLM docs.
 
-    RAG_DATA_DIR=... python eval/llm_figures.py --model /path/to/model.gguf [--every 2] [--out eval/reports]
+    RAG_DATA_DIR=... .venv/bin/python -m eval.llm_figures --model /path/to/model.gguf [--every 2] [--out eval/reports]
 
 Writes llm_llamacpp.json (every answer, its checks and timings) and llm_llamacpp.md (the figures).
 Uses the index in the configured data dir (ingesting the corpus first if there is none).
@@ -19,15 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-from rag.config import Settings  # noqa: E402
-from rag.answer.grounding import check, support_text  # noqa: E402
-from rag.wiring import Pipeline  # noqa: E402
-from rag.domain import Answer  # noqa: E402
+from eval import ROOT
+from rag.answer.grounding import check, support_text
+from rag.config import Settings
+from rag.domain import Answer
+from rag.wiring import Pipeline
 
 _MARK = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")
 
@@ -152,7 +148,7 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m eval.llm_figures", description=__doc__.splitlines()[0])
     p.add_argument("--model", help="GGUF file (default: setting RAG_LLM_MODEL)")
     p.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
     p.add_argument("--every", type=int, default=1, help="take every N-th question (a fixed subset, for slow machines)")

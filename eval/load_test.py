@@ -1,14 +1,16 @@
-"""Bounded load test of the web app's `/ask` API: N concurrent users, M questions each.
+"""Bounded load test of the web app's `/ask` API: N concurrent users, M questions each, to show that
+concurrent users each get their own answer, also while a document is ingested.
 
-    .venv/bin/python eval/load_test.py                       # 16 users x 10 questions
-    .venv/bin/python eval/load_test.py --users 4 --questions 3 --upload   # upload + ingest during the load
+    .venv/bin/python -m eval.load_test                       # 16 users x 10 questions
+    .venv/bin/python -m eval.load_test --users 4 --questions 3 --upload   # upload + ingest during the load
 
 The app is served by this script on a free 127.0.0.1 port (loopback only) over a copy of the
 index in --data-dir (default data/), with the extractive backend. Each answer is checked by
 content: it must be the answer that question gets when asked alone (so no user ever receives
 another user's answer). With --upload, a document on an unrelated subject is uploaded and
 ingested while the load runs: corpus answers must stay the same, and a question about the new
-document must see either the old state (abstains) or the new one (cites it). Prints p50/p95.
+document must see either the old state (abstains) or the new one (cites it). Prints p50/p95
+(p95 interpolated between ranks, eval.metrics.percentile).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -26,11 +27,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from eval import ROOT
+from eval.metrics import percentile
+from eval.net import free_port
 
 QUESTIONS = [
     "When did President Biden announce the US withdrawal from Afghanistan?",
@@ -47,17 +46,6 @@ QUESTIONS = [
 NEW_DOC = ("The Velquarin Lighthouse Society\n\nThe Velquarin lighthouse society was founded by Orsolya Brandvik "
            "in 1923 and keeps nineteen lighthouses on the Skerrimund coast.\n")
 PROBE = "Who founded the Velquarin lighthouse society?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
 
 def run(users: int, questions: int, data_dir: Path, upload: bool, time_limit: float) -> dict:
@@ -150,7 +138,7 @@ def _app_lock(app):
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m eval.load_test", description=__doc__.split("\n")[0])
     p.add_argument("--users", type=int, default=16)
     p.add_argument("--questions", type=int, default=10, help="questions per user")
     p.add_argument("--data-dir", type=Path, default=ROOT / "data", help="an ingested index (copied, never changed)")

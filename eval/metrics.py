@@ -1,4 +1,4 @@
-"""Evaluation metrics shared by the eval runner and the retrieval benchmark."""
+"""Evaluation metrics shared by the eval runner, the benchmarks and the load test (one definition each)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ def ndcg_at(passages: list[str], evidence: list[str], k: int = 10) -> float:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of `values`, interpolated linearly between ranks (numpy's default); 0.0 for none."""
     if not values:
         return 0.0
     s = sorted(values)

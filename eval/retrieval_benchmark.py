@@ -1,6 +1,6 @@
 """Retrieval benchmark: the product's retrieval against the usual baselines, side by side.
 
-    .venv/bin/python eval/retrieval_benchmark.py [--dataset eval/questions.jsonl] [--out eval/reports]
+    .venv/bin/python -m eval.retrieval_benchmark [--dataset eval/questions.jsonl] [--out eval/reports]
 
 Rows: the llama-index starter pipeline (1024-token chunks, top-2 dense; and the same index at
 top-10), BM25 alone, dense alone at the product's chunking, the product's default (hybrid), and the
@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from rag.config import Settings  # noqa: E402
-from eval.metrics import first_hit_rank, hit_at, ndcg_at, percentile, reciprocal_rank  # noqa: E402
+from eval import ROOT
+from eval.metrics import first_hit_rank, hit_at, ndcg_at, percentile, reciprocal_rank
+from rag.config import Settings
 
 
 def evaluate(name: str, retrieve, questions: list[dict]) -> dict:
@@ -45,7 +43,7 @@ def evaluate(name: str, retrieve, questions: list[dict]) -> dict:
 
 
 def run(settings: Settings, dataset: Path, out: Path) -> list[dict]:
-    from eval.bench import StarterPipeline
+    from eval.bench.starter import StarterPipeline
     from rag.wiring import Pipeline
     from rag.retrieve.retriever import Retriever
 
@@ -70,11 +68,11 @@ def run(settings: Settings, dataset: Path, out: Path) -> list[dict]:
         evaluate("product default (hybrid)", product("hybrid"), questions),
     ]
     if settings.retrieval.reranker_path:
-        from rag.retrieve.retriever import CrossEncoderReranker
+        from rag.retrieve.rerank import CrossEncoderReranker
 
         rows.append(evaluate("product + cross-encoder reranker", product("hybrid", CrossEncoderReranker(settings.retrieval.reranker_path)), questions))
     meta = {"questions": len(questions), "dataset": str(dataset), "chunks": pipe.store.count(),
-            "starter_chunks": starter.chunks, "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+            "starter_chunks": starter.chunks, "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "when": time.strftime("%Y-%m-%d %H:%M"), "embedding": pipe.embedder.model_id}
     out.mkdir(parents=True, exist_ok=True)
     (out / "retrieval.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2), encoding="utf-8")
@@ -94,7 +92,7 @@ def table(rows: list[dict], meta: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m eval.retrieval_benchmark", description=__doc__.split("\n")[0])
     p.add_argument("--dataset", type=Path, default=ROOT / "eval" / "questions.jsonl")
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports")
     args = p.parse_args(argv)

@@ -149,6 +149,7 @@ class Answer:
     interrupted: bool = False
     passages_dropped: int = 0  # passages the LLM prompt had no room for
     related: bool = False  # abstained, and the citations are the closest passages: related, not an answer
+    withheld: str | None = None  # an LLM answer the checker supported not at all, kept out of `answer`
 
     @property
     def supported_fraction(self) -> float | None:
@@ -179,6 +180,8 @@ class Answer:
             out["fallback"] = dict(self.fallback)
         if self.abstained:
             out["related"] = self.related
+        if self.withheld:
+            out["withheld"] = self.withheld
         if self.passages_dropped:
             out["passages_dropped"] = self.passages_dropped
         if self.interrupted:

@@ -155,6 +155,11 @@ class Answerer:
         t_gen = time.perf_counter()
         grounding = self._check(text, prompt.passages, turn)
         abstained = grounding.abstain or _abstains(text, grounding)
+        # Claims the checker supports not at all are not shown as an answer: the passages are only
+        # related. The model's text stays available (`withheld`) for a user who wants to read it.
+        withheld = None
+        if not abstained and grounding.sentences and not any(c.supported for c in grounding.sentences):
+            abstained, withheld = True, text.strip()
         if not abstained and restates(q, text):
             reason = "the model restated the question without answering it"
             return (yield from self._fallback(turn, reason))
@@ -168,9 +173,10 @@ class Answerer:
             "total_ms": (t_end - turn.started) * 1000,
         }
         return Answer(
-            question=q, answer=ABSTAIN_TEXT if grounding.abstain else grounding.text, abstained=abstained,
+            question=q, answer=ABSTAIN_TEXT if grounding.abstain or withheld else grounding.text, abstained=abstained,
             backend=name, citations=_citations(prompt.passages, list(range(len(prompt.passages)))),
             timings=timings, grounding=[] if abstained else grounding.sentences, passages_dropped=prompt.dropped,
+            related=withheld is not None, withheld=withheld,
         )
 
     def _fallback(self, turn: Turn, reason: str, partial: str = ""):

@@ -30,7 +30,10 @@ def render_answer(answer: Answer, key: str) -> str:
     parts = [f'<div class="rag-answer {kind}" data-backend="{_inline(answer.backend)}">', _banner(answer)]
     if answer.abstained:
         parts.append(f'<div class="rag-answer-text">{_text(answer.answer)}</div>')
-        parts.append(_closest(answer.citations[:CLOSEST_SHOWN], key))
+        parts.append(_closest(answer.citations[:CLOSEST_SHOWN], key, answer.related))
+        if answer.withheld:
+            parts.append('<details class="rag-withheld"><summary>Show the model\'s unsupported answer</summary>'
+                         f'<div class="rag-unsupported-text">{_text(answer.withheld)}</div></details>')
     else:
         known = {c.n for c in answer.citations}
         parts.append(f'<div class="rag-answer-text">{_answer_body(answer.answer, answer.grounding, key, known)}</div>')
@@ -198,6 +201,12 @@ def excerpt_html(text: str, spans: list[tuple[int, int]], limit: int = EXCERPT_C
 # --- pieces ------------------------------------------------------------------
 
 def _banner(answer: Answer) -> str:
+    if answer.abstained and answer.related:
+        return (
+            '<div class="rag-banner rag-banner-related" role="status"><strong>Related, not an answer.</strong> '
+            "The documents touch on this question but none of them answers it, so no answer is given. "
+            "The closest passages are below: read them as context, not as the answer.</div>"
+        )
     if answer.abstained:
         return (
             '<div class="rag-banner rag-banner-abstained" role="status"><strong>Not in the documents.</strong> '
@@ -252,10 +261,12 @@ def _sources(answer: Answer, key: str) -> str:
     return html
 
 
-def _closest(citations: list[Citation], key: str) -> str:
+def _closest(citations: list[Citation], key: str, related: bool = False) -> str:
     if not citations:
         return ""
     cards = "".join(render_card(c, key, [], cited=False) for c in citations)
+    if related:
+        return f'<details class="rag-more rag-related" open><summary>Related passages (not an answer)</summary>{cards}</details>'
     return f'<details class="rag-more"><summary>Closest passages (not an answer)</summary>{cards}</details>'
 
 

@@ -39,6 +39,10 @@ a.rag-cite { font-weight: 600; text-decoration: none; padding: 0 .1em; border-ra
 a.rag-cite:hover { background: var(--color-accent-soft, #dbeafe); }
 .rag-banner { padding: .55em .8em; border-radius: 6px; margin-bottom: .6em; border-left: 4px solid; }
 .rag-banner-abstained { background: #fff7e6; border-color: #d97706; color: #7c2d12; }
+.rag-banner-related { background: #f1f5f9; border-color: #64748b; color: #1e293b; }
+.rag-related .rag-card { border-style: dashed; opacity: .92; }
+.rag-withheld summary { font-size: .85em; color: var(--body-text-color-subdued, #555); cursor: pointer; }
+.rag-unsupported-text { font-style: italic; color: #7f1d1d; white-space: pre-wrap; margin-top: .3em; }
 .rag-banner-fallback { background: #eef2ff; border-color: #6366f1; color: #312e81; }
 .rag-error .rag-banner { background: #fef2f2; border-color: #dc2626; color: #7f1d1d; margin: 0; }
 .rag-abstained .rag-answer-text { font-style: italic; color: var(--body-text-color-subdued, #555); }

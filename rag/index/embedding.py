@@ -3,7 +3,6 @@ several backends (torch via sentence-transformers, or an ONNX export run by onnx
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -43,8 +42,9 @@ class TorchEncoder:
 
     def __init__(self, path: Path):
         # The model is on disk; hub access stays off so a missing file fails here, not on a download.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from rag import offline
+
+        offline.apply()
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError:

@@ -10,7 +10,7 @@ import eval.runner as evaluation
 from rag.wiring import Pipeline
 from rag.domain import Document, Section
 
-from conftest import ROOT, make_settings
+from tests.conftest import ROOT, make_settings
 
 QUESTIONS = evaluation.load_questions(ROOT / "eval" / "questions.jsonl")
 THRESHOLDS = json.loads((ROOT / "eval" / "thresholds.json").read_text(encoding="utf-8"))

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT
+
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 CORPUS = ROOT / "corpus"
 

@@ -1,4 +1,4 @@
-"""eval/big_document.py: the labelled precomputed-vector mode and the memory samples."""
+"""eval.big_document: the labelled precomputed-vector mode and the memory samples."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import json
 import subprocess
 import sys
 
-from conftest import ROOT
+from tests.conftest import ROOT
 
 
 def test_precomputed_vectors_mode_runs_rag_ingest_and_labels_its_figure():
-    r = subprocess.run([sys.executable, str(ROOT / "eval" / "big_document.py"), "--mb", "0.1", "--vectors", "precomputed",
+    r = subprocess.run([sys.executable, "-m", "eval.big_document", "--mb", "0.1", "--vectors", "precomputed",
                         "--rss-every", "0.5", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])

@@ -2,7 +2,8 @@
 
 import json
 
-from conftest import ROOT, eval_script, make_settings, one_paper_corpus
+from eval import retrieval_benchmark
+from tests.conftest import ROOT, make_settings, one_paper_corpus
 
 
 def test_benchmark_writes_table_with_every_row(tmp_path):
@@ -12,7 +13,7 @@ def test_benchmark_writes_table_with_every_row(tmp_path):
     small = [q for q in questions if q["docs"] == [name] and q["evidence"]][:6]
     dataset = tmp_path / "q.jsonl"
     dataset.write_text("".join(json.dumps(q) + "\n" for q in small), encoding="utf-8")
-    rows = eval_script("retrieval_benchmark").run(make_settings(tmp_path / "data", docs), dataset, tmp_path / "out")
+    rows = retrieval_benchmark.run(make_settings(tmp_path / "data", docs), dataset, tmp_path / "out")
     names = [r["name"] for r in rows]
     assert any("starter" in n for n in names) and any("BM25" in n for n in names)
     assert any("dense alone" in n for n in names) and any("product default" in n for n in names)

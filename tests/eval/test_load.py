@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 @pytest.mark.parametrize("upload", [False, True], ids=["load", "load with an upload"])
 def test_load_script_reduced(corpus_pipeline, upload):
-    args = [sys.executable, str(ROOT / "eval" / "load_test.py"), "--users", "4", "--questions", "3", "--json",
+    args = [sys.executable, "-m", "eval.load_test", "--users", "4", "--questions", "3", "--json",
             "--data-dir", str(corpus_pipeline.settings.store.data_dir), "--time-limit", "400"]
     r = subprocess.run(args + (["--upload"] if upload else []), cwd=ROOT, capture_output=True, text=True, timeout=600)
     out = json.loads(r.stdout.strip().splitlines()[-1])

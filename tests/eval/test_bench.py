@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, make_settings
 
-from eval.bench import BenchPlan, _heavy_imports, _time_process, run_bench
+from eval.bench.plan import COLD_QUESTION
+from eval.bench.probes import heavy_imports, time_process
+from eval.bench.probes import main as probe
+from eval.bench.report import render_markdown
+from eval.bench.runner import BenchPlan, run_bench
 from rag.app.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import CORPUS, ROOT, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +73,14 @@ def test_process_probes_see_what_commands_import(tiny, tmp_path, onnx_cache):
     corpus, _ = tiny
     env = {"RAG_DATA_DIR": str(tmp_path / "data"), "RAG_CORPUS_DIR": str(corpus), "RAG_EMBED_CACHE_DIR": str(onnx_cache),
            "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
-    seconds, rss_mb = _time_process([sys.executable, "-m", "rag", "ingest"], env)
+    seconds, rss_mb = time_process([sys.executable, "-m", "rag", "ingest"], env)
     assert seconds > 0 and rss_mb > 10
     # `rag status` touches no model, store or UI library ...
-    assert _heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "status"], env) == []
+    assert heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "status"], env) == []
     # ... an unchanged re-ingest searches nothing, so it leaves llama-index alone ...
-    assert "llama_index" not in _heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "ingest"], env)
+    assert "llama_index" not in heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "ingest"], env)
     # ... and a question with the default (ONNX) backend searches Chroma through llama-index, without torch
-    ask = _heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "ask", "--json", "Who is Ravale Mohyidin?"], env)
+    ask = heavy_imports([sys.executable, "-X", "importtime", "-m", "rag", "ask", "--json", "Who is Ravale Mohyidin?"], env)
     assert {"chromadb", "llama_index"} <= set(ask)
     assert not {"torch", "transformers", "sentence_transformers", "gradio"} & set(ask)
 
@@ -86,3 +88,27 @@ def test_process_probes_see_what_commands_import(tiny, tmp_path, onnx_cache):
 def test_bench_rejects_bad_sizes(capsys):
     assert main(["bench", "--sizes", "1k,10k"]) == 2
     assert "--sizes takes whole numbers" in capsys.readouterr().err
+
+
+def test_report_template_renders_the_committed_results():
+    """benchmarks/results.md is the template rendered over benchmarks/results.json, byte for byte."""
+    results = json.loads((ROOT / "benchmarks" / "results.json").read_text(encoding="utf-8"))
+    assert render_markdown(results, "scale.png") == (ROOT / "benchmarks" / "results.md").read_text(encoding="utf-8")
+    # Optional lines (a value of None) are left out, and a section without results leaves nothing.
+    results["memory"]["extractive"].update(server_peak_rss_mb=None, server_note="no server")
+    del results["ingest"]["reingest_unchanged_cli_s"], results["query"]
+    md = render_markdown(results, None)
+    assert "| extractive | 266 MB | no server |" in md and "`rag ingest`, fresh process" not in md
+    assert "## Warm queries" not in md and "![scale]" not in md and "${" not in md and "\n\n\n\n" not in md
+
+
+def test_measure_probe_reports_time_peak_memory_and_exit_code(capsys):
+    assert probe(["measure", sys.executable, "-c", "x = bytearray(80_000_000); x[::4096] = b'1' * len(x[::4096])"]) == 0
+    seconds, rss_kb = capsys.readouterr().out.split()
+    assert float(seconds) > 0 and int(rss_kb) > 80_000
+    assert probe(["measure", sys.executable, "-c", "raise SystemExit(3)"]) == 3
+
+
+def test_cold_question_is_the_first_answerable_eval_question():
+    rows = [json.loads(ln) for ln in (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if ln.strip()]
+    assert COLD_QUESTION == next(q["question"] for q in rows if q["type"] != "unanswerable")
