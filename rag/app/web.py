@@ -30,47 +30,8 @@ log = logging.getLogger(__name__)
 
 TITLE = "Ask the documents"
 
-CSS = """
-.rag-answer { line-height: 1.55; }
-.rag-answer-text { margin-bottom: .4em; }
-.rag-ref { white-space: nowrap; }
-a.rag-cite { font-weight: 600; text-decoration: none; padding: 0 .1em; border-radius: 3px;
-  color: var(--color-accent, #2563eb); }
-a.rag-cite:hover { background: var(--color-accent-soft, #dbeafe); }
-.rag-banner { padding: .55em .8em; border-radius: 6px; margin-bottom: .6em; border-left: 4px solid; }
-.rag-banner-abstained { background: #fff7e6; border-color: #d97706; color: #7c2d12; }
-.rag-banner-related { background: #f1f5f9; border-color: #64748b; color: #1e293b; }
-.rag-related .rag-card { border-style: dashed; opacity: .92; }
-.rag-withheld summary { font-size: .85em; color: var(--body-text-color-subdued, #555); cursor: pointer; }
-.rag-unsupported-text { font-style: italic; color: #7f1d1d; white-space: pre-wrap; margin-top: .3em; }
-.rag-banner-fallback { background: #eef2ff; border-color: #6366f1; color: #312e81; }
-.rag-error .rag-banner { background: #fef2f2; border-color: #dc2626; color: #7f1d1d; margin: 0; }
-.rag-abstained .rag-answer-text { font-style: italic; color: var(--body-text-color-subdued, #555); }
-.rag-unsupported { text-decoration: underline wavy #dc2626; text-underline-offset: 3px; }
-.rag-flag { font-size: .75em; color: #b91c1c; margin: 0 .35em; white-space: nowrap; text-decoration: none;
-  display: inline-block; }
-.rag-note { font-size: .9em; color: #92400e; }
-.rag-empty { font-style: italic; color: var(--body-text-color-subdued, #888); }
-.rag-sources-head { font-weight: 600; font-size: .85em; text-transform: uppercase; letter-spacing: .04em;
-  margin: .6em 0 .3em; color: var(--body-text-color-subdued, #555); }
-.rag-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 8px; padding: .5em .75em;
-  margin: .45em 0; background: var(--background-fill-secondary, #fafafa); scroll-margin-top: 1em; }
-.rag-card:target { outline: 2px solid var(--color-accent, #2563eb); }
-.rag-card-uncited { opacity: .85; }
-.rag-card-head { font-weight: 600; }
-.rag-card-n { color: var(--color-accent, #2563eb); }
-.rag-card-meta { font-size: .8em; color: var(--body-text-color-subdued, #666); margin: .1em 0 .35em; }
-.rag-score { float: right; }
-blockquote.rag-excerpt { margin: .2em 0; padding: .1em .7em; border-left: 3px solid var(--border-color-primary, #ccc);
-  font-size: .92em; }
-mark.rag-support { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
-details.rag-full summary, details.rag-more summary { cursor: pointer; font-size: .85em;
-  color: var(--color-accent, #2563eb); }
-.rag-passage { font-size: .9em; margin-top: .35em; max-height: 22em; overflow-y: auto; }
-.rag-footer { font-size: .75em; color: var(--body-text-color-subdued, #888); margin-top: .5em; }
-.rag-cursor { animation: rag-blink 1s steps(2) infinite; }
-@keyframes rag-blink { 50% { opacity: 0; } }
-"""
+# The chat's look: citation cards, banners, markers (a file, so it can be read and edited as CSS).
+CSS = (Path(__file__).resolve().parent / "chat.css").read_text(encoding="utf-8")
 
 
 def backend_choices(settings: Settings) -> list[str]:
