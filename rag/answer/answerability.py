@@ -41,34 +41,53 @@ _VALUE_WORD = re.compile(
     r"November|December|daily|weekly|monthly|yearly|annually)\b")
 
 
-def asked_value(question: str) -> tuple[bool, str | None]:
-    """Does the question ask for a value (an amount, a time, a version), and of what unit, if it says?"""
+def asked_value(question: str) -> tuple[bool, frozenset[str]]:
+    """Does the question ask for a value (an amount, a time, a version), and of what unit (stemmed
+    words; empty when it does not say)? "How many nuclear warheads does ..." counts "nuclear warheads"."""
     m = _ASKS_VALUE.search(question)
     if not m:
-        return False, None
+        return False, frozenset()
     unit = m.group("noun") or m.group("per")
     if m.group("unit"):
-        # "how many nuclear warheads does ...": the counted thing is the last word before the verb.
         head = []
-        for w in question[m.start("unit"):].split():
+        for w in question[m.start("unit"):].split()[:2]:
             w = w.strip("?,.;:'\"").lower()
             if not w or w in _AUXILIARIES:
                 break
-            head.append(w)
-        unit = head[-1] if head else m.group("unit")
-    return True, stem(unit.lower()) if unit else None
+            head.append(stem(w))
+        return True, frozenset(head)
+    return True, frozenset({stem(unit.lower())} if unit else ())
 
 
-def states_value(question: str, sentence: str, unit: str | None) -> bool:
+# "Who was the ambassador in ...?": the question asks who held a role; the answer names the role.
+_ROLE = re.compile(r"(?i)^\s*who(?:m)?\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(?:[\w\-']+\s+){0,3}?([\w\-']+?)\s+"
+                   r"(?:of|in|at|for|to|when|during|who|that|from|on)\b")
+_NAME = re.compile(r"\b[A-Z][a-z]+")
+
+
+def asked_role(question: str) -> str | None:
+    """The role a who-question asks about ("ambassador"), stemmed, or None."""
+    m = _ROLE.match(question)
+    return stem(m.group(1).lower()) if m else None
+
+
+def names_role(sentence: str, role: str) -> bool:
+    """Does the sentence mention the role beside a name?"""
+    tokens = re.findall(r"[A-Za-z][\w\-']*", sentence)
+    at = [i for i, tok in enumerate(tokens) if stem(tok.lower()) == role]
+    return any(_NAME.fullmatch(tokens[j]) for i in at for j in range(max(0, i - 4), min(len(tokens), i + 5)) if j != i)
+
+
+def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
     """Does the sentence state a value the question does not already hold, next to the asked unit
     when the question names one ("how many days" -> "30 days")?"""
     given = set(_NUMBER.findall(question))
     tokens = re.findall(r"[A-Za-z]+|\d+(?:[.,:]\d+)*", sentence)
     spots = [i for i, tok in enumerate(tokens)
              if (tok[0].isdigit() and tok not in given) or _VALUE_WORD.fullmatch(tok)]
-    if unit is None:
+    if not unit:
         return bool(spots)
-    near = {i for i, tok in enumerate(tokens) if stem(tok.lower()) == unit}
+    near = {i for i, tok in enumerate(tokens) if stem(tok.lower()) in unit}
     return any(abs(i - j) <= 4 for i in spots for j in near)
 
 
@@ -114,12 +133,14 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
     agreement = (1 / r.get("dense", math.inf) + 1 / r.get("keyword", math.inf)) / 2
     asked = answer_type_asked(question)
     value, unit = asked_value(question)
+    role = asked_role(question)
     return Signals(
         semantic=max(0.0, _semantic(best)),
         coverage=sum(w for t, w in idf.items() if t in sent_words) / total,
         focus=focus,
         answer_type=1.0 if not asked or answer_type_match(question, best.text) else 0.0,
-        value=1.0 if not value or states_value(question, best.text, unit) else 0.0,
+        value=0.0 if (value and not states_value(question, best.text, unit))
+        or (role and not any(names_role(e.text, role) for e in evidence[:3])) else 1.0,
         margin=margin,
         agreement=agreement,
         known=known,

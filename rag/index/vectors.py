@@ -278,11 +278,24 @@ class VectorStore:
         return VectorSearch(lambda: self.collection)
 
 
+HEADING_SEP = " > "  # heading_path is stored flat: "2 R Basics > 2.5 How can R be installed?"
+
+
 def _metadata(c: Chunk) -> dict:
-    return {
+    meta = {
         "doc_id": c.doc_id, "source": c.source, "title": c.title, "section": c.section, "start": c.start, "end": c.end,
         "index": c.index, "authors": "; ".join(c.authors), "is_reference": c.is_reference,
+        "heading_path": HEADING_SEP.join(c.heading_path),
     }
+    if c.page is not None:  # Chroma keeps no None values: unpaginated files have no page keys
+        meta["page"] = c.page
+        meta["page_end"] = c.page_end if c.page_end is not None else c.page
+    return meta
+
+
+def _page(meta: dict, key: str) -> int | None:
+    value = meta.get(key)
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _passage(cid: str, text: str, meta: dict, score: float) -> Passage:
@@ -291,13 +304,15 @@ def _passage(cid: str, text: str, meta: dict, score: float) -> Passage:
         id=cid, source=str(meta.get("source", "")), title=str(meta.get("title", "")), section=str(meta.get("section", "")),
         text=text, score=score, start=int(meta.get("start", 0)), end=int(meta.get("end", 0)), authors=authors,
         doc_id=str(meta.get("doc_id", "")), index=int(meta.get("index", 0)),
-        is_reference=bool(meta.get("is_reference", False)),
+        is_reference=bool(meta.get("is_reference", False)), page=_page(meta, "page"), page_end=_page(meta, "page_end"),
+        heading_path=tuple(h for h in str(meta.get("heading_path", "")).split(HEADING_SEP) if h),
     )
 
 
 def _stored(cid: str, text: str, meta: dict) -> StoredChunk:
     p = _passage(cid, text, meta, 0.0)
     chunk = Chunk(id=cid, doc_id=p.doc_id, source=p.source, title=p.title, section=p.section, text=text,
-                  start=p.start, end=p.end, index=p.index, authors=p.authors)
+                  start=p.start, end=p.end, index=p.index, authors=p.authors, is_reference=p.is_reference,
+                  page=p.page, page_end=p.page_end, heading_path=p.heading_path)
     return StoredChunk(id=cid, doc_id=p.doc_id, text=text, context=chunk.context, source=p.source,
                        title=p.title, section=p.section, index=p.index, is_reference=p.is_reference)

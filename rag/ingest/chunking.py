@@ -8,13 +8,14 @@ from collections import Counter
 from collections.abc import Callable
 
 from rag.language import split_sentences
-from rag.domain import Chunk, Document
+from rag.domain import Chunk, Document, Section
 
 TokenCounter = Callable[[str], int]
 
 # Bump when a change here (or in sentence splitting) moves chunk boundaries, so indexes are rebuilt:
 # unchanged files are otherwise never re-chunked. 2: a citation after the full stop stays with its sentence.
-CHUNKING_VERSION = 2
+# 3: chunks carry their pages and heading path; code blocks are cut only at line ends.
+CHUNKING_VERSION = 3
 
 
 def chunk_document(
@@ -27,10 +28,10 @@ def chunk_document(
     """
     doc_id = document_id(doc.path)
     count_tokens = _at_least_per_chars(count_tokens)
-    pieces: list[tuple[str, int, int]] = []  # (section, start, end)
+    pieces: list[tuple[Section | None, int, int]] = []  # (section, start, end)
     for section, start, end in _section_spans(doc):
-        sentences = [s for a, b in split_sentences(doc.text, start, end) for s in _fit(doc.text, a, b, count_tokens, max_tokens)]
-        pieces.extend((section, a, b) for a, b in _pack(doc.text, sentences, count_tokens, max_tokens, overlap_tokens))
+        units = [s for a, b in _units(doc, start, end, count_tokens, max_tokens) for s in _fit(doc.text, a, b, count_tokens, max_tokens)]
+        pieces.extend((section, a, b) for a, b in _pack(doc.text, units, count_tokens, max_tokens, overlap_tokens))
 
     seen: Counter[str] = Counter()
     chunks = []
@@ -38,11 +39,13 @@ def chunk_document(
         text = doc.text[start:end]
         seen[text] += 1
         chunk_id = hashlib.sha1(f"{doc_id}\x1f{seen[text]}\x1f{text}".encode()).hexdigest()[:24]
+        title = section.title if section else ""
         chunks.append(
             Chunk(
-                id=chunk_id, doc_id=doc_id, source=doc.source, title=doc.title, section=section or doc.title,
+                id=chunk_id, doc_id=doc_id, source=doc.source, title=doc.title, section=title or doc.title,
                 text=text, start=start, end=end, index=index, authors=doc.authors,
-                is_reference=is_reference(section, text),
+                is_reference=is_reference(title, text), page=doc.page_at(start), page_end=doc.page_at(end - 1),
+                heading_path=section.heading_path if section else (),
             )
         )
     return chunks
@@ -72,17 +75,39 @@ def document_id(path: str) -> str:
     return hashlib.sha1(path.encode()).hexdigest()[:16]
 
 
-def _section_spans(doc: Document) -> list[tuple[str, int, int]]:
-    """(section title, body start, body end): the text under each heading, heading excluded."""
-    spans = []
-    bounds = [(s.title, s.start, s.start + len(s.title)) for s in doc.sections]
-    first = bounds[0][1] if bounds else len(doc.text)
+def _section_spans(doc: Document) -> list[tuple[Section | None, int, int]]:
+    """(section, body start, body end): the text under each heading, heading excluded."""
+    spans: list[tuple[Section | None, int, int]] = []
+    sections = list(doc.sections)
+    first = sections[0].start if sections else len(doc.text)
     if first > 0:
-        spans.append(("", 0, first))
-    for i, (title, _start, body) in enumerate(bounds):
-        end = bounds[i + 1][1] if i + 1 < len(bounds) else len(doc.text)
-        spans.append((title, body, end))
-    return [(t, a, b) for t, a, b in spans if doc.text[a:b].strip()]
+        spans.append((None, 0, first))
+    for i, s in enumerate(sections):
+        end = sections[i + 1].start if i + 1 < len(sections) else len(doc.text)
+        spans.append((s, s.start + len(s.title), end))
+    return [(s, a, b) for s, a, b in spans if doc.text[a:b].strip()]
+
+
+def _units(doc: Document, a: int, b: int, count: TokenCounter, max_tokens: int) -> list[tuple[int, int]]:
+    """The pieces a chunk is packed from: sentences of prose, and whole lines of code blocks (a
+    code block is never cut inside a line, and kept whole when it fits)."""
+    units: list[tuple[int, int]] = []
+    pos = a
+    for cs, ce in doc.code_spans:
+        if ce <= a or cs >= b:
+            continue
+        cs, ce = max(cs, a), min(ce, b)
+        if cs > pos:
+            units.extend(split_sentences(doc.text, pos, cs))
+        pos = ce
+        if count(doc.text[cs:ce]) <= max_tokens:
+            units.append((cs, ce))
+            continue
+        for m in re.finditer(r"[^\n]*\S[^\n]*", doc.text[cs:ce]):
+            units.append((cs + m.start(), cs + m.end()))
+    if pos < b:
+        units.extend(split_sentences(doc.text, pos, b))
+    return units
 
 
 def _fit(text: str, a: int, b: int, count: TokenCounter, max_tokens: int) -> list[tuple[int, int]]:

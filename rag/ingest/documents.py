@@ -1,25 +1,30 @@
-"""Reading documents (.txt, .md, .pdf) and cleaning PDF-to-text debris into text with sections.
+"""Reading documents (.txt, .md, .pdf) into cleaned text with sections: `read_document(path)`.
 
-Cleaning removes running headers and page numbers, rejoins paragraphs broken by a page break,
-strips markdown markup, and keeps headings as section names so chunks can say where they are.
+PDFs are read page by page with PDFium (rag.ingest.pdf, pdf_cleaning), so every section and chunk
+knows its pages. Markdown and reStructuredText keep their headings and code blocks
+(rag.ingest.markdown). Other text (PDF-to-text output) is cleaned by rag.ingest.cleaning: running
+headers and page numbers removed, paragraphs broken by a page break rejoined, headings guessed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
-from collections import Counter
 from pathlib import Path
 
-from rag.domain import Document, Section
+from rag.domain import Document
+from rag.ingest.assemble import DocumentError, Part, build_document, split_names
+from rag.ingest.cleaning import (  # noqa: F401  (strip_markdown is part of this module's interface)
+    _FOOTNOTE, _HEADING_MD, _PAGE_NO, _TERMINAL, _blocks, _continues, _find_authors, _find_title, _inline,
+    _is_heading, _normalize, _repeated_headers, strip_markdown,
+)
+from rag.ingest.markdown import parse_markup
 
 SUPPORTED = {".txt", ".md", ".markdown", ".pdf"}
-CLEANING_VERSION = 1  # bump when cleaning changes what text a file yields, so indexes are rebuilt
-
-
-class DocumentError(ValueError):
-    """A document that cannot be read; the message names the file and the problem."""
+# Bump when cleaning changes what text a file yields, so indexes are rebuilt. 2: PDFs read with PDFium
+# page by page (pages, headings from bookmarks, contents pages and footers dropped); markdown/reST
+# headings and code blocks recognized.
+CLEANING_VERSION = 2
 
 
 # --- reading ---------------------------------------------------------------
@@ -34,7 +39,9 @@ def read_document(path: Path) -> Document:
         data = path.read_bytes()
     except OSError as e:
         raise DocumentError(f"{path.name}: cannot read ({e.strerror or e})") from None
-    raw = _pdf_text(path, data) if suffix == ".pdf" else _decode_text(path, data)
+    if suffix == ".pdf":
+        return _pdf_document(path, data)
+    raw = _decode_text(path, data)
     return parse_document(raw, path=path, sha256=hashlib.sha256(data).hexdigest())
 
 
@@ -49,122 +56,37 @@ def _decode_text(path: Path, data: bytes) -> str:
         raise DocumentError(f"{path.name}: not valid UTF-8 text (byte {e.start}); convert it to UTF-8") from None
 
 
-def _pdf_text(path: Path, data: bytes) -> str:
+def _pdf_document(path: Path, data: bytes) -> Document:
+    """A PDF read with PDFium page by page and cleaned (rag.ingest.pdf, rag.ingest.pdf_cleaning)."""
     if not data.startswith(b"%PDF-"):
         raise DocumentError(f"{path.name}: not a PDF (no %PDF header)")
-    import io
-    import logging
+    from rag.ingest.pdf import PdfReadFailure, read_pdf
+    from rag.ingest.pdf_cleaning import pdf_document
 
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
-        reader = PdfReader(io.BytesIO(data))
-        # Pages joined by blank lines so running headers/footers look like repeated blocks.
-        pages = [(p.extract_text() or "") for p in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
+        content = read_pdf(path, data)
+    except PdfReadFailure as e:
+        if e.encrypted:
+            raise DocumentError(f"{path.name}: encrypted PDF (needs a password); save a decrypted copy and add that") from None
         raise DocumentError(f"{path.name}: corrupt PDF ({e})") from None
-    except Exception as e:  # pypdf raises a wide range of errors on broken files
+    except Exception as e:  # PDFium's bindings raise a range of errors on broken files
         raise DocumentError(f"{path.name}: corrupt PDF ({type(e).__name__}: {e})") from None
-    text = "\n\n".join(pages)
-    if not text.strip():
-        raise DocumentError(f"{path.name}: the PDF has no extractable text (scanned images?)")
-    return text
-
-
-# --- cleaning --------------------------------------------------------------
-
-_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*\)")
-_ANGLE_URL = re.compile(r"<(https?://[^>\s]+)>")
-_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.S)
-_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
-_SUPERSCRIPT = re.compile(r"\^\{([^}]*)\}")
-_HEADING_MD = re.compile(r"^#{1,6}\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\ufeff]")
-_TERMINAL = ('.', '?', '!', ':', '"', '\u201d', "'", '\u2019', ')', ';')
-_PAGE_NO = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
-_LIST_ITEM = re.compile(r"^([-*\u2022]|\d+[.)])\s")
-
-
-def strip_markdown(text: str) -> str:
-    """Markdown markup to plain text: `[text](#)` -> text, **bold** -> bold, <url> -> url."""
-    text = _MD_LINK.sub(r"\1", text)
-    text = _ANGLE_URL.sub(r"\1", text)
-    text = _SUPERSCRIPT.sub("", text)
-    for _ in range(2):  # nested bold/italic
-        text = _BOLD.sub(r"\2", text)
-        text = _ITALIC.sub(r"\1", text)
-    text = text.replace("\\(", "(").replace("\\)", ")").replace("\\_", "_").replace("\\*", "*")
-    return text
-
-
-def _blocks(raw: str) -> list[str]:
-    """Paragraph blocks: lines separated by blank lines, each block's lines joined by spaces."""
-    raw = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
-    raw = _CONTROL.sub("", raw).replace("\t", " ").replace("\u00a0", " ")
-    blocks = []
-    for para in re.split(r"\n\s*\n", raw):
-        lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
-        if lines:
-            blocks.append(lines)
-    return [_join_lines(b) for b in blocks]
-
-
-def _join_lines(lines: list[str]) -> str:
-    # A hyphen at a line end followed by a lowercase letter is a word broken by the layout.
-    out = lines[0]
-    for ln in lines[1:]:
-        if re.search(r"[a-z]-$", out) and ln[:1].islower():
-            out = out[:-1] + ln
-        else:
-            out += " " + ln
-    return out
-
-
-def _is_heading_like(block: str) -> bool:
-    words = block.split()
-    return (
-        0 < len(words) <= 14
-        and len(block) <= 120
-        and not block.endswith((".", ",", ";", ":"))
-        and not _LIST_ITEM.match(block)
-        and (block[:1].isupper() or block[:1].isdigit())
-        and "http" not in block
-    )
-
-
-def _repeated_headers(blocks: list[str]) -> set[str]:
-    """Short blocks that repeat through the document: running headers, footers, journal names."""
-    counts = Counter(b for b in blocks if len(b) <= 100 and len(b.split()) <= 12)
-    return {b for b, n in counts.items() if n >= 3}
-
-
-_FOOTNOTE = re.compile(r"^(\d{1,3}\s?\.\s+\S|[\u00b9\u00b2\u00b3\u2070-\u2079]+\s*\S)")
-_SECTION_NO = re.compile(r"^\d+(\.\d+)*\.?\s+[A-Z]")
-_TRAILING_MARKS = re.compile(r"[\u00b9\u00b2\u00b3\u2070-\u2079]+$")
-
-
-def _is_heading(text: str, md_heading: bool) -> bool:
-    if md_heading:
-        return True
-    body = _TRAILING_MARKS.sub("", text)
-    return (
-        _is_heading_like(body)
-        and not body.endswith(("?", "!", ")", ":"))
-        and (not body[:1].isdigit() or bool(_SECTION_NO.match(body)))
-        and body.count(",") < 2
-    )
+    return pdf_document(content, path=path, sha256=hashlib.sha256(data).hexdigest())
 
 
 def parse_document(raw: str, *, path: Path, sha256: str | None = None) -> Document:
-    """Clean raw extracted text into a Document with title, authors and sections."""
+    """Clean raw text into a Document with title, authors and sections. Markdown (.md) and text with
+    reStructuredText/setext headings keep their marked-up structure (rag.ingest.markdown); other
+    text (PDF-to-text output) has its headings, running headers and page breaks guessed."""
     path = Path(path)
+    markup = parse_markup(_normalize(raw), markdown=path.suffix.lower() in (".md", ".markdown"))
+    if markup is not None:
+        return _markup_document(markup, raw, path, sha256)
     blocks = _blocks(raw)
     headers = _repeated_headers(blocks)
     title = _find_title(blocks) or path.stem.replace("_", " ")
     authors = _find_authors(blocks, title)
-    kept: list[list] = []  # [text, is_heading]
+    kept: list[Part] = []
     open_idx: int | None = None  # a body paragraph left mid-sentence, awaiting its continuation
     broken = False  # a running header or page number came since that paragraph
     front = True  # before the first real paragraph: title, authors, affiliations
@@ -184,95 +106,52 @@ def parse_document(raw: str, *, path: Path, sha256: str | None = None) -> Docume
         if len(text.split()) > 40:
             front = False
         if open_idx is not None and not heading and _FOOTNOTE.match(text) and len(text) < 400:
-            kept.append([text, False])  # a footnote printed inside a broken paragraph
+            kept.append(Part(text))  # a footnote printed inside a broken paragraph
             continue
-        if open_idx is not None and not heading and _continues(kept[open_idx][0], text, broken):
-            kept[open_idx][0] += " " + text
+        if open_idx is not None and not heading and _continues(kept[open_idx].text, text, broken):
+            kept[open_idx].text += " " + text
         else:
-            kept.append([text, heading])
+            kept.append(Part(text, "heading" if heading else "para", level=_level(block, text, md_heading)))
             open_idx = None
         idx = open_idx if open_idx is not None else len(kept) - 1
-        body, is_heading = kept[idx]
-        open_idx = idx if not (is_heading or front or len(body) < 60 or body.endswith(_TERMINAL)) else None
+        part = kept[idx]
+        open_idx = idx if not (part.heading or front or len(part.text) < 60 or part.text.endswith(_TERMINAL)) else None
         broken = False
     if not kept:
         raise DocumentError(f"{path.name}: no text left after cleaning")
-
-    parts, sections, offset = [], [], 0
-    for text, heading in kept:
-        if heading:
-            sections.append(Section(title=text, start=offset))
-        parts.append(text)
-        offset += len(text) + 2
-    digest = sha256 or hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
-    return Document(
-        path=str(path.resolve()),
-        source=path.name,
-        title=title,
-        authors=tuple(authors),
-        text="\n\n".join(parts),
-        sections=tuple(sections),
-        sha256=digest,
-    )
+    return build_document(kept, path=path, sha256=sha256, title=title, authors=authors, raw=raw)
 
 
-def _continues(prev: str, nxt: str, broken: bool) -> bool:
-    """Does `nxt` continue the sentence that `prev` left open (split by a page break)?"""
-    return (broken or nxt[:1].islower() or not _is_heading(nxt, False)) and not prev.endswith(_TERMINAL)
+def _level(block: str, text: str, md_heading: bool) -> int:
+    """A guessed heading's depth: its # count, else its numbering ("8.1.3." is 3), else 1."""
+    if md_heading:
+        return len(block) - len(block.lstrip("#"))
+    m = re.match(r"^(\d+(?:\.\d+)*)", text)
+    return m.group(1).count(".") + 1 if m else 1
 
 
-_NOT_NAME = re.compile(
-    r"\b(university|department|scholar|professor|lecturer|college|review|journal|letter|"
-    r"institute|email|available|issn|abstract|keywords|introduction|policy|outlook|author|"
-    r"relations|pakistan|afghanistan|united|states|analysis|research)\b",
-    re.I,
-)
-_NAME_WORD = re.compile(r"^(Dr\.?|Mr\.?|Ms\.?|Prof\.?|[A-Z][a-zA-Z'\-]*\.?|bin|Bin|ul|al|de|van)$")
-
-
-def _clean_head(block: str) -> str:
-    text = strip_markdown(_HEADING_MD.sub("", block))
-    text = re.sub(r"[\u00b9\u00b2\u00b3\u2070-\u2079*]", "", text)  # superscript marks
-    text = re.sub(r"(?<=[A-Za-z.])\d+\b", "", text)  # footnote digits glued to names
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _find_title(blocks: list[str]) -> str | None:
-    for block in blocks[:12]:
-        if _HEADING_MD.match(block):
-            return _clean_head(block)
-    for block in blocks[:12]:
-        text = _clean_head(block)
-        words = text.split()
-        if (
-            3 <= len(words) <= 30
-            and not _PAGE_NO.match(text)
-            and "http" not in text
-            and not text.endswith((".", ","))
-        ):
-            return text
-    return None
-
-
-def _find_authors(blocks: list[str], title: str) -> list[str]:
-    """Names stated at the head of the document, between the title and the first real paragraph."""
-    authors: list[str] = []
-    start = next((i for i, b in enumerate(blocks[:15]) if _clean_head(b) == title), None)
-    if start is None:
-        return authors
-    for block in blocks[start + 1 : start + 12]:
-        text = _clean_head(block)
-        if len(text.split()) > 40 or re.match(r"(?i)^(abstract|introduction|keywords)\b", text):
-            break
-        if text == title or _NOT_NAME.search(text) or re.search(r"\d", text):
+def _markup_document(markup, raw: str, path: Path, sha256: str | None) -> Document:
+    """Markdown / reST items into a Document: headings from the markup, code kept line by line."""
+    items = markup.items
+    first = next((i for i, it in enumerate(items[:5]) if it.kind == "heading"), None)
+    title = _inline(markup.title or (items[first].text if first is not None else "")) or path.stem.replace("_", " ")
+    parts: list[Part] = []
+    for i, it in enumerate(items):
+        if it.kind == "code":
+            parts.append(Part(it.text.strip("\n"), "code"))
             continue
-        for part in re.split(r"\s*(?:,|&|\band\b)\s*", text):
-            words = part.split()
-            if 2 <= len(words) <= 5 and all(_NAME_WORD.match(w) for w in words):
-                name = re.sub(r"^(Dr|Mr|Ms|Prof)\.?\s+", "", part)
-                if name not in authors:
-                    authors.append(name)
-    return authors
+        text = _inline(it.text)
+        if not text:
+            continue
+        if it.kind == "heading" and i != first:
+            parts.append(Part(text, "heading", level=it.level))
+        elif it.kind == "para" and not markup.headings and i < len(items) - 1 and _is_heading(text, False) and i > 0:
+            parts.append(Part(text, "heading", level=1))  # no headings marked up: guess them
+        else:
+            parts.append(Part(text))  # the title heading stays as the first paragraph
+    if not parts:
+        raise DocumentError(f"{path.name}: no text left after cleaning")
+    return build_document(parts, path=path, sha256=sha256, title=title, authors=split_names(markup.author), raw=raw)
 
 
 def find_files(paths: list[Path]) -> tuple[list[Path], dict[str, str]]:

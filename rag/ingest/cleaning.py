@@ -1,0 +1,166 @@
+"""Cleaning text into paragraphs: markdown and reST inline markup stripped, and for plain text (PDF
+to text output) the running headers, page numbers, headings, title and authors guessed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*\)")
+_ANGLE_URL = re.compile(r"<(https?://[^>\s]+)>")
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.S)
+_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_SUPERSCRIPT = re.compile(r"\^\{([^}]*)\}")
+_HEADING_MD = re.compile(r"^#{1,6}\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\ufeff]")
+_TERMINAL = ('.', '?', '!', ':', '"', '\u201d', "'", '\u2019', ')', ';')
+_PAGE_NO = re.compile(r"^(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?$", re.I)
+_LIST_ITEM = re.compile(r"^([-*\u2022]|\d+[.)])\s")
+
+
+def strip_markdown(text: str) -> str:
+    """Markdown markup to plain text: `[text](#)` -> text, **bold** -> bold, <url> -> url."""
+    text = _MD_LINK.sub(r"\1", text)
+    text = _ANGLE_URL.sub(r"\1", text)
+    text = _SUPERSCRIPT.sub("", text)
+    for _ in range(2):  # nested bold/italic
+        text = _BOLD.sub(r"\2", text)
+        text = _ITALIC.sub(r"\1", text)
+    text = text.replace("\\(", "(").replace("\\)", ")").replace("\\_", "_").replace("\\*", "*")
+    return text
+
+
+def _blocks(raw: str) -> list[str]:
+    """Paragraph blocks: lines separated by blank lines, each block's lines joined by spaces."""
+    raw = _normalize(raw)
+    blocks = []
+    for para in re.split(r"\n\s*\n", raw):
+        lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
+        if lines:
+            blocks.append(lines)
+    return [_join_lines(b) for b in blocks]
+
+
+def _join_lines(lines: list[str]) -> str:
+    # A hyphen at a line end followed by a lowercase letter is a word broken by the layout.
+    out = lines[0]
+    for ln in lines[1:]:
+        if re.search(r"[a-z]-$", out) and ln[:1].islower():
+            out = out[:-1] + ln
+        else:
+            out += " " + ln
+    return out
+
+
+def _is_heading_like(block: str) -> bool:
+    words = block.split()
+    return (
+        0 < len(words) <= 14
+        and len(block) <= 120
+        and not block.endswith((".", ",", ";", ":"))
+        and not _LIST_ITEM.match(block)
+        and (block[:1].isupper() or block[:1].isdigit())
+        and "http" not in block
+    )
+
+
+def _repeated_headers(blocks: list[str]) -> set[str]:
+    """Short blocks that repeat through the document: running headers, footers, journal names."""
+    counts = Counter(b for b in blocks if len(b) <= 100 and len(b.split()) <= 12)
+    return {b for b, n in counts.items() if n >= 3}
+
+
+_FOOTNOTE = re.compile(r"^(\d{1,3}\s?\.\s+\S|[\u00b9\u00b2\u00b3\u2070-\u2079]+\s*\S)")
+_SECTION_NO = re.compile(r"^\d+(\.\d+)*\.?\s+[A-Z]")
+_TRAILING_MARKS = re.compile(r"[\u00b9\u00b2\u00b3\u2070-\u2079]+$")
+
+
+def _is_heading(text: str, md_heading: bool) -> bool:
+    if md_heading:
+        return True
+    body = _TRAILING_MARKS.sub("", text)
+    return (
+        _is_heading_like(body)
+        and not body.endswith(("?", "!", ")", ":"))
+        and (not body[:1].isdigit() or bool(_SECTION_NO.match(body)))
+        and body.count(",") < 2
+    )
+
+
+def _normalize(raw: str) -> str:
+    raw = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    return _CONTROL.sub("", raw).replace("\t", "    ").replace("\u00a0", " ")
+
+
+_REST_LINK = re.compile(r"`([^`<>]+?)\s*<[^>`]+>`__?")
+_ROLE = re.compile(r"(?::[\w-]+)+:`~?([^`]+)`|\{[\w-]+\}`~?([^`]+)`")
+
+
+def _inline(text: str) -> str:
+    """Inline markup to plain text: links, emphasis, reST roles and ``literals``, MyST roles."""
+    text = _REST_LINK.sub(r"\1", text)
+    text = _ROLE.sub(lambda m: (m.group(1) or m.group(2)).split(" <")[0], text)
+    text = re.sub(r"``([^`]+)``", r"\1", text)
+    text = re.sub(r"`([^`]+)`_\b", r"\1", text)
+    text = re.sub(r"\[#\w*\]_", "", text)  # reST footnote references
+    return re.sub(r"\s{2,}", " ", strip_markdown(text)).strip()
+
+
+def _continues(prev: str, nxt: str, broken: bool) -> bool:
+    """Does `nxt` continue the sentence that `prev` left open (split by a page break)?"""
+    return (broken or nxt[:1].islower() or not _is_heading(nxt, False)) and not prev.endswith(_TERMINAL)
+
+
+_NOT_NAME = re.compile(
+    r"\b(university|department|scholar|professor|lecturer|college|review|journal|letter|"
+    r"institute|email|available|issn|abstract|keywords|introduction|policy|outlook|author|"
+    r"relations|pakistan|afghanistan|united|states|analysis|research)\b",
+    re.I,
+)
+_NAME_WORD = re.compile(r"^(Dr\.?|Mr\.?|Ms\.?|Prof\.?|[A-Z][a-zA-Z'\-]*\.?|bin|Bin|ul|al|de|van)$")
+
+
+def _clean_head(block: str) -> str:
+    text = strip_markdown(_HEADING_MD.sub("", block))
+    text = re.sub(r"[\u00b9\u00b2\u00b3\u2070-\u2079*]", "", text)  # superscript marks
+    text = re.sub(r"(?<=[A-Za-z.])\d+\b", "", text)  # footnote digits glued to names
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _find_title(blocks: list[str]) -> str | None:
+    for block in blocks[:12]:
+        if _HEADING_MD.match(block):
+            return _clean_head(block)
+    for block in blocks[:12]:
+        text = _clean_head(block)
+        words = text.split()
+        if (
+            3 <= len(words) <= 30
+            and not _PAGE_NO.match(text)
+            and "http" not in text
+            and not text.endswith((".", ","))
+        ):
+            return text
+    return None
+
+
+def _find_authors(blocks: list[str], title: str) -> list[str]:
+    """Names stated at the head of the document, between the title and the first real paragraph."""
+    authors: list[str] = []
+    start = next((i for i, b in enumerate(blocks[:15]) if _clean_head(b) == title), None)
+    if start is None:
+        return authors
+    for block in blocks[start + 1 : start + 12]:
+        text = _clean_head(block)
+        if len(text.split()) > 40 or re.match(r"(?i)^(abstract|introduction|keywords)\b", text):
+            break
+        if text == title or _NOT_NAME.search(text) or re.search(r"\d", text):
+            continue
+        for part in re.split(r"\s*(?:,|&|\band\b)\s*", text):
+            words = part.split()
+            if 2 <= len(words) <= 5 and all(_NAME_WORD.match(w) for w in words):
+                name = re.sub(r"^(Dr|Mr|Ms|Prof)\.?\s+", "", part)
+                if name not in authors:
+                    authors.append(name)
+    return authors

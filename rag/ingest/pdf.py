@@ -1,0 +1,294 @@
+"""Reading a PDF's text layer with pypdfium2 (PDFium): each page's lines with their position, font
+size and style, grouped into blocks (paragraphs, headings, code, list items), page by page.
+
+PDFium puts the spaces between words itself from the glyph positions, so text layers with no space
+characters (debmake-doc.pdf) come out as words; see docs/pdf-parsers.md for the comparison with
+pypdf and pdfminer.six. Cleaning (running headers, tables of contents, footers) is pdf_cleaning.py.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import statistics
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+_LOCK = threading.Lock()  # PDFium is not thread-safe: one document at a time in this process
+_BULLETS = "\u25b6\u25ba\u2022\u25e6\u25aa\u25a0\u25cf\u25cb\u2023\u2043\u27a2\u2219\u00b7\u25b8\u25b9\u2013\u2014\u2794\u27a4\u2713\u2714\u2605\u2606"
+BULLET = re.compile(rf"^[{_BULLETS}\uf0a7\uf0b7\uf06c\uf0d8\uf0e8](?:\s+|(?=[A-Za-z0-9\"'(]))")
+_BOLD_NAME = re.compile(r"(?i:bold|black|heavy|demi|cmbx|cmb\d)|(?:TB|-B|Bd|BdIt)$")
+_MONO_NAME = re.compile(r"mono|courier|typewriter|consol|cmtt|lmtt|tt\d|inconsolata|menlo|fixed|code", re.I)
+
+
+class PdfReadFailure(Exception):
+    """The PDF could not be opened; `encrypted` when it wants a password."""
+
+    def __init__(self, message: str, encrypted: bool = False):
+        super().__init__(message)
+        self.encrypted = encrypted
+
+
+@dataclass
+class Line:
+    text: str
+    x0: float
+    bottom: float
+    x1: float
+    top: float
+    size: float  # font size of most of its characters, in points
+    bold: bool
+    mono: bool
+
+
+@dataclass
+class Block:
+    """Lines that belong together on one page: a paragraph, a heading, a list item or code."""
+
+    lines: list[Line]
+    page: int  # 1-based physical page
+
+    @property
+    def size(self) -> float:
+        return max(ln.size for ln in self.lines)
+
+    @property
+    def bold(self) -> bool:
+        return all(ln.bold for ln in self.lines)
+
+    @property
+    def mono(self) -> bool:
+        return all(ln.mono for ln in self.lines)
+
+    @property
+    def top(self) -> float:
+        return self.lines[0].top
+
+    @property
+    def bottom(self) -> float:
+        return self.lines[-1].bottom
+
+    @property
+    def text(self) -> str:
+        if self.mono and len(self.lines) > 1:  # code: keep the lines and their indentation
+            left = min(ln.x0 for ln in self.lines)
+            width = statistics.median(ln.size for ln in self.lines) * 0.6 or 6.0
+            return "\n".join(" " * max(0, round((ln.x0 - left) / width)) + ln.text for ln in self.lines)
+        return join_lines([ln.text for ln in self.lines])
+
+
+@dataclass
+class Page:
+    number: int  # 1-based
+    width: float
+    height: float
+    lines: list[Line]
+    images: int  # images covering half the page or more: with no text, the page is a scan
+
+
+@dataclass
+class PdfContent:
+    pages: list[Page]
+    title: str  # /Title from the document information dictionary ("" when absent)
+    author: str  # /Author
+    outline: list[tuple[int, str, int]]  # bookmarks: (level from 0, title, 1-based page)
+
+
+def join_lines(lines: list[str]) -> str:
+    """A paragraph's lines as one string; a word hyphenated at a line end is put back together."""
+    out = ""
+    for ln in lines:
+        if not out:
+            out = ln
+        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha() and ln[:1].islower():
+            out = out + ln  # "multi-" + "binary": the hyphen is kept, PDFium already removed soft ones
+        else:
+            out += " " + ln
+    return out
+
+
+def read_pdf(path: Path, data: bytes) -> PdfContent:
+    """Every page's lines and blocks, the metadata and the outline; PdfReadFailure if it can't."""
+    import pypdfium2 as pdfium
+
+    with _LOCK:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as e:
+            import pypdfium2.raw as raw
+
+            code = raw.FPDF_GetLastError()
+            raise PdfReadFailure(str(e), encrypted=code == raw.FPDF_ERR_PASSWORD) from None
+        try:
+            meta = pdf.get_metadata_dict()
+            pages = [_read_page(pdf, i) for i in range(len(pdf))]
+            outline = []
+            try:
+                for item in pdf.get_toc(max_depth=6):
+                    dest = item.get_dest()
+                    index = dest.get_index() if dest is not None else None
+                    if index is not None:
+                        outline.append((item.level, item.get_title().strip(), index + 1))
+            except pdfium.PdfiumError:
+                outline = []
+        finally:
+            pdf.close()
+    return PdfContent(pages=pages, title=(meta.get("Title") or "").strip(), author=(meta.get("Author") or "").strip(), outline=outline)
+
+
+def _read_page(pdf, index: int) -> Page:
+    import pypdfium2.raw as raw
+
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        images = _page_images(raw, page.raw, width * height)
+        textpage = page.get_textpage()
+        try:
+            lines = _lines(textpage.raw)
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+    return Page(number=index + 1, width=width, height=height, lines=lines, images=images)
+
+
+def _page_images(raw, page, area: float) -> int:
+    """Images covering half the page or more: what a scanned page is made of (not a logo or figure)."""
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    count = 0
+    for i in range(raw.FPDFPage_CountObjects(page)):
+        obj = raw.FPDFPage_GetObject(page, i)
+        if raw.FPDFPageObj_GetType(obj) == raw.FPDF_PAGEOBJ_IMAGE and raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+            count += (right.value - left.value) * (top.value - bottom.value) >= 0.5 * area
+    return count
+
+
+def _lines(tp) -> list[Line]:
+    """The page's characters as PDFium orders them, cut into lines at its generated line breaks."""
+    import pypdfium2.raw as raw
+
+    unicode, generated, box, textobj, fontsize = (raw.FPDFText_GetUnicode, raw.FPDFText_IsGenerated,
+                                                  raw.FPDFText_GetCharBox, raw.FPDFText_GetTextObject, raw.FPDFText_GetFontSize)
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    fonts: dict[int, tuple[bool, bool]] = {}
+    lines: list[Line] = []
+    chars: list[tuple[str, float, float, float, float, float, bool, bool]] = []
+    for i in range(raw.FPDFText_CountChars(tp)):
+        code = unicode(tp, i)
+        if code == 10 or code == 13:
+            if chars:
+                lines.append(_line(chars))
+                chars = []
+            continue
+        if not 0 < code < 0x110000:
+            continue
+        ch = chr(code)
+        if ch.isspace() or generated(tp, i) == 1:
+            if chars and chars[-1][0] != " ":
+                chars.append((" ", 0, 0, 0, 0, 0, False, False))
+            continue
+        box(tp, i, left, right, bottom, top)
+        obj = textobj(tp, i)
+        key = ctypes.addressof(obj.contents) if obj else 0
+        style = fonts.get(key)
+        if style is None:
+            style = fonts[key] = _font_style(raw, obj) if key else (False, False)
+        chars.append((ch, left.value, bottom.value, right.value, top.value, fontsize(tp, i), *style))
+    if chars:
+        lines.append(_line(chars))
+    return [ln for ln in lines if ln.text]
+
+
+def _font_style(raw, obj) -> tuple[bool, bool]:
+    """(bold, monospaced) for a text object's font, from its name and flags."""
+    font = raw.FPDFTextObj_GetFont(obj)
+    if not font:
+        return False, False
+    buf = ctypes.create_string_buffer(256)
+    n = raw.FPDFFont_GetBaseFontName(font, buf, 256)
+    name = buf.raw[: max(0, n - 1)].decode("latin-1", "replace") if n else ""
+    flags = raw.FPDFFont_GetFlags(font)
+    bold = bool(_BOLD_NAME.search(name)) or bool(flags & (1 << 18))  # the weight field is unreliable
+    mono = bool(_MONO_NAME.search(name)) or bool(flags & 1)
+    return bold, mono
+
+
+def _line(chars) -> Line:
+    """One line from its characters: superscript digits (footnote marks) dropped, \\x02 hyphens joined."""
+    real = [c for c in chars if c[0] != " "]
+    sizes = sorted(c[5] for c in real)
+    size = sizes[len(sizes) // 2] if sizes else 0.0
+    base = sorted(c[2] for c in real if c[0].isalnum())
+    baseline = base[len(base) // 2] if base else 0.0
+    out = []
+    for k, (ch, _x0, y0, _x1, _y1, sz, _b, _m) in enumerate(chars):
+        if ch == "\x02":  # PDFium's mark for a hyphen it took off a line end
+            nxt = next((c[0] for c in chars[k + 1 :] if c[0] != " "), "")
+            before = out[-1] if out else ""
+            if not (nxt.islower() or (nxt.isupper() and before.isupper())):  # "tech-nique", "IM-PLIED"
+                out.append("-")
+            continue
+        if (ch.isdigit() or ch in "*\u2217\u2020\u2021") and size and sz < 0.8 * size and y0 > baseline + 0.25 * size:
+            prev = "".join(out).rstrip()[-1:]
+            if prev and not prev.isdigit():
+                continue  # a footnote mark glued to a word: ".RData5" -> ".RData"
+        out.append(ch)
+    text = "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")  # 𝑥 comes as a surrogate pair
+    text = re.sub(r"\s+", " ", text).strip()
+    n = max(1, len(real))
+    return Line(
+        text=text, x0=min((c[1] for c in real), default=0.0), bottom=min((c[2] for c in real), default=0.0),
+        x1=max((c[3] for c in real), default=0.0), top=max((c[4] for c in real), default=0.0), size=size,
+        bold=sum(c[6] for c in real) * 2 > n, mono=sum(c[7] for c in real) >= 0.9 * n,
+    )
+
+
+# --- lines into blocks -----------------------------------------------------------
+
+_TERMINAL = (".", "?", "!", ":")
+_HEADING_NO = re.compile(r"^(\d{1,2}(\.\d{1,3})+|[A-Z](\.\d{1,3})+)\.?\s+[^\W\d_]")
+
+
+def group_blocks(page: Page, lines: list[Line] | None = None) -> list[Block]:
+    """Lines (the page's, or those left of them) into blocks: a new block where the font size or style changes, the gap above is wider
+    than the usual line spacing, the text moves up (another column), or a line is a bullet item."""
+    lines = page.lines if lines is None else lines
+    if not lines:
+        return []
+    gaps = [a.bottom - b.top for a, b in zip(lines, lines[1:]) if abs(a.size - b.size) < 0.5 and a.bottom > b.top]
+    usual = statistics.median(gaps) if gaps else 0.0
+    blocks: list[Block] = []
+    current: list[Line] = [lines[0]]
+    for prev, ln in zip(lines, lines[1:]):
+        if _starts_block(prev, ln, current, usual):
+            blocks.append(Block(current, page.number))
+            current = [ln]
+        else:
+            current.append(ln)
+    blocks.append(Block(current, page.number))
+    return blocks
+
+
+def _starts_block(prev: Line, ln: Line, current: list[Line], usual: float) -> bool:
+    size = max(prev.size, ln.size, 1.0)
+    gap = prev.bottom - ln.top
+    if abs(prev.size - ln.size) > 0.12 * size:
+        return True
+    if prev.mono != ln.mono and (gap > usual + 0.2 * size or abs(prev.x0 - ln.x0) > size or prev.text.endswith(_TERMINAL)):
+        return True  # code set off from the prose (a URL in monospace inside a sentence is not)
+    if prev.bold != ln.bold and (gap > usual + 0.2 * size or prev.text.endswith(_TERMINAL) or len(current) == 1):
+        return True
+    if ln.top > prev.top + 0.5 * size or gap > usual + 0.45 * size:  # moved up (a column) or a wide gap
+        return True
+    if BULLET.match(ln.text) or (ln.bold and prev.bold and _HEADING_NO.match(ln.text)):
+        return True  # a list item; a numbered heading right under another
+    if prev.mono:
+        return False
+    # A paragraph's last line ends short with a full stop, or the next line is indented.
+    right = max(c.x1 for c in current)
+    if prev.text.endswith(_TERMINAL) and len(current) > 1 and prev.x1 < right - 3 * size:
+        return True
+    left = min(c.x0 for c in current)
+    return prev.text.endswith(_TERMINAL) and len(current) > 1 and ln.x0 > left + 0.8 * size and ln.x0 - left < 6 * size

@@ -1,0 +1,154 @@
+"""Markdown and reStructuredText: ATX, setext and reST headings (underlines not in the titles),
+heading paths, fenced / indented / literal code kept whole and never taken for headings."""
+
+from pathlib import Path
+
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import parse_document, read_document
+
+WEBDOCS = Path(__file__).resolve().parents[2] / "eval" / "corpora" / "webdocs" / "docs"
+
+
+def titles(doc) -> list[str]:
+    return [s.title for s in doc.sections]
+
+
+def count_tokens(text: str) -> int:
+    return len(text.split())
+
+
+def test_setext_headings_in_markdown():
+    doc = read_document(WEBDOCS / "openssl-engines.md")
+    assert doc.title == "Engines"
+    assert "Deprecation Note" in titles(doc) and "How does \"dynamic\" work?" in titles(doc)
+    assert not any("---" in t or "===" in t for t in titles(doc))
+    assert "-----" not in doc.text and "=====" not in doc.text
+    dynamic = next(s for s in doc.sections if s.title == "How does \"dynamic\" work?")
+    assert dynamic.heading_path == ("DYNAMIC ENGINES", "How does \"dynamic\" work?")
+    assert dynamic.page is None and doc.page_count == 0
+
+
+def test_setext_mixed_with_atx():
+    doc = read_document(WEBDOCS / "postgresql-multicluster.md")
+    assert doc.title == "Multi-Version/Multi-Cluster PostgreSQL architecture"
+    paths = [s.heading_path for s in doc.sections]
+    assert ("Detailed structure", "Configuration hierarchy") in paths  # ### under a --- heading
+
+
+def test_restructuredtext_underlines_and_overlined_title():
+    doc = read_document(WEBDOCS / "urllib2-howto.txt")
+    assert doc.title == "HOWTO Fetch Internet Resources Using The urllib Package"
+    assert doc.authors == ("Michael Foord",)
+    assert {"Introduction", "Data", "Error Codes", "Number 1", "Footnotes"} <= set(titles(doc))
+    assert not any("~~~" in t or "===" in t or "---" in t for t in titles(doc))
+    error_codes = next(s for s in doc.sections if s.title == "Error Codes")
+    assert error_codes.heading_path == ("Handling Exceptions", "HTTPError", "Error Codes")  # = then - then ~
+    # A "::" literal block is code, and its comment lines are not headings.
+    assert "# create a password manager" not in titles(doc)
+    assert not any(t.startswith(("#", "create ", "import ")) for t in titles(doc))
+    assert any("urllib.request.urlopen" in doc.text[a:b] for a, b in doc.code_spans)
+
+
+def test_indented_code_is_code_not_headings():
+    doc = read_document(WEBDOCS / "logging-howto.md")
+    assert not any(t.startswith(("create ", "add ", "'application'", "INFO:", "DEBUG:", "myapp.py", "mylib.py")) for t in titles(doc))
+    assert doc.authors == ("Vinay Sajip",)
+    code = [doc.text[a:b] for a, b in doc.code_spans]
+    assert any("logger.addHandler(ch)" in c and "\n" in c for c in code)  # lines kept
+
+
+def test_code_inside_list_items_and_authors_field():
+    doc = read_document(WEBDOCS / "sorting-howto.md")
+    assert doc.authors == ("Andrew Dalke", "Raymond Hettinger")
+    assert titles(doc)[0] == "Sorting Basics"
+    code = [doc.text[a:b] for a, b in doc.code_spans]
+    assert any(c.startswith(">>> sorted([5, 2, 3, 1, 4])\n[1, 2, 3, 4, 5]") for c in code)
+
+
+def test_fences_nested_in_a_four_backtick_fence_and_myst_directives():
+    doc = read_document(WEBDOCS / "pip-caching.md")
+    assert "```" not in doc.text and "{tab}" not in doc.text
+    assert "New in version 6.0." in doc.text
+    code = [doc.text[a:b] for a, b in doc.code_spans]
+    assert "~/.cache/pip" in code and "~/Library/Caches/pip" in code
+    assert "pip will also respect `XDG_CACHE_HOME`." in doc.text  # text inside the {tab} fence is text
+
+
+def test_front_matter_title_and_fenced_code(tmp_path):
+    doc = read_document(WEBDOCS / "systemd-uids-gids.md")
+    assert doc.title == "Users, Groups, UIDs and GIDs on systemd Systems"
+    assert "SPDX-License-Identifier" not in doc.text and "layout: default" not in doc.text
+
+
+SAMPLE = """Performing Matches
+~~~~~~~~~~~~~~~~~~
+
+Intro text that explains matching.
+
+````markdown
+Here is how to write a fence:
+
+```python
+# not a heading
+x = 1
+```
+````
+
+Second Heading
+==============
+
+    # an indented comment, not a heading
+    print("hello")  # still code
+
+- item one
+- item two
+
+  continuation of item two, not code
+
+      code inside the item
+
+Third
+-----
+
+Closing text. Second sentence here.
+"""
+
+
+def test_sample_markdown(tmp_path):
+    f = tmp_path / "sample.md"
+    f.write_text(SAMPLE, encoding="utf-8")
+    doc = read_document(f)
+    assert doc.title == "Performing Matches"
+    assert "~~~" not in doc.text and "====" not in doc.text
+    assert "Second Heading" in titles(doc) and "Third" in titles(doc)
+    assert not any("heading" in t and t.startswith("#") for t in titles(doc))
+    code = [doc.text[a:b] for a, b in doc.code_spans]
+    assert "Here is how to write a fence:\n\n```python\n# not a heading\nx = 1\n```" in code
+    assert '# an indented comment, not a heading\nprint("hello")  # still code' in code
+    assert "code inside the item" in code
+    assert "continuation of item two, not code" in doc.text
+    assert not any("continuation" in c for c in code)
+    for s in doc.sections:
+        assert doc.text[s.start : s.start + len(s.title)] == s.title
+
+
+def test_a_long_code_block_is_split_at_line_ends_only(tmp_path):
+    lines = [f"    value_{i} = compute({i}) + other_value_{i} * 2  # step {i}" for i in range(80)]
+    f = tmp_path / "long.md"
+    f.write_text("# Long\n\nSome text before the code.\n\n" + "\n".join(lines) + "\n\nText after.\n", encoding="utf-8")
+    doc = read_document(f)
+    (a, b), = doc.code_spans
+    chunks = chunk_document(doc, count_tokens, max_tokens=60, overlap_tokens=10)
+    inside = [c for c in chunks if c.start < b and c.end > a]
+    assert len(inside) > 1
+    for c in inside:
+        assert not a < c.start < b or doc.text[c.start - 1] == "\n"
+        assert not a < c.end < b or doc.text[c.end] == "\n"
+        assert all(ln.startswith("value_") for ln in doc.text[max(a, c.start) : min(b, c.end)].split("\n"))
+
+
+def test_plain_text_without_markup_keeps_the_old_cleaning():
+    body = "First paragraph that is long enough to be body text, " * 5 + "and goes on for a while"
+    doc = parse_document(f"Title of a Paper\n\n{body}\n\n12\n\ncontinues here after the page number.", path=Path("x.txt"))
+    assert "goes on for a while continues here after the page number." in doc.text
+    assert doc.code_spans == () and doc.page_starts == ()

@@ -1,0 +1,177 @@
+"""Real PDFs (pages cut from eval/corpora/manuals/docs, see tests/fixtures/pdf/make_fixtures.py):
+words spaced right, pages and heading paths on sections and chunks, contents pages, running headers
+and slide footers gone, title and authors, scanned pages counted, encrypted files refused."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from rag.domain import Chunk
+from rag.index.vectors import _metadata, _passage, _stored
+from rag.ingest.chunking import chunk_document
+from rag.ingest.documents import DocumentError, read_document
+
+PDF = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+@pytest.fixture(scope="module")
+def debmake():
+    return read_document(PDF / "debmake-nospace.pdf")
+
+
+@pytest.fixture(scope="module")
+def slides():
+    return read_document(PDF / "slides.pdf")
+
+
+def test_text_layer_without_spaces_comes_out_as_words(debmake):
+    # pypdf gave "thedebian/copyrightfileis current" and "Thegenerationofafunctioningmulti-binarypackage"
+    assert "the debian/copyright file is current" in debmake.text
+    assert "The generation of a functioning multi-binary package always requires more manual work" in debmake.text
+    assert "This technique is useful" in debmake.text  # hyphenated at a line end, joined
+    assert not re.search(r"[a-z]{25,}", debmake.text)  # no words run together
+
+
+def test_running_headers_and_page_numbers_are_dropped(debmake):
+    assert "CHAPTER 6" not in debmake.text  # "CHAPTER 6. DEBMAKE OPTIONS 6.5. DEBMAKE -J" on every page
+    assert not re.search(r"(?m)^\d{2,3}$", debmake.text)
+
+
+def test_sections_know_their_pages_and_heading_path(debmake):
+    by_title = {s.title: s for s in debmake.sections}
+    assert by_title["6.2 Snapshot upstream tarball (-d, -t)"].page == 1
+    assert by_title["6.5 debmake -j"].page == 2
+    assert by_title["6.8 debmake -T"].page == 3
+    assert by_title["6.4 debmake -k"].page_end == 2  # its text runs onto the next page
+    for s in debmake.sections:
+        assert debmake.text[s.start : s.start + len(s.title)] == s.title
+        assert s.heading_path[-1] == s.title
+    assert "Tip" not in by_title and "Note" not in by_title  # admonition labels are not sections
+    assert debmake.page_count == 3 and debmake.page_at(0) == 1 and debmake.page_at(len(debmake.text) - 1) == 3
+
+
+def test_title_and_authors_from_metadata(debmake, slides):
+    assert (debmake.title, debmake.authors) == ("Guide for Debian Maintainers", ("Osamu Aoki",))
+    # /Author is "Lucas Nussbaumpackaging-tutorial@packages.debian.org": the name is the title page's line
+    assert (slides.title, slides.authors) == ("Debian Packaging Tutorial", ("Lucas Nussbaum",))
+
+
+def test_title_and_authors_from_the_title_page_when_metadata_has_none():
+    doc = read_document(PDF / "r-faq-head.pdf")  # R-FAQ.pdf has no /Title or /Author
+    assert doc.title == "R FAQ"  # not run together with "Frequently Asked Questions on R Version 2022-09-08"
+    assert doc.authors == ("Kurt Hornik", "R Core Team")
+    assert "1 Introduction" in [s.title for s in doc.sections]
+
+
+def test_table_of_contents_is_dropped():
+    doc = read_document(PDF / "r-faq-head.pdf")
+    assert "Table of Contents" not in doc.text
+    assert ". . . ." not in doc.text
+    assert not any(p == 2 for _, p in doc.page_starts)  # page 2 is the contents page: nothing of it is left
+    assert "This document contains answers to some of the most frequently asked questions about R." in doc.text
+
+
+def test_slide_footers_bullets_and_repeated_outline_are_dropped(slides):
+    assert "/ 89" not in slides.text  # "Debian Packaging Tutorial 5 / 89" under each slide
+    assert "\u25b6" not in slides.text  # the ▶ bullets, their text kept:
+    assert "\nNon-commercial, built collaboratively by over 1,000 volunteers\n" in slides.text
+    assert slides.text.count("Practical session 1: modifying the grep package") == 1  # outline slide shown twice
+    paths = [s.heading_path for s in slides.sections]
+    assert ("Introduction", "Debian packages") in paths  # the section from the bookmarks, the slide title under it
+    assert {s.title: s.page for s in slides.sections}["Debian"] == 5
+
+
+def test_two_columns_are_read_in_order_and_a_sentence_across_them_is_whole():
+    doc = read_document(PDF / "two-columns.pdf")
+    assert ("paragraph and list definitions, and the use of the \\vspace command to manually adjust the "
+            "vertical spacing between elements of your work — is not allowed.") in doc.text
+    titles = [s.title for s in doc.sections]
+    assert titles.index("3 MODIFICATIONS") < titles.index("4 TYPEFACES") < titles.index("11 MATH EQUATIONS")
+    assert [s.heading_path for s in doc.sections if s.title.startswith("11.1")] == [("11 MATH EQUATIONS", "11.1 Inline (In-text) Equations")]
+
+
+def test_scanned_page_is_counted_and_noted():
+    doc = read_document(PDF / "with-scanned-page.pdf")
+    assert doc.page_count == 3 and doc.empty_pages == (3,)
+    assert doc.notes and "1 of 3 pages" in doc.notes[0] and "OCR is not available" in doc.notes[0]
+    assert "Feedback" in doc.text  # the text pages are read
+
+
+def test_pdf_of_scans_only_is_a_clear_error():
+    with pytest.raises(DocumentError, match=r"scanned-only\.pdf: the PDF has no extractable text.*OCR is not available"):
+        read_document(PDF / "scanned-only.pdf")
+
+
+def test_encrypted_pdf_is_a_clear_error():
+    with pytest.raises(DocumentError, match=r"encrypted\.pdf: encrypted PDF \(needs a password\)"):
+        read_document(PDF / "encrypted.pdf")
+
+
+def test_truncated_pdf_is_a_clear_error(tmp_path):
+    broken = tmp_path / "cut.pdf"
+    broken.write_bytes((PDF / "slides.pdf").read_bytes()[:4000])
+    with pytest.raises(DocumentError, match=r"cut\.pdf: corrupt PDF"):
+        read_document(broken)
+
+
+def test_code_stays_line_by_line(debmake):
+    assert "$ cd /path/to/upstream-vcs\n$ debmake -d -i debuild" in debmake.text
+    assert any(debmake.text[a:b].startswith("$ cd /path/to/upstream-vcs") for a, b in debmake.code_spans)
+
+
+def count_tokens(text: str) -> int:
+    return words(text)
+
+
+def test_chunks_carry_pages_and_heading_path_through_the_store(debmake):
+    chunks = chunk_document(debmake, count_tokens, max_tokens=60, overlap_tokens=0)
+    by_section = {c.section: c for c in chunks}
+    j = by_section["6.5 debmake -j"]
+    assert (j.page, j.heading_path) == (2, ("6.5 debmake -j",))
+    assert any(c.page == 1 and c.page_end == 2 for c in chunks)  # a chunk across a page break
+    for c in chunks:
+        assert c.page <= c.page_end
+        assert debmake.page_at(c.start) == c.page
+    meta = _metadata(j)
+    assert meta["page"] == 2 and meta["page_end"] == 2 and meta["heading_path"] == "6.5 debmake -j"
+    assert all(isinstance(v, (str, int, float, bool)) for v in meta.values())  # Chroma's flat metadata
+    p = _passage(j.id, j.text, meta, 0.5)
+    assert (p.page, p.page_end, p.heading_path) == (2, 2, ("6.5 debmake -j",))
+    assert _stored(j.id, j.text, meta).section == "6.5 debmake -j"
+
+
+def test_unpaginated_chunks_store_no_page():
+    chunk = Chunk(id="x", doc_id="d", source="a.md", title="T", section="S", text="t", start=0, end=1, index=0,
+                  heading_path=("A", "B"))
+    meta = _metadata(chunk)
+    assert "page" not in meta and meta["heading_path"] == "A > B"
+    p = _passage("x", "t", meta, 0.0)
+    assert p.page is None and p.page_end is None and p.heading_path == ("A", "B")
+    assert _passage("x", "t", {"source": "old.pdf"}, 0.0).heading_path == ()  # an index written before pages
+
+
+def test_code_block_is_cut_only_at_line_ends(debmake):
+    blocks = [debmake.text[a:b] for a, b in debmake.code_spans]
+    longest_line = max(count_tokens(ln) for block in blocks for ln in block.split("\n"))
+    limit = longest_line + 2
+    assert any(count_tokens(block) > limit for block in blocks)  # some block must be split
+    cut_blocks = 0
+    for c in chunk_document(debmake, count_tokens, max_tokens=limit, overlap_tokens=0):
+        for a, b in debmake.code_spans:
+            if a < c.start < b:
+                assert debmake.text[c.start - 1] == "\n"
+                cut_blocks += 1
+            if a < c.end < b:
+                assert debmake.text[c.end] == "\n"
+    assert cut_blocks
+
+
+def test_code_block_that_fits_is_one_chunk(debmake):
+    chunks = chunk_document(debmake, count_tokens, max_tokens=180, overlap_tokens=0)
+    for a, b in debmake.code_spans:
+        assert any(c.start <= a and b <= c.end for c in chunks)
