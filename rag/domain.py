@@ -123,6 +123,13 @@ class Citation:
     page_end: int | None = None
     heading_path: tuple[str, ...] = ()
 
+    @property
+    def pages(self) -> str:
+        """Where the passage is: "p. 12", "pp. 12-13", or "" for an unpaginated file."""
+        if self.page is None:
+            return ""
+        return f"pp. {self.page}\u2013{self.page_end}" if self.page_end and self.page_end != self.page else f"p. {self.page}"
+
 
 @dataclass(frozen=True)
 class SentenceCheck:
@@ -198,6 +205,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # ingested, with a caveat (pages without text)
     chunks_embedded: int = 0
     chunks_total: int = 0
     seconds: float = 0.0

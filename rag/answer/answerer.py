@@ -266,6 +266,7 @@ def _citation_order(cited: list[int], total: int) -> list[int]:
 def _citations(passages: list[Passage], order: list[int]) -> list[Citation]:
     return [
         Citation(n=n, source=passages[i].source, title=passages[i].title, section=passages[i].section,
-                 text=passages[i].text, score=round(passages[i].score, 4), authors=passages[i].authors)
+                 text=passages[i].text, score=round(passages[i].score, 4), authors=passages[i].authors,
+                 page=passages[i].page, page_end=passages[i].page_end, heading_path=passages[i].heading_path)
         for n, i in enumerate(order, 1)
     ]

@@ -88,6 +88,9 @@ def cmd_ingest(settings: Settings, args) -> int:
     report = pipe.ingestor.ingest(args.paths or None, sync=not args.no_sync)
     for name, why in report.skipped.items():
         print(f"skipped {name}: {why}", file=sys.stderr)
+    for name, notes in report.notes.items():
+        for note in notes:
+            print(f"note {name}: {note}", file=sys.stderr)
     print(report.summary())
     return 0
 
@@ -201,7 +204,8 @@ def _print_citations(answer) -> None:
         print("\nRelated passages (not an answer):" if answer.related else "\nClosest passages:")
     for c in shown:
         excerpt = c.text if len(c.text) <= 400 else c.text[:400].rsplit(" ", 1)[0] + " …"
-        print(f"\n[{c.n}] {c.title} — {c.section} ({c.source}, score {c.score:.2f})\n    {excerpt}")
+        where = ", ".join(x for x in (c.source, c.pages) if x)
+        print(f"\n[{c.n}] {c.title} — {c.section} ({where}, score {c.score:.2f})\n    {excerpt}")
 
 
 def _require_index(settings: Settings) -> None:

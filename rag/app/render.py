@@ -154,7 +154,8 @@ def render_card(c: Citation, key: str, spans: list[tuple[int, int]], cited: bool
     """One citation card: title, authors, section, source, the excerpt around the supporting
     sentence (highlighted), and the full passage expandable in place."""
     key = _safe_key(key)
-    meta = [_inline(", ".join(c.authors)), _inline(c.section) if c.section != c.title else "", _inline(c.source)]
+    meta = [_inline(", ".join(c.authors)), _inline(c.section) if c.section != c.title else "", _inline(c.source),
+            _inline(c.pages)]
     meta_html = " · ".join(f"<span>{m}</span>" for m in meta if m)
     cls = "rag-card" if cited else "rag-card rag-card-uncited"
     return (

@@ -195,7 +195,7 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
             with gr.Tab("Library", id="library"):
                 summary = gr.Markdown()
                 table = gr.Dataframe(
-                    headers=["Title", "File", "Passages", "Ingested"], datatype=["str", "str", "number", "str"],
+                    headers=["Title", "File", "Passages", "Ingested", "Notes"], datatype=["str", "str", "number", "str", "str"],
                     interactive=False, elem_id="library-table", wrap=True, column_widths=["52%", "24%", "9%", "15%"],
                 )
                 with gr.Row():

@@ -129,7 +129,10 @@ class Ingestor:
         done = DocRecord(
             doc_id=doc_id, path=str(f), source=doc.source, title=doc.title, authors=list(doc.authors),
             sha256=sha, chunk_ids=[c.id for c in chunks], ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            notes=list(doc.notes),
         )
+        if doc.notes:
+            report.notes[f.name] = list(doc.notes)
         self._writes.submit(self._finish_document, done, stale)
         return True
 

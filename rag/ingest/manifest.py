@@ -29,6 +29,7 @@ class DocRecord:
     sha256: str
     chunk_ids: list[str]
     ingested_at: str
+    notes: list[str] = field(default_factory=list)  # what reading it could not do ("3 of 40 pages have no text")
 
 
 @dataclass

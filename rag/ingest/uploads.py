@@ -61,8 +61,8 @@ def safe_filename(name: str) -> str:
 
 
 def table_row(d: DocRecord) -> list:
-    """A document as the library table shows it: title, file, passages, when ingested (UTC)."""
-    return [d.title, d.source, len(d.chunk_ids), d.ingested_at.replace("T", " ").replace("+00:00", " UTC")]
+    """A document as the library table shows it: title, file, passages, when ingested (UTC), notes."""
+    return [d.title, d.source, len(d.chunk_ids), d.ingested_at.replace("T", " ").replace("+00:00", " UTC"), "; ".join(d.notes)]
 
 
 class Library:
