@@ -171,7 +171,8 @@ class Answer:
             "abstained": self.abstained,
             "backend": self.backend,
             "citations": [
-                {k: v for k, v in asdict(c).items() if k != "authors"} for c in self.citations
+                {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(c).items() if k != "authors"}
+                for c in self.citations
             ],
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
         }

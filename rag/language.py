@@ -68,6 +68,12 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d+(?:[.,]\d+)*%?")
 
 
+# Amounts written as words ("fourteen parties", "a dozen"), for questions that ask how many.
+NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+                 "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|"
+                 "thousands?|millions?|billions?|trillions?|dozens?|half|third|quarter|majority|minority|several|few")
+
+
 def words(text: str) -> list[str]:
     """Lowercased word tokens (letters, or numbers with their separators)."""
     return [w.lower().strip("'-") for w in _WORD.findall(text)]

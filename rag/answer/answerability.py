@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, answer_type_asked, answer_type_match
 from rag.domain import Passage
-from rag.language import content_words, stem
+from rag.language import NUMBER_WORDS, content_words, stem
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
 
@@ -36,8 +36,7 @@ _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _AUXILIARIES = frozenset("do does did is are was were has have had can could will would shall should may might must "
                          "in of on at for to from by with under over before after during per".split())
 _VALUE_WORD = re.compile(
-    r"(?i)\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|hundred|"
-    r"thousand|million|billion|dozen|half|January|February|March|April|May|June|July|August|September|October|"
+    rf"(?i)\b({NUMBER_WORDS}|January|February|March|April|May|June|July|August|September|October|"
     r"November|December|daily|weekly|monthly|yearly|annually)\b")
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.retrieve.query import is_authorship_question
-from rag.language import content_words, split_sentences
+from rag.language import NUMBER_WORDS, content_words, split_sentences
 from rag.domain import Passage
 from rag.index.protocols import TextEmbedder
 
@@ -25,7 +25,7 @@ _ANSWER_TYPES = [
     (re.compile(r"(?i)^\s*(when\b|in what (year|month)|which (year|month)|what (year|month|date))"),
      re.compile(rf"\b({_YEARS})\b|\b({_MONTHS})\b")),
     (re.compile(r"(?i)\b(how (much|many|long|large|big)|what (percentage|share|number|amount))\b"),
-     re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|million|billion|decades?)\b", re.I)),
+     re.compile(rf"\d|\b({NUMBER_WORDS}|decades?)\b", re.I)),
     (re.compile(r"(?i)^\s*where\b|\bin which (city|country|place)\b"),
      re.compile(rf"\b(in|at|from|to)\s+(?!(?:{_MONTHS}|the\b|The\b))[A-Z][a-z]+")),
 ]
@@ -50,10 +50,7 @@ _ABOUT_SOURCES = re.compile(r"(?i)\b(book|study|studies|paper|article|report|lit
 
 
 _QUANTITY_QUESTION = re.compile(r"(?i)\b(how (much|many)|what (percentage|share|number|amount|proportion))\b")
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-                 "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|"
-                 "thousands?|millions?|billions?|trillions?|dozens?|half|third|quarter|majority|minority|several|few")
-_QUANTITY = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
+_QUANTITY = re.compile(rf"\d|\b({NUMBER_WORDS})\b", re.I)
 
 
 def states_quantity(sentence: str) -> bool:

@@ -253,96 +253,16 @@ def cmd_serve(settings: Settings, args) -> int:
     return serve(settings)
 
 
-def cmd_bench(settings: Settings, args) -> int:
-    from eval.bench.runner import BenchPlan, run_bench
-
-    try:
-        sizes = tuple(int(x) for x in args.sizes.split(",") if x.strip())
-    except ValueError:
-        print(f"rag: --sizes takes whole numbers separated by commas, not {args.sizes!r}", file=sys.stderr)
-        return 2
-    plan = BenchPlan(runs=max(1, args.runs), sizes=sizes, real_ingest_max=args.real_ingest_max, cold_start=not args.no_cold)
-    if args.out:
-        plan.out_dir = args.out
-    _, paths = run_bench(settings, plan)
-    print("\n".join(str(p) for p in paths))
-    return 0
-
-
 def cmd_eval(settings: Settings, args) -> int:
-    import time
+    from rag.app.harness import run_eval_command
 
-    import eval.runner as evaluation
-    from eval import ROOT as PROJECT_ROOT
-
-    if args.compare:
-        print(evaluation.compare(*args.compare))
-        return 0
-    if args.corpus or (args.gate and not args.dataset):
-        # The gate is judged on every corpus's test split: the worst corpus is what counts.
-        args.corpus = args.corpus or "all"
-        return _eval_corpora(settings, args)
-    from rag.wiring import Pipeline
-
-    _require_index(settings)
-    dataset = args.dataset or PROJECT_ROOT / "eval" / "questions.jsonl"
-    questions = evaluation.load_questions(dataset)
-    pipe = Pipeline(settings, retrieval_mode=args.retrieval)
-    backend = args.backend or settings.llm.backend
-
-    def progress(i, n):
-        print(f"\r{i}/{n} questions", end="" if i < n else "\n", file=sys.stderr, flush=True)
-
-    rows, summary = evaluation.run_eval(pipe, questions, args.k, args.backend, progress if sys.stderr.isatty() else None)
-    when = time.strftime("%Y%m%d-%H%M%S")
-    out = args.out or PROJECT_ROOT / "eval" / "runs" / f"{when}-{backend}"
-    meta = {"dataset": str(dataset), "backend": backend, "k": args.k or settings.retrieval.top_k, "when": when, "retrieval": args.retrieval}
-    evaluation.write_report(out, rows, summary, meta)
-    print(evaluation.markdown(summary, meta))
-    print(f"report: {out}")
-    if args.gate:
-        failures = evaluation.check_gate(summary, json.loads(args.gate.read_text(encoding="utf-8")))
-        for f in failures:
-            print(f"GATE FAILED: {f}", file=sys.stderr)
-        if failures:
-            return 1
-        print("gate passed")
-    return 0
+    return run_eval_command(settings, args)
 
 
-def _eval_corpora(settings: Settings, args) -> int:
-    """`rag eval --corpus NAME|all`: one split of each corpus, a report per corpus and a table with the worst."""
-    import time
+def cmd_bench(settings: Settings, args) -> int:
+    from rag.app.harness import run_bench_command
 
-    from eval import ROOT as PROJECT_ROOT
-    from eval import corpora as ec
-    from eval import runner as evaluation
-
-    chosen = list(ec.corpora().values()) if args.corpus == "all" else [ec.get_corpus(args.corpus)]
-    backend = args.backend or settings.llm.backend
-    when = time.strftime("%Y%m%d-%H%M%S")
-    out = args.out or PROJECT_ROOT / "eval" / "runs" / f"{when}-{backend}-{args.split}"
-    summaries = {}
-    for corpus in chosen:
-        print(f"{corpus.name}: indexing and asking the {args.split} questions …", file=sys.stderr, flush=True)
-        rows, summary = ec.evaluate(settings, corpus, args.split, args.backend, args.k)
-        meta = {"dataset": f"{corpus.name} ({args.split})", "backend": backend, "k": args.k or settings.retrieval.top_k,
-                "when": when, "split": args.split}
-        evaluation.write_report(out / corpus.name, rows, summary, meta)
-        summaries[corpus.name] = summary
-    text = f"# Per-corpus evaluation ({args.split} split, backend {backend})\n\n{ec.table(summaries)}\n"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "corpora.md").write_text(text, encoding="utf-8")
-    print(text)
-    print(f"report: {out}")
-    if args.gate:
-        failures = ec.check_gates(summaries, json.loads(args.gate.read_text(encoding="utf-8")))
-        for f in failures:
-            print(f"GATE FAILED: {f}", file=sys.stderr)
-        if failures:
-            return 1
-        print("gate passed")
-    return 0
+    return run_bench_command(settings, args)
 
 
 COMMANDS = {"eval": cmd_eval, "ingest": cmd_ingest, "ask": cmd_ask, "status": cmd_status, "serve": cmd_serve, "bench": cmd_bench}

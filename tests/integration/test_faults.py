@@ -4,7 +4,7 @@ restart, no orphan or duplicate chunks and no stray file; the LLM server dying m
 the partial text marked interrupted plus the extractive answer, and the next question works once
 it is back; a big text document ingests with bounded memory (eval/big_document.py, small size).
 
-The Chroma server stopping and coming back is tested in tests/test_store.py (a real `chroma run`)."""
+The Chroma server stopping and coming back is tested in tests/index/test_vectors.py (a real `chroma run`)."""
 
 from __future__ import annotations
 
@@ -53,9 +53,9 @@ def assert_consistent(settings) -> None:
 
 
 @pytest.fixture
-def indexed(small_pipeline, monkeypatch):
-    small_pipeline.ingestor.ingest()
-    s = small_pipeline.settings
+def indexed(small_index_copy, monkeypatch):
+    """A private copy of the session's two-document index, which the CLI (`main`) opens through the environment."""
+    s = small_index_copy
     monkeypatch.setenv("RAG_DATA_DIR", str(s.store.data_dir))
     monkeypatch.setenv("RAG_CORPUS_DIR", str(s.store.corpus_dir))
     monkeypatch.setenv("RAG_LLM_BACKEND", "extractive")
@@ -132,9 +132,8 @@ def _long_document(topic: str, paragraphs: int) -> str:
 
 
 @pytest.mark.parametrize("earlier_version", [False, True], ids=["new upload", "replacing an upload"])
-def test_upload_killed_midway_leaves_no_orphans_after_restart(small_pipeline, tmp_path, earlier_version):
-    s = small_pipeline.settings.updated(**{"max_upload_mb": 50})
-    small_pipeline.ingestor.ingest()
+def test_upload_killed_midway_leaves_no_orphans_after_restart(small_index_copy, tmp_path, earlier_version):
+    s = small_index_copy.updated(**{"max_upload_mb": 50})
     name = "minutes.txt"
     if earlier_version:
         lib = Library(Pipeline(s), ReadWriteLock())

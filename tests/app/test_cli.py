@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from tests.conftest import ROOT
 
 KEYS = {"question", "answer", "abstained", "backend", "citations", "timings"}
 CITATION_KEYS = {"n", "source", "title", "section", "text", "score"}

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, ROOT, make_settings
-from rag.wiring import Pipeline
 from rag.app.web import build_app, launch
+from rag.wiring import Pipeline
+from tests.conftest import CORPUS, ROOT, make_settings
+from tests.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,8 +30,7 @@ UPLOAD_TEXT = (
     "The lighthouse stands forty metres tall and its beam reaches thirty kilometres out to sea.\n"
 )
 
-pytestmark = [
-    pytest.mark.slow,
+pytestmark = [  # slow, like all of tests/integration (tests/conftest.py marks it)
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium (run `make browser`)"),
 ]
 
@@ -46,18 +45,12 @@ TIMER = """() => { const chat = document.querySelector('#chat'); const t = {star
   }).observe(chat, {subtree: true, childList: true, characterData: true}); }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(corpus_pipeline, tmp_path_factory):
     """The app on a free port over a writable copy of the real corpus index (uploads change it)."""
     data = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(corpus_pipeline.settings.store.data_dir, data)
-    settings = make_settings(data, CORPUS, port=_free_port())
+    settings = make_settings(data, CORPUS, port=free_port())
     pipe = Pipeline(settings)
     pipe.warm()
     app = build_app(pipe)

@@ -5,7 +5,7 @@ import pytest
 from rag.wiring import Pipeline
 from rag.retrieve.retriever import _overlap, is_authorship_question, mentioned_documents
 
-from conftest import make_settings
+from tests.conftest import make_settings
 
 DOCS = {
     "medicine.txt": "Clinic Notes On Care\n\nThe physician prescribed medication for the child's fever after the examination at the clinic.",

@@ -6,7 +6,7 @@ import pytest
 
 from rag.ingest.documents import DocumentError, find_files, parse_document, read_document, strip_markdown
 
-from conftest import CORPUS
+from tests.conftest import CORPUS
 
 
 def test_repeated_journal_header_is_removed_and_broken_sentence_rejoined():

@@ -6,18 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, make_settings
 
 from rag.index.embedding import BACKENDS, Embedder, EmbeddingError, default_model_path
 from rag.index.onnx_export import FP32_FILE, INT8_FILE, cache_folder
 from rag.wiring import Pipeline
 from rag.index.vectors import StoreError
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import CORPUS, ROOT, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +30,7 @@ def embedders(onnx_cache, tmp_path_factory) -> dict[str, Embedder]:
     return {name: Embedder(make_settings(data, embed_backend=name, embed_cache_dir=onnx_cache)) for name in BACKENDS}
 
 
+@pytest.mark.slow  # torch and both ONNX variants embed the same texts
 def test_onnx_reproduces_torch_and_int8_stays_close(embedders, texts):
     vecs = {name: e.embed(texts) for name, e in embedders.items()}
     for name, v in vecs.items():

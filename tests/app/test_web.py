@@ -15,16 +15,11 @@ from rag.answer.answerer import QuestionError
 from rag.rwlock import ReadWriteLock
 from rag.domain import Answer
 from rag.app.web import WebChat, backend_choices, build_app, describe_backend, launch, serve
+from tests.servers import free_port
 
 CORPUS_Q = "When did President Biden announce the US withdrawal from Afghanistan?"
 OFF_TOPIC = "What is the recipe for chocolate cake?"
 AUTH = ("reader", "correct horse battery")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

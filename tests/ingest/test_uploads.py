@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import make_settings
+from tests.conftest import make_settings
 from rag.ingest.uploads import Library, LibraryError, safe_filename
 from rag.wiring import Pipeline
 from rag.rwlock import ReadWriteLock

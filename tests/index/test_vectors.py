@@ -3,7 +3,6 @@ the same ingest / ask / re-ingest / removal checks run against both modes."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,11 +11,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
 
 from rag.app.cli import main
 from rag.wiring import Pipeline
 from rag.index.vectors import StoreError, VectorStore
+from tests.conftest import make_settings
+from tests.servers import free_port
 
 CHROMA = Path(sys.executable).parent / "chroma"
 
@@ -39,18 +39,12 @@ The industry asked the government for cheaper electricity to stay competitive wi
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class ChromaServer:
     """A real `chroma run` on a loopback port, stoppable and restartable on the same port and path."""
 
     def __init__(self, path: Path):
         assert CHROMA.exists(), f"the chroma CLI is missing from {CHROMA.parent}; pip install chromadb"
-        self.path, self.port, self.proc = path, _free_port(), None
+        self.path, self.port, self.proc = path, free_port(), None
 
     @property
     def url(self) -> str:
@@ -162,7 +156,7 @@ def test_malformed_server_url_is_refused(tmp_path, url):
 
 def test_cli_reports_a_dead_server_without_a_traceback(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("RAG_CHROMA_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("RAG_CHROMA_URL", f"http://127.0.0.1:{free_port()}")
     assert main(["ask", "--json", "Who wrote the report?"]) == 1
     err = capsys.readouterr().err
     assert "cannot reach the Chroma server" in err and "chroma run" in err

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from rag.answer.llms import BACKENDS, LlamaCppLLM, LLMError, OllamaLLM, OpenAICompatibleLLM, as_messages, estimate_tokens, get_llm
 from tests.conftest import make_settings
 from tests.servers import (
-    FakeServer, free_port, hang, llama_server, ollama_handler, ollama_lines, reply, send_chunks, smollm_path, sse,
+    FakeServer, free_port, hang, ollama_handler, ollama_lines, reply, send_chunks, sse,
     status_handler,
 )
 
@@ -25,21 +25,9 @@ def settings(tmp_path, **overrides):
 
 
 @pytest.fixture(scope="module")
-def smol():
-    return smollm_path()
-
-
-@pytest.fixture(scope="module")
 def llamacpp(smol, tmp_path_factory):
     """The SmolLM2 GGUF loaded once for this module."""
     return LlamaCppLLM(settings(tmp_path_factory.mktemp("llm"), llm_backend="llamacpp", llm_model=str(smol)))
-
-
-@pytest.fixture(scope="module")
-def server(smol):
-    """A real OpenAI-compatible server: `python -m llama_cpp.server` with the same GGUF."""
-    with llama_server(smol) as base:
-        yield base
 
 
 # --- registry ---------------------------------------------------------------------------------
@@ -108,16 +96,16 @@ def test_llamacpp_prompt_beyond_the_context_window_is_an_error(llamacpp):
 # --- OpenAI-compatible: the real llama.cpp server ----------------------------------------------
 
 
-def test_openai_streams_through_llama_cpp_server(tmp_path, server):
-    llm = get_llm(settings(tmp_path, llm_base_url=server, llm_model="smollm2", llm_api_key=SECRET), "openai")
+def test_openai_streams_through_llama_cpp_server(tmp_path, llama_api):
+    llm = get_llm(settings(tmp_path, llm_base_url=llama_api, llm_model="smollm2", llm_api_key=SECRET), "openai")
     assert isinstance(llm, OpenAICompatibleLLM)
     deltas = list(llm.stream([{"role": "user", "content": "Name a colour."}]))
     assert len(deltas) >= 2
     assert "".join(deltas).strip()
 
 
-def test_openai_wrong_path_is_not_transient(tmp_path, server):
-    llm = OpenAICompatibleLLM(settings(tmp_path, llm_base_url=server.removesuffix("/v1"), llm_model="smollm2"))
+def test_openai_wrong_path_is_not_transient(tmp_path, llama_api):
+    llm = OpenAICompatibleLLM(settings(tmp_path, llm_base_url=llama_api.removesuffix("/v1"), llm_model="smollm2"))
     with pytest.raises(LLMError) as e:
         list(llm.stream("hi"))  # the base URL lacks /v1: the server has no /chat/completions
     assert "HTTP 404" in str(e.value) and "RAG_LLM_BASE_URL" in str(e.value) and not e.value.transient

@@ -11,7 +11,7 @@ import pytest
 
 from rag.wiring import Pipeline
 
-from conftest import CORPUS, ROOT, make_settings
+from tests.conftest import CORPUS, ROOT, make_settings
 
 
 def _ids(pipe):
@@ -82,8 +82,10 @@ def test_a_document_that_goes_bad_keeps_its_old_chunks(small_pipeline, small_cor
     assert _ids(pipe) == before
 
 
-def test_crash_in_the_middle_of_a_document_is_repaired(small_pipeline, small_corpus, tmp_path):
-    pipe = small_pipeline
+@pytest.mark.slow  # two ingests in small batches
+def test_crash_in_the_middle_of_a_document_is_repaired(small_index, tmp_path):
+    # A new index of the session's (unchanged) two documents, so the clean ingest to match is `small_index`.
+    pipe = Pipeline(make_settings(tmp_path / "data", small_index.settings.store.corpus_dir))
     real_add = pipe.store.add
     calls = {"n": 0}
 
@@ -100,12 +102,12 @@ def test_crash_in_the_middle_of_a_document_is_repaired(small_pipeline, small_cor
     pipe.store.add = real_add
     pipe.ingestor.ingest()
 
-    clean = Pipeline(make_settings(tmp_path / "clean", small_corpus))
-    clean.ingestor.ingest()
+    clean = small_index  # the same two files, ingested in one go
     assert _ids(pipe) == _ids(clean)
     assert pipe.sentences.count() == clean.sentences.count()
 
 
+@pytest.mark.slow  # a real ingest process killed, re-run, and compared with a clean ingest
 def test_kill_9_during_ingest_then_rerun_matches_a_clean_ingest(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -140,10 +142,10 @@ def test_kill_9_during_ingest_then_rerun_matches_a_clean_ingest(tmp_path):
     assert rerun.sentences.count() == clean.sentences.count()
 
 
-def test_changing_chunk_settings_rebuilds_the_index(small_pipeline, small_corpus, tmp_path):
-    small_pipeline.ingestor.ingest()
-    before = set(small_pipeline.store.all_ids())
-    settings = small_pipeline.settings.updated(**{"chunk_tokens": 64})
+@pytest.mark.slow  # every chunk embedded again, then once more fresh
+def test_changing_chunk_settings_rebuilds_the_index(small_index, small_index_copy, tmp_path):
+    before = set(small_index.store.all_ids())
+    settings = small_index_copy.updated(**{"chunk_tokens": 64})
     smaller = Pipeline(settings)
     report = smaller.ingestor.ingest()
     assert len(report.added) + len(report.updated) == 2

@@ -16,15 +16,10 @@ from rag.answer.grounding import check, restates, support_text
 from rag.wiring import Pipeline
 from rag.domain import Answer
 from tests.conftest import make_settings
-from tests.servers import FakeServer, free_port, hang, llama_server, ollama_handler, send_chunks, smollm_path, sse, status_handler
+from tests.servers import FakeServer, free_port, hang, ollama_handler, send_chunks, sse, status_handler
 
 QUESTION = "In which month and year did President Biden announce the unconditional withdrawal of US forces from Afghanistan?"
 OFF_TOPIC = "What is the boiling point of liquid nitrogen at sea level?"
-
-
-@pytest.fixture(scope="module")
-def smol():
-    return smollm_path()
 
 
 def answerer(pipe: Pipeline, tmp_path, **overrides) -> Answerer:
@@ -39,12 +34,6 @@ def answerer(pipe: Pipeline, tmp_path, **overrides) -> Answerer:
 def smol_answerer(corpus_pipeline, smol, tmp_path_factory) -> Answerer:
     """llama.cpp in process with SmolLM2, loaded once for the module."""
     return answerer(corpus_pipeline, tmp_path_factory.mktemp("a"), llm_backend="llamacpp", llm_model=str(smol))
-
-
-@pytest.fixture(scope="module")
-def llama_api(smol):
-    with llama_server(smol) as base:
-        yield base
 
 
 def run(a: Answerer, question: str, **kw) -> tuple[list[str], Answer]:
@@ -97,6 +86,7 @@ def test_bad_question_and_unknown_backend_are_clear_errors(corpus_pipeline):
 # --- LLM answers: streamed, then checked ------------------------------------------------------------
 
 
+@pytest.mark.slow  # real generation
 def test_llamacpp_streams_an_answer_and_checks_it(smol_answerer):
     deltas, a = run(smol_answerer, QUESTION)
     assert a.backend == "llamacpp" and a.fallback is None and not a.interrupted
@@ -112,6 +102,7 @@ def test_llamacpp_streams_an_answer_and_checks_it(smol_answerer):
         ]
 
 
+@pytest.mark.slow  # real generation
 def test_openai_backend_streams_through_llama_cpp_server(corpus_pipeline, llama_api, tmp_path):
     a = answerer(corpus_pipeline, tmp_path, llm_backend="openai", llm_base_url=llama_api, llm_model="smollm2")
     deltas, ans = run(a, QUESTION, k=3)
@@ -289,6 +280,7 @@ def injected_pipeline(tmp_path_factory) -> Pipeline:
     return pipe
 
 
+@pytest.mark.slow  # real generation
 def test_instruction_inside_a_document_is_not_obeyed(injected_pipeline, smol, tmp_path):
     question = "How did Pakistan and the United States cooperate on counterterrorism?"
     a = answerer(injected_pipeline, tmp_path, llm_backend="llamacpp", llm_model=str(smol), llm_max_tokens=64)

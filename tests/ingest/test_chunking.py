@@ -3,7 +3,7 @@
 from rag.ingest.chunking import chunk_document, is_reference
 from rag.ingest.documents import parse_document, read_document
 
-from conftest import CORPUS
+from tests.conftest import CORPUS
 
 
 def test_corpus_chunks_fit_the_model_and_carry_metadata(corpus_pipeline):

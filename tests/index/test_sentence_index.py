@@ -7,7 +7,7 @@ import numpy as np
 from rag.index.sentence_index import SentenceIndex, chunk_of, sentence_id
 from rag.index.vectors import VectorStore
 from rag.domain import Chunk
-from conftest import make_settings
+from tests.conftest import make_settings
 
 
 def _unit(*xs: float) -> np.ndarray:
