@@ -1,3 +1,4 @@
-"""Offline-first retrieval-augmented Q&A with checked citations."""
+"""rag-chat: offline question answering over your own documents, every claim cited.
 
-__version__ = "0.1.0"
+Question flow: app -> answer -> retrieve -> index. Document flow: app -> ingest -> index.
+"""

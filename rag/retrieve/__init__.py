@@ -1,0 +1,1 @@
+"""Retrieval (question flow): question -> candidate passages from the index -> fused, cleaned ranking."""
