@@ -2,3 +2,5 @@
 
 Question flow: app -> answer -> retrieve -> index. Document flow: app -> ingest -> index.
 """
+
+__version__ = "0.1.0"
