@@ -33,6 +33,7 @@ _ASKS_VALUE = re.compile(
     rf"when\b|(?:what|which)\s+(?:[\w'\-]+\s+){{0,5}}?(?P<noun>{_VALUE_NOUNS})s?\b|\bin\s+(?P<per>seconds|minutes|hours|days|"
     rf"weeks|months|years|bytes|kb|mb|gb|percent)\b)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_SELF_EVIDENT = frozenset("year month date day time version release age percentage percent share proportion".split())
 _AUXILIARIES = frozenset("do does did is are was were has have had can could will would shall should may might must "
                          "in of on at for to from by with under over before after during per".split())
 _VALUE_WORD = re.compile(
@@ -55,7 +56,10 @@ def asked_value(question: str) -> tuple[bool, frozenset[str]]:
                 break
             head.append(stem(w))
         return True, frozenset(head)
-    return True, frozenset({stem(unit.lower())} if unit else ())
+    # A date, a version or a share is its own unit: "In which month ...?" -> "in April 2021".
+    if not unit or unit.lower() in _SELF_EVIDENT:
+        return True, frozenset()
+    return True, frozenset({stem(unit.lower())})
 
 
 # "Who was the ambassador in ...?": the question asks who held a role; the answer names the role.
