@@ -122,6 +122,9 @@ class Citation:
     page: int | None = None  # 1-based page where the passage starts, for "p. 12"
     page_end: int | None = None
     heading_path: tuple[str, ...] = ()
+    doc_id: str = ""  # the manifest's id of the document (for "open the source"; "" if unknown)
+    start: int = 0  # the passage's offsets in the document's cleaned text
+    end: int = 0
 
     @property
     def pages(self) -> str:

@@ -22,6 +22,7 @@ from rag.domain import Passage
 from rag.language import NUMBER_WORDS, content_words, stem
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
+RELATED_SHARE = 0.6  # of the threshold: above it an abstention is labelled "related, not an answer"
 
 # A question that asks for a value: a quantity, a time, a version. Its answer holds a number that the
 # question does not already hold (English question forms, the same on any collection).
@@ -176,4 +177,10 @@ class Gate:
 
     def answers(self, signals: Signals | None, threshold: float | None = None) -> bool:
         return self.probability(signals) >= (self.threshold if threshold is None else threshold)
+
+    def related(self, signals: Signals | None, threshold: float | None = None) -> bool:
+        """Below the answer threshold but close to it: the passages are about the question's subject
+        without answering it. Only the label shown with an abstention depends on it; the 0.6 was set
+        by eye on a few hand-written off-topic and near-miss questions, none from the eval sets."""
+        return self.probability(signals) >= RELATED_SHARE * (self.threshold if threshold is None else threshold)
 

@@ -95,9 +95,10 @@ class Answerer:
         evidence = self.extractive.candidates(q, retrieval.query_vector, retrieval.passages)
         turn.chosen = self.extractive.select(evidence)
         signals = measure(q, evidence, retrieval.passages, retrieval.ranks, self.extractive)
-        if not turn.chosen or not self.gate.answers(signals, self.settings.answer.answerability_threshold):
+        threshold = self.settings.answer.answerability_threshold
+        if not turn.chosen or not self.gate.answers(signals, threshold):
             # The passages do not answer (at best they are related): abstain before any LLM is asked.
-            answer = self._abstain(turn)
+            answer = self._abstain(turn, related=bool(turn.chosen) and self.gate.related(signals, threshold))
         elif name == "extractive":
             answer = self._extractive(turn)
         else:
@@ -228,11 +229,11 @@ class Answerer:
         return check(text, sources, strict=turn.strict, min_coverage=self.settings.answer.citation_min_coverage,
                      question=turn.question)
 
-    def _abstain(self, turn: Turn, backend: str | None = None) -> Answer:
+    def _abstain(self, turn: Turn, backend: str | None = None, related: bool = False) -> Answer:
         passages = turn.retrieval.passages
         return Answer(
             question=turn.question, answer=ABSTAIN_TEXT, abstained=True, backend=backend or turn.backend,
-            citations=_citations(passages, list(range(len(passages)))), related=bool(passages),
+            citations=_citations(passages, list(range(len(passages)))), related=related and bool(passages),
             timings={"retrieve_ms": turn.retrieval.ms, "answer_ms": turn.ms_since(turn.answering)},
             grounding=[],
         )
@@ -267,6 +268,7 @@ def _citations(passages: list[Passage], order: list[int]) -> list[Citation]:
     return [
         Citation(n=n, source=passages[i].source, title=passages[i].title, section=passages[i].section,
                  text=passages[i].text, score=round(passages[i].score, 4), authors=passages[i].authors,
-                 page=passages[i].page, page_end=passages[i].page_end, heading_path=passages[i].heading_path)
+                 page=passages[i].page, page_end=passages[i].page_end, heading_path=passages[i].heading_path,
+                 doc_id=passages[i].doc_id, start=passages[i].start, end=passages[i].end)
         for n, i in enumerate(order, 1)
     ]

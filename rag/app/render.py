@@ -15,6 +15,7 @@ from html import escape
 from rag.citations import MARKER, cited_numbers, marker_numbers
 from rag.language import content_words, split_sentences
 from rag.domain import Answer, Citation, SentenceCheck
+from rag.app.sources import link_text, source_href
 
 EXCERPT_CHARS = 420
 CLOSEST_SHOWN = 3
@@ -151,17 +152,21 @@ def answer_sentences(text: str) -> list[str]:
 
 
 def render_card(c: Citation, key: str, spans: list[tuple[int, int]], cited: bool = True) -> str:
-    """One citation card: title, authors, section, source, the excerpt around the supporting
-    sentence (highlighted), and the full passage expandable in place."""
+    """One citation card: title, authors, section, source, a link opening the document at the
+    passage, the excerpt around the supporting sentence (highlighted), and the full passage
+    expandable in place."""
     key = _safe_key(key)
     meta = [_inline(", ".join(c.authors)), _inline(c.section) if c.section != c.title else "", _inline(c.source),
             _inline(c.pages)]
     meta_html = " · ".join(f"<span>{m}</span>" for m in meta if m)
     cls = "rag-card" if cited else "rag-card rag-card-uncited"
+    href = source_href(c)
+    open_link = (f' <a class="rag-open" href="{escape(href)}" target="_blank" rel="noopener">{_inline(link_text(c))}</a>'
+                 if href else "")
     return (
         f'<div class="{cls}" id="{key}-c{c.n}">'
         f'<div class="rag-card-head"><span class="rag-card-n">[{c.n}]</span> <span class="rag-card-title">{_inline(c.title) or _inline(c.source)}</span></div>'
-        f'<div class="rag-card-meta">{meta_html} <span class="rag-score" title="similarity to the question">score {c.score:.2f}</span></div>'
+        f'<div class="rag-card-meta">{meta_html}{open_link} <span class="rag-score" title="similarity to the question">score {c.score:.2f}</span></div>'
         f'<blockquote class="rag-excerpt">{excerpt_html(c.text, spans)}</blockquote>'
         f'<details class="rag-full"><summary>Show the full passage</summary><div class="rag-passage">{highlight_html(c.text, spans)}</div></details>'
         "</div>"

@@ -22,6 +22,8 @@ import gradio as gr
 from rag.answer.answerer import QuestionError
 from rag.config import Settings
 from rag.ingest.uploads import Library, LibraryError, table_row
+from rag.app import sources
+from rag.app.sources import SourceFiles
 from rag.app.render import render_answer, render_error, render_question, render_streaming
 from rag.rwlock import ReadWriteLock
 from rag.domain import Answer
@@ -226,6 +228,7 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
         remove.click(chat.remove, doomed, [status, *lib_outs], api_visibility="private", concurrency_limit=1)
 
         gr.api(chat.ask, api_name="ask", api_description="Answer a question from the documents; returns the `rag ask --json` object.")
+    app.rag_sources = SourceFiles(pipeline, chat.lock)  # served by launch() at source/<doc_id>
     return app
 
 
@@ -236,16 +239,19 @@ def _example_text(evt: gr.SelectData) -> str:
 
 def launch(app: gr.Blocks, settings: Settings) -> str:
     """Start serving on settings.web.host:settings.web.port (in the background) with the queue's
-    concurrency limit and the optional login; returns the URL."""
+    concurrency limit and the optional login, and the citation cards' `source/<doc_id>` route
+    (rag.app.sources) behind the same login; returns the URL."""
     auth = None
     if settings.web.auth_user and settings.web.auth_password:
         auth = (settings.web.auth_user, settings.web.auth_password.get_secret_value())
     app.queue(default_concurrency_limit=settings.web.concurrency)
-    _, url, _ = app.launch(
+    server_app, url, _ = app.launch(
         server_name=settings.web.host, server_port=settings.web.port, auth=auth, prevent_thread_lock=True,
         share=False, inbrowser=False, ssr_mode=False, footer_links=["api"], quiet=True,
         max_file_size=int(settings.web.max_upload_mb * 1024 * 1024), css=CSS, theme=_theme(),
     )
+    if getattr(app, "rag_sources", None) is not None:
+        sources.mount(server_app, app.rag_sources)  # behind the same login as the chat
     return url
 
 

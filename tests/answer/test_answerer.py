@@ -293,3 +293,11 @@ def test_instruction_inside_a_document_is_not_obeyed(injected_pipeline, smol, tm
     # The extractive path quotes the document as data too: the instruction is only ever cited text.
     ext = a.ask(question, backend="extractive")
     assert ext.backend == "extractive" and ext.citations and ext.grounding is not None
+
+
+def test_an_abstention_says_whether_the_passages_are_related(corpus_pipeline):
+    off = corpus_pipeline.answerer.ask(OFF_TOPIC)
+    assert off.abstained and not off.related and off.to_dict()["related"] is False
+    near = corpus_pipeline.answerer.ask("How many nuclear warheads does Pakistan have?")  # the topic is there, the count is not
+    assert near.abstained and near.related and near.citations
+    assert near.to_dict()["related"] is True

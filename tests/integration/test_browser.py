@@ -50,7 +50,7 @@ def app_url(corpus_pipeline, tmp_path_factory):
     """The app on a free port over a writable copy of the real corpus index (uploads change it)."""
     data = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(corpus_pipeline.settings.store.data_dir, data)
-    settings = make_settings(data, CORPUS, port=free_port())
+    settings = make_settings(data, CORPUS, port=free_port(), examples=["What is the China-Pakistan Economic Corridor?"])
     pipe = Pipeline(settings)
     pipe.warm()
     app = build_app(pipe)
@@ -124,6 +124,26 @@ def test_corpus_question_streams_a_cited_answer_with_checkable_cards(page):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"))
     (ARTIFACTS / "chat-timings.json").write_text(json.dumps({"question": CORPUS_Q, **timings}, indent=1), encoding="utf-8")
+
+
+def test_a_card_opens_its_document_at_the_passage_in_a_new_tab(page):
+    from playwright.sync_api import expect
+
+    answer, _ = ask(page, CORPUS_Q)
+    card = answer.locator(".rag-sources .rag-card").first
+    link = card.locator("a.rag-open")
+    expect(link).to_have_text("Open in document")  # the shipped corpus is .txt
+    assert link.get_attribute("target") == "_blank" and "noopener" in link.get_attribute("rel")
+    with page.context.expect_page() as opened:
+        link.click()
+    doc = opened.value
+    doc.wait_for_load_state()
+    assert re.search(r"/source/[0-9a-f]{16}\?start=\d+&end=\d+#passage$", doc.url), doc.url
+    passage = doc.locator("mark#passage")
+    expect(passage).to_be_in_viewport()
+    support = card.locator(".rag-excerpt mark").first.inner_text()
+    assert _words(support) in _words(passage.inner_text())
+    doc.close()
 
 
 def test_off_topic_question_shows_the_not_in_the_documents_state(page):
