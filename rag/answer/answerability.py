@@ -1,12 +1,12 @@
 """Answerability: may the best evidence be presented as an answer, or are the passages only related?
 
-The decision rests on signals that mean the same on any collection, each in [0, 1]:
-how much of the question's specific focus (its rarest terms, by the collection's IDF) the best
-evidence covers; how close the best sentence is in meaning; whether the kind of answer asked for
-(an amount, a date, a place) is there; how far the best candidate stands above the rest; whether
-the dense, keyword and sentence searches agree on its passage; and how much of the question the
-collection has never seen. A logistic model with one weight per signal, fitted on the dev splits
-of several corpora (eval/tune_gate.py), combines them; its weights ship in gate.json.
+`measure` computes signals that mean the same on any collection, each in [0, 1]: how close the best
+sentence is in meaning; whether a question that asks for a value (or who held a role) finds one next
+to the asked unit; how much of the question the collection has never seen; and, for comparison in
+the tuning, IDF coverage of the question and of its rarest terms, the asked answer type, the margin
+over the next candidates and whether the dense and keyword searches agree. A logistic model over
+the subset chosen leave-one-corpus-out on the dev splits of several corpora (eval/tune_gate.py)
+decides; its weights ship in gate.json, and a signal without a weight there does not count.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class Signals:
     coverage: float  # IDF-weighted share of the question's terms in the best sentence
     focus: float  # share of the question's most specific terms in the best sentence's passage
     answer_type: float  # 1 when the asked kind of answer is in the best sentence (or none is asked)
-    value: float  # 1 when a value is asked and one of the top sentences states a new number (or none is asked)
+    value: float  # 0 when a value (or a role holder) is asked and the best evidence does not state one
     margin: float  # best score minus the mean of the next few, scaled
     agreement: float  # do the searches agree on the best passage (mean of 1/rank over dense, keyword)
     known: float  # share of the question's IDF weight on terms the collection contains

@@ -5,7 +5,6 @@ dropped, optional reranking and neighbour expansion.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
