@@ -184,3 +184,16 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@contextmanager
+def web_chat(pipeline, settings=None) -> Iterator[str]:
+    """The real web chat over `pipeline`, served on 127.0.0.1 (settings' port and login); yields its URL."""
+    from rag.app.web import build_app, launch
+
+    pipeline.warm()
+    app = build_app(pipeline)
+    try:
+        yield launch(app, settings or pipeline.settings)
+    finally:
+        app.close()

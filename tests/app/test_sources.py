@@ -18,13 +18,12 @@ from pydantic import SecretStr
 
 from rag.app.render import render_card
 from rag.app.sources import document_html, link_text, source_href
-from rag.app.web import build_app, launch
 from rag.domain import Citation
 from rag.ingest.manifest import DocRecord
 from rag.ingest.uploads import Library
 from rag.rwlock import ReadWriteLock
 from rag.wiring import Pipeline
-from tests.servers import free_port
+from tests.servers import free_port, web_chat
 
 PDF = Path(__file__).resolve().parents[1] / "fixtures" / "pdf" / "debmake-nospace.pdf"
 AUTH = ("reader", "correct horse battery")
@@ -40,10 +39,8 @@ def site(small_index, tmp_path_factory):
                                             auth_password=SecretStr(AUTH[1]))
     pipe = Pipeline(settings)
     pdf_id = Library(pipe, ReadWriteLock()).add(PDF).doc_id
-    app = build_app(pipe)
-    url = launch(app, settings)
-    yield url, pipe, pdf_id
-    app.close()
+    with web_chat(pipe) as url:
+        yield url, pipe, pdf_id
 
 
 @pytest.fixture(scope="module")

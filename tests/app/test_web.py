@@ -14,8 +14,8 @@ from pydantic import SecretStr
 from rag.answer.answerer import QuestionError
 from rag.rwlock import ReadWriteLock
 from rag.domain import Answer
-from rag.app.web import WebChat, backend_choices, build_app, describe_backend, launch, serve
-from tests.servers import free_port
+from rag.app.web import WebChat, backend_choices, describe_backend, serve
+from tests.servers import free_port, web_chat
 
 CORPUS_Q = "When did President Biden announce the US withdrawal from Afghanistan?"
 OFF_TOPIC = "What is the recipe for chocolate cake?"
@@ -28,11 +28,8 @@ def served(corpus_pipeline):
     settings = corpus_pipeline.settings.updated(
         port=free_port(), auth_user=AUTH[0], auth_password=SecretStr(AUTH[1]), concurrency=2
     )
-    corpus_pipeline.warm()
-    app = build_app(corpus_pipeline)
-    url = launch(app, settings)
-    yield url
-    app.close()
+    with web_chat(corpus_pipeline, settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.app.web import build_app, launch
 from rag.wiring import Pipeline
 from tests.conftest import CORPUS, ROOT, make_settings
-from tests.servers import free_port
+from tests.servers import free_port, web_chat
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -51,12 +50,8 @@ def app_url(corpus_pipeline, tmp_path_factory):
     data = tmp_path_factory.mktemp("browser") / "data"
     shutil.copytree(corpus_pipeline.settings.store.data_dir, data)
     settings = make_settings(data, CORPUS, port=free_port(), examples=["What is the China-Pakistan Economic Corridor?"])
-    pipe = Pipeline(settings)
-    pipe.warm()
-    app = build_app(pipe)
-    url = launch(app, settings)
-    yield url
-    app.close()
+    with web_chat(Pipeline(settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
