@@ -8,16 +8,13 @@ as one `LLMError` with a plain message and a `transient` flag, so the answerer c
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 from rag.config import Settings
 
 Messages = list[dict[str, str]]
-GGUF_MAGIC = b"GGUF"
 
 
 class LLMError(RuntimeError):
@@ -50,73 +47,6 @@ def estimate_tokens(text: str) -> int:
     """A cautious token count for backends whose tokenizer is remote (about 3 characters a token,
     where English usually takes 4), so a fitted prompt does not overflow the server's window."""
     return len(text) // 3 + 1
-
-
-# --- llama.cpp, in process -------------------------------------------------------------------
-
-
-class LlamaCppLLM:
-    """A local GGUF model run in this process by llama-cpp-python, with the chat template from the GGUF."""
-
-    name = "llamacpp"
-
-    def __init__(self, settings: Settings):
-        path = _gguf_path(settings.llm.model)
-        try:
-            from llama_cpp import Llama
-        except ImportError as e:
-            raise LLMError(
-                "the llamacpp backend needs llama-cpp-python: pip install 'rag-chat[llamacpp]' "
-                f"(or pip install llama-cpp-python) [{e}]"
-            ) from e
-        self.settings = settings
-        self.model_path = path
-        self._lock = threading.Lock()  # one Llama context generates one answer at a time
-        try:
-            self._llama = Llama(
-                model_path=str(path), n_ctx=settings.llm.context_tokens, n_threads=settings.llm.threads,
-                n_threads_batch=settings.llm.threads, seed=0, verbose=False,
-            )
-        except Exception as e:  # llama.cpp reports a bad file as ValueError; anything else is as fatal
-            raise LLMError(f"llama.cpp cannot load {path}: {e}") from e
-
-    def count_tokens(self, text: str) -> int:
-        """Exact token count with the model's own tokenizer (for fitting the context window)."""
-        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
-
-    def stream(self, prompt: str | Messages) -> Iterator[str]:
-        s = self.settings
-        with self._lock:
-            try:
-                chunks = self._llama.create_chat_completion(
-                    messages=as_messages(prompt), stream=True, max_tokens=s.llm.max_tokens,
-                    temperature=s.llm.temperature, seed=0,
-                )
-                for chunk in chunks:
-                    delta = chunk["choices"][0].get("delta", {}).get("content")
-                    if delta:
-                        yield delta
-            except LLMError:
-                raise
-            except Exception as e:  # e.g. the prompt exceeds n_ctx: not worth retrying
-                raise LLMError(f"llama.cpp failed while generating: {e}") from e
-
-
-def _gguf_path(model: str | None) -> Path:
-    """The model setting as an existing GGUF file, or LLMError saying what to set."""
-    if not model:
-        raise LLMError("the llamacpp backend needs a GGUF model file: set RAG_LLM_MODEL=/path/to/model.gguf")
-    path = Path(model).expanduser()
-    if not path.is_file():
-        raise LLMError(f"model file not found: {path} (setting RAG_LLM_MODEL)")
-    try:
-        with path.open("rb") as f:
-            magic = f.read(4)
-    except OSError as e:
-        raise LLMError(f"cannot read model file {path}: {e.strerror or e}") from e
-    if magic != GGUF_MAGIC:
-        raise LLMError(f"{path} is not a GGUF model file (llama.cpp reads .gguf files; convert or download a GGUF build)")
-    return path
 
 
 # --- HTTP backends -----------------------------------------------------------------------------
@@ -278,9 +208,16 @@ def _extractive(settings: Settings) -> None:
     return None
 
 
+def _llamacpp(settings: Settings) -> LLM:
+    """A local GGUF model in this process (rag/answer/llamacpp.py)."""
+    from rag.answer.llamacpp import LlamaCppLLM
+
+    return LlamaCppLLM(settings)
+
+
 BACKENDS: dict[str, Callable[[Settings], LLM | None]] = {
     "extractive": _extractive,
-    "llamacpp": LlamaCppLLM,
+    "llamacpp": _llamacpp,
     "openai": OpenAICompatibleLLM,
     "ollama": OllamaLLM,
 }

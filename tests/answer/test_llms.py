@@ -8,7 +8,8 @@ import json
 import pytest
 from pydantic import SecretStr
 
-from rag.answer.llms import BACKENDS, LlamaCppLLM, LLMError, OllamaLLM, OpenAICompatibleLLM, as_messages, estimate_tokens, get_llm
+from rag.answer.llamacpp import LlamaCppLLM
+from rag.answer.llms import BACKENDS, LLMError, OllamaLLM, OpenAICompatibleLLM, as_messages, estimate_tokens, get_llm
 from tests.conftest import make_settings
 from tests.servers import (
     FakeServer, free_port, hang, ollama_handler, ollama_lines, reply, send_chunks, sse,
