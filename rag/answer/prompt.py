@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag.domain import Passage
+from rag.language import split_sentences
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 ABSTAIN_TEXT = "The documents don't answer this question."
@@ -57,15 +58,47 @@ def format_passage(n: int, p: Passage, text: str | None = None) -> str:
     return template("passage").format(n=n, title=quote(p.title), section=section, text=quote(text if text is not None else p.text).strip())
 
 
+def evidence_windows(passages: list[Passage], best: dict[int, list[str]], radius: int = 1) -> list[str]:
+    """Each passage cut to its evidence window: its best sentences (`best[i]`, best first) with
+    `radius` neighbours on each side, gaps marked "…". Prompt processing is most of a local model's
+    wait, and the sentences around the best match carry the answer (measured in docs/benchmarks.md).
+    A passage with no scored sentence keeps its opening sentences; a best sentence that is not in the
+    passage text (an author line built from metadata) leads its window."""
+    out = []
+    for i, p in enumerate(passages):
+        spans = split_sentences(p.text)
+        sentences = [p.text[a:b].strip() for a, b in spans]
+        wanted = best.get(i, [])
+        hits = [sentences.index(s) for s in wanted if s in sentences]
+        extra = [s for s in wanted if s not in sentences]
+        if not hits and not extra:
+            hits = [0]
+        keep = sorted({j for h in hits for j in range(h - radius, h + radius + 1) if 0 <= j < len(sentences)})
+        pieces, last = [], None
+        for j in keep:
+            if last is not None and j != last + 1:
+                pieces.append("\u2026")
+            pieces.append(sentences[j])
+            last = j
+        if keep and keep[0] > 0:
+            pieces.insert(0, "\u2026")
+        if keep and keep[-1] < len(sentences) - 1:
+            pieces.append("\u2026")
+        out.append(" ".join(extra + pieces) if sentences else p.text)
+    return out
+
+
 def build_prompt(
     question: str,
     passages: list[Passage],
     context_tokens: int,
     max_tokens: int,
     count: Callable[[str], int],
+    texts: list[str] | None = None,
 ) -> Prompt:
     """The prompt for `question` over `passages` (best first) that fits `context_tokens` with room for
     `max_tokens` of answer: the weakest passages are dropped first, the question is never cut.
+    `texts` replaces each passage's text in the prompt (its evidence window); numbering is unchanged.
 
     Raises PromptError when even the question alone does not fit."""
     system = template("system").format(abstain=ABSTAIN_TEXT)
@@ -80,8 +113,8 @@ def build_prompt(
     blocks: list[str] = []
     shown: list[Passage] = []
     used = 0
-    for p in passages:
-        block = format_passage(len(blocks) + 1, p)
+    for i, p in enumerate(passages):
+        block = format_passage(len(blocks) + 1, p, texts[i] if texts else None)
         cost = count(block) + 2  # the blank line between blocks
         if used + cost > budget:
             if not blocks:  # even the best passage is too long: keep the part of it that fits

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from rag.answer.llms import estimate_tokens
-from rag.answer.prompt import PROMPTS_DIR, PromptError, build_prompt, quote, template
+from rag.answer.prompt import PROMPTS_DIR, PromptError, build_prompt, evidence_windows, quote, template
 from rag.domain import Passage
 
 
@@ -92,3 +92,32 @@ def test_document_text_cannot_close_the_frame_or_pose_as_chat_markup():
 def test_quote_leaves_ordinary_text_alone():
     text = "In 2001 the US (under Bush) said: <b>no</b> [1] a < b > c."
     assert quote(text) == text
+
+
+def test_evidence_windows_keep_the_best_sentence_and_its_neighbours_only():
+    text = "First one here. Second one here. The answer is forty two. Fourth one here. Fifth one here."
+    p = passage(1, text=text)
+    (window,) = evidence_windows([p], {0: ["The answer is forty two."]}, radius=1)
+    assert window == "\u2026 Second one here. The answer is forty two. Fourth one here. \u2026"
+    (wider,) = evidence_windows([p], {0: ["The answer is forty two."]}, radius=2)
+    assert wider == text  # the whole passage: no gap to mark
+
+
+def test_evidence_windows_mark_gaps_and_fall_back_for_passages_without_evidence():
+    text = "S1 alpha words. S2 beta words. S3 gamma words. S4 delta words. S5 eps words. S6 zeta words."
+    a, b = passage(1, text=text), passage(2, text=text)
+    wa, wb = evidence_windows([a, b], {0: ["S1 alpha words.", "S5 eps words."]}, radius=0)
+    assert wa == "S1 alpha words. \u2026 S5 eps words. \u2026"
+    assert wb == "S1 alpha words. \u2026"  # no scored sentence: the passage's opening
+    # A best sentence built from metadata (not in the text) leads the window rather than vanishing.
+    (wc,) = evidence_windows([a], {0: ["Written by Jane Roe."]}, radius=0)
+    assert wc.startswith("Written by Jane Roe.")
+
+
+def test_windows_replace_passage_text_but_keep_numbering():
+    ps = [passage(1), passage(2)]
+    p = build_prompt("What?", ps, context_tokens=4096, max_tokens=256, count=estimate_tokens, texts=["window one", "window two"])
+    text = user_text(p)
+    assert "window one" in text and "window two" in text and "fact1w0" not in text
+    assert text.index("Passage [1]") < text.index("window one") < text.index("Passage [2]") < text.index("window two")
+    assert p.passages == ps
