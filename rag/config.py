@@ -136,6 +136,24 @@ class LLMSettings(BaseSettings):
     temperature: float = Field(0.0, ge=0, le=2)
 
 
+class ConversationSettings(BaseSettings):
+    """Follow-up questions (`RAG_CONVERSATION_*`): how a question and the conversation before it
+    become the standalone query that is searched."""
+
+    model_config = _config("RAG_CONVERSATION_")
+
+    condense: Literal["auto", "llm", "rules", "off"] = Field(
+        "auto",
+        description="auto: an LLM answer backend also rewrites the follow-up, the extractive one uses the rules | "
+        "llm: the configured LLM backend rewrites it even for extractive answers | rules: no LLM, pronouns and "
+        "ellipsis resolved from the earlier turns | off: every question searched as typed.",
+    )
+    history_tokens: int = Field(
+        600, ge=64, le=8192, description="Most tokens of earlier turns (newest first) the LLM sees when it rewrites a follow-up."
+    )
+    max_turns: int = Field(50, ge=1, le=1000, description="Most earlier turns a client (the /ask API, the web chat) may send.")
+
+
 class WebSettings(BaseSettings):
     """The web chat: address, login, uploads, concurrency and the example questions it offers."""
 
@@ -161,6 +179,7 @@ class WebSettings(BaseSettings):
 GROUPS: dict[str, type[BaseSettings]] = {
     "store": StoreSettings, "embedding": EmbeddingSettings, "chunking": ChunkingSettings,
     "retrieval": RetrievalSettings, "answer": AnswerSettings, "llm": LLMSettings, "web": WebSettings,
+    "conversation": ConversationSettings,
 }
 
 
@@ -189,6 +208,7 @@ class Settings(BaseModel):
     answer: AnswerSettings
     llm: LLMSettings
     web: WebSettings
+    conversation: ConversationSettings
 
     @model_validator(mode="before")
     @classmethod

@@ -144,6 +144,15 @@ class SentenceCheck:
     score: float
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One earlier turn of a conversation: what was asked and what was answered (its text, with [n]
+    markers). Only the words travel: earlier sources are never evidence for a later question."""
+
+    question: str
+    answer: str
+
+
 @dataclass
 class Answer:
     """A full answer: text with [n] markers, the citations, and how it was produced."""
@@ -160,6 +169,7 @@ class Answer:
     passages_dropped: int = 0  # passages the LLM prompt had no room for
     related: bool = False  # abstained, and the citations are the closest passages: related, not an answer
     withheld: str | None = None  # an LLM answer the checker supported not at all, kept out of `answer`
+    searched_for: str | None = None  # the standalone query actually searched (a follow-up resolved with its history)
 
     @property
     def supported_fraction(self) -> float | None:
@@ -178,6 +188,7 @@ class Answer:
                 for c in self.citations
             ],
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "searched_for": self.searched_for,
         }
         if self.grounding is not None:
             out["grounding"] = {

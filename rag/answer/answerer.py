@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 
@@ -16,8 +16,11 @@ from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
 from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt
+from rag.answer.prompt import template
+from rag.retrieve.condenser import accept_condensed, condense_messages, read_reply
+from rag.retrieve.conversation import FollowUps, Standalone
 from rag.retrieve.retriever import Retrieval, Retriever
-from rag.domain import Answer, Citation, Passage
+from rag.domain import Answer, Citation, Exchange, Passage
 
 __all__ = ["ABSTAIN_TEXT", "Answerer", "QuestionError", "validate_question"]
 
@@ -47,7 +50,8 @@ class Turn:
     """One question on its way through the answerer: what was asked, what retrieval found, the
     evidence chosen, and the clocks the timings are taken from."""
 
-    question: str
+    question: str  # as typed
+    query: str  # the standalone query searched and answered (the question itself without history)
     backend: str
     strict: bool
     retrieval: Retrieval
@@ -69,29 +73,48 @@ class Answerer:
         self.extractive = extractive
         self._llms: dict[str, LLM] = {}
         self._llms_lock = threading.Lock()
+        self.followups = FollowUps(retriever.embedder.embed_query)
 
-    def ask(self, question: str, k: int | None = None, backend: str | None = None, strict: bool | None = None) -> Answer:
+    def ask(
+        self, question: str, k: int | None = None, backend: str | None = None, strict: bool | None = None,
+        history: Sequence[Exchange] = (),
+    ) -> Answer:
         """The complete answer (the last item of `stream`)."""
-        for item in self.stream(question, k, backend=backend, strict=strict):
+        for item in self.stream(question, k, backend=backend, strict=strict, history=history):
             if isinstance(item, Answer):
                 return item
         raise RuntimeError("answer stream ended without an answer")  # pragma: no cover
 
     def stream(
-        self, question: str, k: int | None = None, backend: str | None = None, strict: bool | None = None
+        self, question: str, k: int | None = None, backend: str | None = None, strict: bool | None = None,
+        history: Sequence[Exchange] = (),
     ) -> Iterator[str | Answer]:
         """Text deltas as the answer is produced, then the final Answer.
 
         `backend` overrides the configured LLM backend for this question; `strict` the setting.
-        Raises QuestionError on a bad question and ValueError on an unknown backend name; a backend
-        that fails yields the extractive answer instead, marked with `fallback`.
+        `history` holds the conversation's earlier turns, oldest first: a follow-up is turned into a
+        standalone query (rag/retrieve/conversation.py) and only what that query retrieves now is
+        evidence; earlier answers' sources are never reused. Raises QuestionError on a bad question
+        and ValueError on an unknown backend name; a backend that fails yields the extractive answer
+        instead, marked with `fallback`.
         """
         q = validate_question(question, self.settings)
         name = check_backend(backend or self.settings.llm.backend)
         strict = self.settings.answer.strict if strict is None else strict
         started = time.perf_counter()
-        retrieval = self.retriever.retrieve(q, k)
-        turn = Turn(q, name, strict, retrieval, [], started, time.perf_counter())
+        standalone = self._standalone(q, history, name)
+        sq = standalone.query
+        retrieval = self.retriever.retrieve_all(standalone.queries, k)
+        turn = Turn(q, sq, name, strict, retrieval, [], started, time.perf_counter())
+        answer = yield from self._answer(turn)
+        answer.searched_for = sq
+        if history:
+            answer.timings["condense_ms"] = standalone.ms
+        yield answer
+
+    def _answer(self, turn: Turn):
+        """Yields the answer's text deltas and returns the Answer for the turn's retrieval."""
+        q, name, retrieval = turn.query, turn.backend, turn.retrieval
         evidence = self.extractive.candidates(q, retrieval.query_vector, retrieval.passages)
         turn.chosen = self.extractive.select(evidence)
         signals = measure(q, evidence, retrieval.passages, retrieval.ranks, self.extractive)
@@ -103,11 +126,34 @@ class Answerer:
             answer = self._extractive(turn)
         else:
             turn.chosen, turn.retrieval = _evidence_first(turn.chosen, retrieval, admissible(q, retrieval.passages))
-            answer = yield from self._generate(turn)
-            yield answer
-            return
+            return (yield from self._generate(turn))
         yield answer.answer
-        yield answer
+        return answer
+
+    def _standalone(self, q: str, history: Sequence[Exchange], backend: str) -> Standalone:
+        """What the question stands for in its conversation: rewritten by the LLM when one answers
+        (or RAG_CONVERSATION_CONDENSE=llm names one) and its rewrite passes the checks, else by the rules."""
+        c = self.settings.conversation
+        history = list(history)[-c.max_turns:]
+        if not history or c.condense == "off":
+            return Standalone.typed(q)
+        t0 = time.perf_counter()
+        writer = backend if backend != "extractive" else self.settings.llm.backend if c.condense == "llm" else "extractive"
+        if c.condense in ("auto", "llm") and writer != "extractive":
+            try:
+                llm = self.llm(writer)
+                messages = condense_messages(template("condense"), history, q, c.history_tokens,
+                                             getattr(llm, "count_tokens", estimate_tokens))
+                with closing(iter(llm.stream(messages))) as deltas:
+                    condensed = accept_condensed(read_reply(deltas, q), q)
+            except LLMError as e:
+                log.info("condensing with %s failed (%s); resolving the follow-up by rules", writer, e)
+                condensed = None
+            if condensed:
+                queries = (condensed, q) if condensed.lower() != q.lower() else (q,)
+                return Standalone(condensed, queries, "llm", (time.perf_counter() - t0) * 1000)
+        rules = self.followups.standalone(q, history)
+        return replace(rules, ms=(time.perf_counter() - t0) * 1000)
 
     def llm(self, name: str) -> LLM | None:
         """The backend `name`, built once and kept (a local model loads once); LLMError if it cannot be."""
@@ -121,7 +167,7 @@ class Answerer:
     def _generate(self, turn: Turn):
         """Stream the LLM's answer (yields deltas) and return the checked Answer, or the fallback."""
         s = self.settings
-        name, q, retrieval = turn.backend, turn.question, turn.retrieval
+        name, q, retrieval = turn.backend, turn.query, turn.retrieval
         try:
             llm = self.llm(name)
             count = getattr(llm, "count_tokens", estimate_tokens)
@@ -174,7 +220,7 @@ class Answerer:
             "total_ms": (t_end - turn.started) * 1000,
         }
         return Answer(
-            question=q, answer=ABSTAIN_TEXT if grounding.abstain or withheld else grounding.text, abstained=abstained,
+            question=turn.question, answer=ABSTAIN_TEXT if grounding.abstain or withheld else grounding.text, abstained=abstained,
             backend=name, citations=_citations(prompt.passages, list(range(len(prompt.passages)))),
             timings=timings, grounding=[] if abstained else grounding.sentences, passages_dropped=prompt.dropped,
             related=withheld is not None, withheld=withheld,
@@ -227,7 +273,7 @@ class Answerer:
     def _check(self, text: str, numbered: list[Passage], turn: Turn) -> Grounding:
         sources = [support_text(p.title, p.section, p.text, p.authors) for p in numbered]
         return check(text, sources, strict=turn.strict, min_coverage=self.settings.answer.citation_min_coverage,
-                     question=turn.question)
+                     question=turn.query)
 
     def _abstain(self, turn: Turn, backend: str | None = None, related: bool = False) -> Answer:
         passages = turn.retrieval.passages

@@ -6,7 +6,7 @@ dropped, optional reranking and neighbour expansion.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -88,6 +88,38 @@ class Retriever:
         lists = {"dense": [cid for cid, _ in nearest], "keyword": [cid for cid, _ in sparse], "sentence": top_sentence}
         ranks = {p.id: {name: order.index(p.id) + 1 for name, order in lists.items() if p.id in order} for p in result}
         return Retrieval(passages=result, query_vector=qvec, ms=(time.perf_counter() - t0) * 1000, ranks=ranks)
+
+    def retrieve_all(self, queries: Sequence[str], k: int | None = None, weights: Sequence[float] = (1.0, 0.7)) -> Retrieval:
+        """Passages for several wordings of one question (a follow-up resolved from its conversation,
+        and as typed), fused by reciprocal rank and scored by cosine similarity to the first, which is
+        the query the answer is judged against. One query is `retrieve` itself."""
+        if len(queries) == 1:
+            return self.retrieve(queries[0], k)
+        t0 = time.perf_counter()
+        s = self.settings
+        k = k or s.retrieval.top_k
+        runs = [self.retrieve(q, 2 * k) for q in queries]
+        fused: dict[str, float] = {}
+        found: dict[str, Passage] = {}
+        for i, run in enumerate(runs):
+            weight = weights[min(i, len(weights) - 1)]
+            for rank, p in enumerate(run.passages):
+                fused[p.id] = fused.get(p.id, 0.0) + weight / (s.retrieval.rrf_k + rank + 1)
+                found.setdefault(p.id, p)
+        qvec = runs[0].query_vector
+        cosine = {p.id: p.score for p in self.store.get(list(found), qvec)}
+        ranked = [replace(found[c], score=cosine.get(c, found[c].score)) for c in sorted(fused, key=lambda c: -fused[c])]
+        result = _drop_overlaps(ranked, s.retrieval.max_overlap, k)
+        # Each search list's best rank of a passage over the wordings (the answerability signals read them).
+        ranks: dict[str, dict[str, int]] = {}
+        for run in runs:
+            for pid, by_list in run.ranks.items():
+                mine = ranks.setdefault(pid, {})
+                for name, r in by_list.items():
+                    mine[name] = min(r, mine.get(name, r))
+        kept = {p.id for p in result}
+        return Retrieval(passages=result, query_vector=qvec, ms=(time.perf_counter() - t0) * 1000,
+                         ranks={pid: r for pid, r in ranks.items() if pid in kept})
 
     def as_llama_index(self, k: int | None = None):
         """This retriever as a llama-index BaseRetriever (for its query engines and chat engines)."""

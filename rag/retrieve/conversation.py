@@ -1,0 +1,275 @@
+"""Follow-up questions: the standalone query a question stands for, given the conversation before it.
+
+"How did he manage to leave Pakistan afterwards?" means nothing to a search engine; after "Which CIA
+contractor killed two pedestrians in Lahore?" it means "How did Raymond Davis manage to leave
+Pakistan afterwards?". Without an LLM the rules here resolve what a follow-up leaves out, using
+signals that hold on any collection and any subject:
+
+- a pronoun or demonstrative with nothing to refer to in the question itself ("he", "it", "that
+  study"): a person's pronoun takes the name the last turn was about, "it" the subject of a "what
+  was X?" question; otherwise the last turn's key terms are added in brackets;
+- an elliptical question, only a question phrase ("In which years?", "Why?"): it takes the rest of
+  the last question;
+- "what about X?", "and X?": X takes the place of the last question's item of the same kind (a year,
+  a number, a name closest in meaning), or the last question's key terms are added;
+- a weaker cue (a leading "and"/"but", "there", "then", a bare "it") counts only when the question
+  is close in meaning to the last turn, so a change of topic is not dragged back.
+
+A question with none of these cues is searched exactly as typed. A resolved follow-up is searched
+both as resolved and as typed (`Standalone.queries`), and the two result lists are fused. The LLM
+rewrite (`condense_messages`, `accept_condensed`) is checked before use and falls back to the rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.citations import strip_markers
+from rag.domain import Exchange
+from rag.language import STOPWORDS, content_words, split_sentences
+
+_TOKEN = re.compile(r"[A-Za-z0-9][\w'\u2019\-./]*[A-Za-z0-9%]|[A-Za-z0-9]")
+_WH = r"(?:what|which|whose|who|whom|when|where|why|how(?:\s+(?:many|much|long|often|old|far|big|large|soon))?)"
+# A question that is only a question phrase: "Why?", "In which years?", "And when exactly?", "Who else?"
+_ONLY_WH = re.compile(rf"(?i)^(?:(?:and|but|so|then|also)\s+)?((?:(?:in|on|at|for|by|from|to|during|since|until|of|with)\s+)?"
+                      rf"{_WH}(?:\s+[A-Za-z]+)?(?:\s+(?:else|exactly|then|not|so|again|instead))?)\s*\??$")
+# The last question's own question phrase, to be replaced by the follow-up's.
+_LEAD_WH = re.compile(rf"(?i)^\s*(?:(?:in|on|at|for|by|from|to|during|since|until|of|with)\s+)?{_WH}\b\s*")
+_WHAT_ABOUT = re.compile(r"(?i)^\s*(?:(?:and|but|so|also|then|ok|okay)[,\s]+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$")
+_AND_X = re.compile(r"(?i)^\s*(?:and|also|or|but)\s+(?P<x>(?:in|for|during|on|with|about|from)?\s*[^?]{1,40}?)\s*\??\s*$")
+_OPENER = re.compile(r"(?i)^\s*(?:and|but|so|also|then|besides|moreover|in that case|if so)\b")
+_DEFINITION = re.compile(r"(?i)^\s*(?:what|who)\s+(?:is|was|are|were)\s+(?P<x>.+?)\s*\??\s*$|^\s*(?:tell\s+me\s+about|describe|explain)\s+(?P<y>.+?)\s*[?.]?\s*$")
+_PERSON = {"he": "", "she": "", "him": "", "his": "'s", "her": "", "hers": "'s", "himself": "", "herself": ""}
+_THING = {"it", "its", "itself", "they", "them", "their", "theirs", "themselves"}
+_DEMONSTRATIVE = {"this", "that", "these", "those"}
+_WEAK = {"there", "then", "afterwards", "such", "former", "latter"}
+# Words after which "that" introduces a clause or is relative, not a pointer ("said that", "the group that").
+_FUNCTION = STOPWORDS | {"did", "does", "do", "was", "is", "were", "are", "has", "have", "had", "will", "would", "can", "could"}
+_PREPOSITIONS = frozenset("in on at for by from to during since until of with about after before under over into against".split())
+_PLEONASTIC = re.compile(r"(?i)\b(?:it\s+(?:is|was|has\s+been|would\s+be|will\s+be|seems|seemed|appears|appeared|takes|took)\s+(?:\w+\s+){0,2}?"
+                         r"(?:that|to|for|whether|if)\b|(?:is|was|isn't|wasn't)\s+it\s+(?:\w+\s+){0,2}?(?:that|to|for|whether|if)\b)")
+# Words of a question's form (not of its subject), and nouns that only name the kind of answer asked.
+_FORM = STOPWORDS | {"many", "much", "long", "often", "else", "exactly", "happen", "happened", "mean", "means", "meant",
+                     "year", "years", "month", "months", "date", "day", "days", "time", "times", "way", "ways", "reason",
+                     "reasons", "kind", "type", "number", "amount", "ok", "okay", "please", "happens", "instead", "again"}
+# Capitalised words that are not names, and words that make a capitalised phrase an organisation or place.
+_NOT_NAMES = frozenset("i the a an in on at for of to and or but if when what which who whom whose why how where after "
+                       "before during while since with by from as this that these those there then he she it they we you "
+                       "mr mrs ms dr".split())
+_NOT_PERSON = frozenset("act agency army bank bill court council department party league ministry office organization "
+                        "organisation program programme states state nations union university institute center centre "
+                        "committee commission force forces government province republic kingdom street river sea ocean "
+                        "asia europe america africa east west north south strategy plan treaty accord agreement "
+                        "conference summit review report service services corps group fund foundation network movement "
+                        "front airport prize war operation city county district region valley islands island company "
+                        "corporation council assembly parliament senate congress house times post journal press news".split())
+RAW_WEIGHT = 0.7  # the question as typed, beside the resolved one, in the fusion of the two result lists
+SIMILAR = 0.35  # cosine of a question to the last turn above which a weak cue makes it a follow-up
+
+
+@dataclass(frozen=True)
+class Standalone:
+    """The query a question stands for: `query` is what is shown as "searched for" and what the
+    answer is judged against; `queries` are the wordings retrieved and fused, best first."""
+
+    query: str
+    queries: tuple[str, ...]
+    method: str  # "typed" (no history or no cue), "rules" or "llm"
+    ms: float = 0.0
+
+    @classmethod
+    def typed(cls, question: str, method: str = "typed", ms: float = 0.0) -> Standalone:
+        return cls(question, (question,), method, ms)
+
+
+class FollowUps:
+    """Resolves follow-up questions without an LLM; `embed` is the query embedder (unit vectors)."""
+
+    def __init__(self, embed: Callable[[str], np.ndarray]):
+        self.embed = embed
+
+    def standalone(self, question: str, history: Sequence[Exchange]) -> Standalone:
+        """The question resolved against the conversation (oldest turn first), or as typed when it
+        stands on its own. Earlier follow-ups are resolved in turn, so "he" can reach back two turns."""
+        previous: str | None = None
+        for i, turn in enumerate(history):
+            last = history[i - 1] if i else None
+            previous = self._resolve(turn.question, previous, last.answer if last else "") if last else turn.question
+        if not history or previous is None:
+            return Standalone.typed(question)
+        resolved = self._resolve(question, previous, history[-1].answer)
+        if resolved == question:
+            return Standalone.typed(question)
+        queries = (resolved, question) if subject_words(question) else (resolved,)
+        return Standalone(resolved, queries, "rules")
+
+    def _resolve(self, q: str, last_q: str, last_a: str) -> str:
+        """`q` made standalone from the last question (itself resolved) and its answer."""
+        answer = strip_markers(last_a or "")
+        m = _ONLY_WH.match(q)
+        if m and not subject_words(q):
+            body = _LEAD_WH.sub("", last_q, count=1).strip()
+            return f"{_capital(m.group(1))} {body.rstrip('?')}?" if body else q
+        m = _WHAT_ABOUT.match(q) or (_AND_X.match(q) if len(q.split()) <= 6 and not _has_verb(q) else None)
+        if m:
+            return self._swap(m.group("x").strip(), last_q) or q
+        cues = references(q)
+        if not cues["strong"] and not (cues["weak"] and self._close(q, last_q, answer)):
+            return q
+        out = q
+        name = salient_name(last_q, answer) if cues["person"] else None
+        if name:
+            out = _replace_person(out, name)
+        subject = _definition_subject(last_q) if cues["thing"] else None
+        if subject:
+            out = re.sub(r"\b(?:it|its)\b", lambda w: subject + ("'s" if w.group(0).lower() == "its" else ""), out, count=1, flags=re.I)
+        if out != q and not cues["demonstrative"] and not (cues["thing"] and not subject):
+            return out
+        context = key_terms(last_q, answer, out)
+        return f"{out.rstrip()} ({context})" if context else out
+
+    def _close(self, q: str, last_q: str, answer: str) -> bool:
+        """Is the question close in meaning to the last turn (its question or its answer's first sentence)?"""
+        first = answer[: split_sentences(answer)[0][1]] if answer.strip() else ""
+        texts = [t for t in (last_q, first) if t]
+        vectors = [self.embed(t) for t in [q, *texts]]
+        return max(float(np.dot(vectors[0], v)) for v in vectors[1:]) >= SIMILAR
+
+    def _swap(self, x: str, last_q: str) -> str | None:
+        """The last question with `x` in place of its item of the same kind, or with `x` added."""
+        x = re.sub(r"(?i)^(?:the\s+)?(?:case\s+of|year|in|for|during)\s+(?=\d)", "", x).strip(" ,")
+        body = last_q.rstrip(" ?")
+        if re.fullmatch(r"\d{4}s?", x) and re.search(r"\b\d{4}\b", body):
+            return re.sub(r"\b\d{4}s?\b", x, body, count=1) + "?"
+        if re.fullmatch(r"\d[\d.,]*%?", x) and re.search(r"\b\d[\d.,]*%?\b", body):
+            return re.sub(r"\b\d[\d.,]*%?\b", x, body, count=1) + "?"
+        names = [n for n in capitalised_phrases(body) if n.lower() not in x.lower()]
+        if x[:1].isupper() and names:
+            vectors = [self.embed(t) for t in [x, *names]]
+            best = max(range(len(names)), key=lambda i: float(np.dot(vectors[0], vectors[i + 1])))
+            return body.replace(names[best], x, 1) + "?"
+        return f"{body} \u2014 {x}?"
+
+
+def subject_words(question: str) -> list[str]:
+    """The words of a question that say what it is about (not its form, nor pointers like "he")."""
+    return [w for w in content_words(question) if w not in _FORM and w not in _PERSON and w not in _THING]
+
+
+def references(q: str) -> dict[str, bool]:
+    """Which cues that the question leans on an earlier turn it has: `person` / `thing` pronouns
+    with nothing before them in the question to refer to, a `demonstrative` ("that study"),
+    `strong` (any of those, or very short), `weak` (an opener, "there", "then", a bare "it")."""
+    tokens = _TOKEN.findall(q)
+    lower = [t.lower() for t in tokens]
+    person = thing = demonstrative = weak = False
+    for i, w in enumerate(lower):
+        before = tokens[:i]
+        if w in _PERSON and not any(_is_name(t, j) for j, t in enumerate(before)):
+            person = True
+        elif w in _THING and not any(b.lower() not in _FORM and b.lower() not in _DEMONSTRATIVE for b in before[1:]):
+            if w in ("it", "its") and _PLEONASTIC.search(q):
+                continue
+            if w in ("it", "its"):
+                thing = True
+                weak = True
+            else:
+                thing = True
+        elif w in _DEMONSTRATIVE and (i == 0 or lower[i - 1] in _FUNCTION):
+            if w == "that" and i > 0 and lower[i - 1] not in _PREPOSITIONS and lower[i - 1] not in _FUNCTION - STOPWORDS:
+                continue  # "... said that ...", "... the deal that ..."
+            demonstrative = True
+        elif w in _WEAK and not (w == "there" and i + 1 < len(lower) and lower[i + 1] in ("is", "are", "was", "were", "has", "have")):
+            weak = True
+    short = len(tokens) <= 3 and not _has_verb(q)
+    strong = person or demonstrative or short or (thing and not weak)
+    return {"person": person, "thing": thing, "demonstrative": demonstrative, "strong": strong,
+            "weak": weak or bool(_OPENER.match(q))}
+
+
+def _is_name(token: str, position: int) -> bool:
+    return token[:1].isupper() and token.lower() not in _NOT_NAMES and (position > 0 or token.lower() not in _FORM)
+
+
+def _has_verb(q: str) -> bool:
+    return bool(re.search(r"(?i)\b(?:is|are|was|were|be|been|did|does|do|has|have|had|can|could|will|would|should|"
+                          r"\w+ed|\w+s)\b", q.split(None, 1)[1] if " " in q.strip() else ""))
+
+
+def capitalised_phrases(text: str) -> list[str]:
+    """Runs of capitalised words ("Raymond Davis", "Kerry-Lugar-Berman Act"), in order of appearance,
+    sentence-initial function words left out; acronyms count ("CIA")."""
+    out = []
+    for sent_start, sent_end in split_sentences(text):
+        run: list[str] = []
+        for m in re.finditer(r"[A-Za-z][\w'\u2019\-.]*|\S", text[sent_start:sent_end]):
+            tok = m.group(0).rstrip(".'\u2019")
+            if tok[:1].isupper() and tok.lower() not in _NOT_NAMES:
+                run.append(tok.removesuffix("'s"))
+            else:
+                if run:
+                    out.append(" ".join(run))
+                run = []
+        if run:
+            out.append(" ".join(run))
+    return list(dict.fromkeys(out))
+
+
+def salient_name(last_q: str, answer: str) -> str | None:
+    """The person the last turn was about: a name of two or more words, one the last question
+    named first, else the first one the answer names; None when there is none."""
+
+    def person(phrase: str) -> bool:
+        words = phrase.split()
+        return (1 < len(words) <= 4 and not any(w.isupper() and len(w) > 1 for w in words)
+                and not any(w.lower() in _NOT_PERSON for w in words))
+
+    for phrase in capitalised_phrases(last_q) + capitalised_phrases(answer):
+        if person(phrase) and not re.search(rf"(?i)\bthe\s+{re.escape(phrase)}", last_q + " " + answer):
+            return phrase
+    return None
+
+
+def _replace_person(q: str, name: str) -> str:
+    def swap(m: re.Match) -> str:
+        w = m.group(0).lower()
+        after = q[m.end():].lstrip()
+        possessive = _PERSON[w] or (w == "her" and after[:1].isalpha() and after.split()[0].lower() not in _FUNCTION)
+        return name + ("'s" if possessive else "")
+
+    return re.sub(r"\b(?:he|she|him|his|her|hers|himself|herself)\b", swap, q, flags=re.I)
+
+
+def _definition_subject(last_q: str) -> str | None:
+    """X of "What was X?" / "Tell me about X": what the last question was about, or None."""
+    m = _DEFINITION.match(last_q)
+    if not m:
+        return None
+    x = (m.group("x") or m.group("y") or "").strip()
+    return x if 0 < len(x.split()) <= 8 else None
+
+
+def key_terms(last_q: str, answer: str, q: str, most: int = 8) -> str:
+    """The last turn's subject in a few words: the name its answer is about, then the last
+    question's subject words in their order, leaving out what the question already says."""
+    have = set(content_words(q))
+    terms: list[str] = []
+    name = salient_name(last_q, answer) or next(iter(capitalised_phrases(answer)), None)
+    if name and not set(content_words(name)) <= have:
+        terms.append(name)
+    for tok in _TOKEN.findall(strip_markers(last_q)):
+        low = tok.lower()
+        if low in _FORM or low in _PERSON or low in _THING or low in _DEMONSTRATIVE or not content_words(tok):
+            continue
+        if content_words(tok)[0] in have or any(tok in t for t in terms):
+            continue
+        terms.append(tok)
+    return " ".join(terms[:most])
+
+
+def _capital(s: str) -> str:
+    return s[:1].upper() + s[1:]
