@@ -8,13 +8,14 @@ and `Settings(top_k=3)` / `settings.updated(llm_backend="openai")` accept them t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-LLM_BACKENDS = ("extractive", "llamacpp", "openai", "ollama")
+LLM_BACKENDS = ("extractive", "llamacpp", "openai", "ollama", "llama-index")
 EMBED_BACKENDS = ("onnx-int8", "onnx", "torch")
 
 
@@ -122,18 +123,57 @@ class AnswerSettings(BaseSettings):
 class LLMSettings(BaseSettings):
     """The answer generator (`RAG_LLM_*`): extractive needs no model."""
 
-    model_config = _config("RAG_LLM_")
+    model_config = {**_config("RAG_LLM_"), "validate_by_name": True}  # class_path is read from RAG_LLM_CLASS
 
     backend: Literal[LLM_BACKENDS] = Field("extractive", description=" | ".join(LLM_BACKENDS))  # type: ignore[valid-type]
-    model: str | None = Field(None, description="Model name (openai/ollama) or GGUF path (llamacpp).")
-    base_url: str | None = Field(None, description="Endpoint of the openai / ollama backend.")
-    api_key: SecretStr | None = Field(None, description="API key of the openai backend; never logged.")
+    model: str | None = Field(None, description="Model name (openai/ollama/llama-index) or GGUF path (llamacpp).")
+    base_url: str | None = Field(None, description="Endpoint of the openai / ollama backend (llama-index: passed as api_base or base_url).")
+    api_key: SecretStr | None = Field(
+        None, description="API key of the openai, ollama or llama-index backend (passed as api_key); never logged or shown."
+    )
+    class_path: str | None = Field(
+        None, validation_alias="RAG_LLM_CLASS",
+        description="RAG_LLM_CLASS: the llama-index LLM class of the llama-index backend, e.g. llama_index.llms.anthropic.Anthropic.",
+    )
+    kwargs: Annotated[dict[str, Any], NoDecode] = Field(
+        default_factory=dict,
+        description='Keyword settings of RAG_LLM_CLASS as a JSON object (RAG_LLM_KWARGS=\'{"model": "..."}\'); the key goes in RAG_LLM_API_KEY.',
+    )
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout of a hosted backend.")
     retries: int = Field(2, ge=0, le=5, description="Retries on transient LLM errors.")
     context_tokens: int = Field(4096, ge=512, description="Context window of the LLM.")
     max_tokens: int = Field(384, ge=16, description="Longest generated answer in tokens.")
     threads: int | None = Field(None, description="CPU threads of the llamacpp backend.")
     temperature: float = Field(0.0, ge=0, le=2)
+
+    @field_validator("class_path", mode="after")
+    @classmethod
+    def _dotted(cls, value: str | None) -> str | None:
+        parts = (value or "").split(".")
+        if value is not None and (len(parts) < 2 or not all(p.isidentifier() for p in parts)):
+            raise ValueError(f"RAG_LLM_CLASS must be a dotted module.Class path, e.g. llama_index.llms.anthropic.Anthropic, not {value!r}")
+        return value
+
+    @field_validator("kwargs", mode="before")
+    @classmethod
+    def _json_object(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as e:
+                raise ValueError(f"RAG_LLM_KWARGS is not valid JSON ({e}); write an object, e.g. '{{\"model\": \"...\"}}'") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"RAG_LLM_KWARGS must be a JSON object of keyword settings, not {type(value).__name__}")
+        secret = sorted(k for k in value if {"key", "apikey", "token", "secret", "password"} & set(k.lower().replace("-", "_").split("_")))
+        if secret:
+            raise ValueError(f"RAG_LLM_KWARGS must not hold secrets ({', '.join(secret)}): set RAG_LLM_API_KEY, which is never shown")
+        return value
+
+    @model_validator(mode="after")
+    def _class_for_llama_index(self) -> LLMSettings:
+        if self.backend == "llama-index" and not self.class_path:
+            raise ValueError("RAG_LLM_BACKEND=llama-index needs RAG_LLM_CLASS, e.g. llama_index.llms.anthropic.Anthropic")
+        return self
 
 
 class ConversationSettings(BaseSettings):
