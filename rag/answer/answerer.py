@@ -139,7 +139,7 @@ class Answerer:
             return Standalone.typed(q)
         t0 = time.perf_counter()
         writer = backend if backend != "extractive" else self.settings.llm.backend if c.condense == "llm" else "extractive"
-        if c.condense in ("auto", "llm") and writer != "extractive":
+        if c.condense in ("auto", "llm") and writer != "extractive" and self.followups.may_lean_on(q, history):
             try:
                 llm = self.llm(writer)
                 messages = condense_messages(template("condense"), history, q, c.history_tokens,

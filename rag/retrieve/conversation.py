@@ -46,7 +46,15 @@ _DEFINITION = re.compile(r"(?i)^\s*(?:what|who)\s+(?:is|was|are|were)\s+(?P<x>.+
 _PERSON = {"he": "", "she": "", "him": "", "his": "'s", "her": "", "hers": "'s", "himself": "", "herself": ""}
 _THING = {"it", "its", "itself", "they", "them", "their", "theirs", "themselves"}
 _DEMONSTRATIVE = {"this", "that", "these", "those"}
-_WEAK = {"there", "then", "afterwards", "such", "former", "latter"}
+# Words after which "that" opens a clause: "say that ...", "so that ...".
+_CLAUSE_BEFORE = frozenset("so such now than say said says tell told mention mentioned explain explained describe "
+                           "described claim claimed believe believed think thought argue argued suggest suggested "
+                           "show shows showed state stated note noted".split())
+_DETERMINERS = frozenset("the a an his her its their our my your".split())
+# Words that presuppose an earlier event or place ("afterwards", "in return", "there", not "there is").
+_PRESUPPOSING = re.compile(r"(?i)\b(?:afterwards?|in\s+return|in\s+response|as\s+a\s+result|after\s+that|before\s+that|"
+                           r"instead|either|the\s+same|the\s+former|the\s+latter|then|there(?!\s+(?:is|are|was|were|has|have|had)\b))\b")
+_AUXILIARY = re.compile(r"(?i)\b(?:is|are|was|were|be|been|did|does|do|has|have|had|can|could|will|would|should|may|might)\b")
 # Words after which "that" introduces a clause or is relative, not a pointer ("said that", "the group that").
 _FUNCTION = STOPWORDS | {"did", "does", "do", "was", "is", "were", "are", "has", "have", "had", "will", "would", "can", "could"}
 _PREPOSITIONS = frozenset("in on at for by from to during since until of with about after before under over into against".split())
@@ -59,7 +67,8 @@ _FORM = STOPWORDS | {"many", "much", "long", "often", "else", "exactly", "happen
 # Capitalised words that are not names, and words that make a capitalised phrase an organisation or place.
 _NOT_NAMES = frozenset("i the a an in on at for of to and or but if when what which who whom whose why how where after "
                        "before during while since with by from as this that these those there then he she it they we you "
-                       "mr mrs ms dr".split())
+                       "mr mrs ms dr january february march april may june july august september october november december "
+                       "monday tuesday wednesday thursday friday saturday sunday".split())
 _NOT_PERSON = frozenset("act agency army bank bill court council department party league ministry office organization "
                         "organisation program programme states state nations union university institute center centre "
                         "committee commission force forces government province republic kingdom street river sea ocean "
@@ -68,7 +77,7 @@ _NOT_PERSON = frozenset("act agency army bank bill court council department part
                         "front airport prize war operation city county district region valley islands island company "
                         "corporation council assembly parliament senate congress house times post journal press news".split())
 RAW_WEIGHT = 0.7  # the question as typed, beside the resolved one, in the fusion of the two result lists
-SIMILAR = 0.35  # cosine of a question to the last turn above which a weak cue makes it a follow-up
+SIMILAR = 0.3  # cosine of a question to the last turn above which a weak cue makes it a follow-up
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,16 @@ class FollowUps:
         queries = (resolved, question) if subject_words(question) else (resolved,)
         return Standalone(resolved, queries, "rules")
 
+    def may_lean_on(self, question: str, history: Sequence[Exchange]) -> bool:
+        """Could the question depend on the conversation: a cue of the rules, or a meaning close to
+        the last turn? (Only then is an LLM asked to rewrite it: a rewrite costs seconds.)"""
+        if not history:
+            return False
+        cues = references(question)
+        if cues["strong"] or cues["weak"] or _ONLY_WH.match(question) or _WHAT_ABOUT.match(question):
+            return True
+        return self._close(question, history[-1].question, strip_markers(history[-1].answer))
+
     def _resolve(self, q: str, last_q: str, last_a: str) -> str:
         """`q` made standalone from the last question (itself resolved) and its answer."""
         answer = strip_markers(last_a or "")
@@ -114,7 +133,7 @@ class FollowUps:
         if m and not subject_words(q):
             body = _LEAD_WH.sub("", last_q, count=1).strip()
             return f"{_capital(m.group(1))} {body.rstrip('?')}?" if body else q
-        m = _WHAT_ABOUT.match(q) or (_AND_X.match(q) if len(q.split()) <= 6 and not _has_verb(q) else None)
+        m = _WHAT_ABOUT.match(q) or (_AND_X.match(q) if len(q.split()) <= 6 and not _AUXILIARY.search(q) else None)
         if m:
             return self._swap(m.group("x").strip(), last_q) or q
         cues = references(q)
@@ -148,7 +167,7 @@ class FollowUps:
         if re.fullmatch(r"\d[\d.,]*%?", x) and re.search(r"\b\d[\d.,]*%?\b", body):
             return re.sub(r"\b\d[\d.,]*%?\b", x, body, count=1) + "?"
         names = [n for n in capitalised_phrases(body) if n.lower() not in x.lower()]
-        if x[:1].isupper() and names:
+        if re.sub(r"(?i)^the\s+", "", x)[:1].isupper() and names:
             vectors = [self.embed(t) for t in [x, *names]]
             best = max(range(len(names)), key=lambda i: float(np.dot(vectors[0], vectors[i + 1])))
             return body.replace(names[best], x, 1) + "?"
@@ -161,62 +180,81 @@ def subject_words(question: str) -> list[str]:
 
 
 def references(q: str) -> dict[str, bool]:
-    """Which cues that the question leans on an earlier turn it has: `person` / `thing` pronouns
-    with nothing before them in the question to refer to, a `demonstrative` ("that study"),
-    `strong` (any of those, or very short), `weak` (an opener, "there", "then", a bare "it")."""
+    """Which cues that the question leans on an earlier turn it has: a `person` pronoun with no name
+    before it in the question, a `thing` pronoun ("it", "they") with no noun phrase before it, a
+    `demonstrative` ("that study", "why did that happen?"); `strong` is any of these or a very short
+    question; `weak` an opener ("and ..."), a pronoun that may refer inside the question, or a word
+    that presupposes an earlier event ("afterwards", "in return", "there")."""
     tokens = _TOKEN.findall(q)
     lower = [t.lower() for t in tokens]
     person = thing = demonstrative = weak = False
     for i, w in enumerate(lower):
         before = tokens[:i]
-        if w in _PERSON and not any(_is_name(t, j) for j, t in enumerate(before)):
-            person = True
-        elif w in _THING and not any(b.lower() not in _FORM and b.lower() not in _DEMONSTRATIVE for b in before[1:]):
+        if w in _PERSON:
+            person = person or not any(_is_name(t, j) for j, t in enumerate(before))
+        elif w in _THING:
             if w in ("it", "its") and _PLEONASTIC.search(q):
                 continue
-            if w in ("it", "its"):
-                thing = True
+            if _has_noun_phrase(before):
                 weak = True
             else:
                 thing = True
-        elif w in _DEMONSTRATIVE and (i == 0 or lower[i - 1] in _FUNCTION):
-            if w == "that" and i > 0 and lower[i - 1] not in _PREPOSITIONS and lower[i - 1] not in _FUNCTION - STOPWORDS:
-                continue  # "... said that ...", "... the deal that ..."
+        elif w in _DEMONSTRATIVE and _points(lower, i):
             demonstrative = True
-        elif w in _WEAK and not (w == "there" and i + 1 < len(lower) and lower[i + 1] in ("is", "are", "was", "were", "has", "have")):
-            weak = True
-    short = len(tokens) <= 3 and not _has_verb(q)
-    strong = person or demonstrative or short or (thing and not weak)
-    return {"person": person, "thing": thing, "demonstrative": demonstrative, "strong": strong,
-            "weak": weak or bool(_OPENER.match(q))}
+    if _PRESUPPOSING.search(q) or _OPENER.match(q):
+        weak = True
+    short = len(tokens) <= 3 and not _AUXILIARY.search(q)
+    return {"person": person, "thing": thing, "demonstrative": demonstrative,
+            "strong": person or thing or demonstrative or short, "weak": weak}
+
+
+def _points(lower: list[str], i: int) -> bool:
+    """Is the "this/that/these/those" at i a pointer ("that study", "did that happen"), not a
+    clause ("said that ...") or a relative ("the deal that ...")?"""
+    if lower[i] != "that" or i == 0:
+        return True
+    prev = lower[i - 1]
+    if prev in _FUNCTION:
+        return prev not in _CLAUSE_BEFORE
+    # after a content word only "... see that attack?": a pointer closing the question
+    return i + 2 == len(lower) and lower[i + 1] not in _FUNCTION and not lower[i + 1].endswith("ed")
+
+
+def _has_noun_phrase(tokens: list[str]) -> bool:
+    """Do these words hold something a pronoun could refer to: a name, a possessive, or a noun
+    after an article or possessive ("the negotiators", "Pakistan's army")?"""
+    for j, t in enumerate(tokens):
+        if _is_name(t, j) or t.lower().endswith(("'s", "\u2019s")):
+            return True
+        if t.lower() in _DETERMINERS and j + 1 < len(tokens) and tokens[j + 1].lower() not in _FUNCTION:
+            return True
+    return False
 
 
 def _is_name(token: str, position: int) -> bool:
     return token[:1].isupper() and token.lower() not in _NOT_NAMES and (position > 0 or token.lower() not in _FORM)
 
 
-def _has_verb(q: str) -> bool:
-    return bool(re.search(r"(?i)\b(?:is|are|was|were|be|been|did|does|do|has|have|had|can|could|will|would|should|"
-                          r"\w+ed|\w+s)\b", q.split(None, 1)[1] if " " in q.strip() else ""))
-
-
 def capitalised_phrases(text: str) -> list[str]:
-    """Runs of capitalised words ("Raymond Davis", "Kerry-Lugar-Berman Act"), in order of appearance,
-    sentence-initial function words left out; acronyms count ("CIA")."""
-    out = []
+    """Runs of capitalised words ("Raymond Davis", "Kerry-Lugar-Berman Act"), in order of appearance;
+    acronyms count ("CIA"). A lone capitalised word opening a sentence counts only when the text
+    also capitalises it elsewhere ("One of ..." is not a name, "Pakistan signed ..." is)."""
+    runs: list[tuple[str, bool]] = []
     for sent_start, sent_end in split_sentences(text):
         run: list[str] = []
+        initial = True
         for m in re.finditer(r"[A-Za-z][\w'\u2019\-.]*|\S", text[sent_start:sent_end]):
             tok = m.group(0).rstrip(".'\u2019")
             if tok[:1].isupper() and tok.lower() not in _NOT_NAMES:
-                run.append(tok.removesuffix("'s"))
-            else:
-                if run:
-                    out.append(" ".join(run))
-                run = []
+                run.append(tok.removesuffix("'s").removesuffix("\u2019s"))
+                continue
+            if run:
+                runs.append((" ".join(run), initial and len(run) == 1))
+            run, initial = [], False
         if run:
-            out.append(" ".join(run))
-    return list(dict.fromkeys(out))
+            runs.append((" ".join(run), initial and len(run) == 1))
+    inside = {r for r, at_start in runs if not at_start}
+    return list(dict.fromkeys(r for r, at_start in runs if not at_start or r in inside))
 
 
 def salient_name(last_q: str, answer: str) -> str | None:
@@ -254,13 +292,14 @@ def _definition_subject(last_q: str) -> str | None:
 
 
 def key_terms(last_q: str, answer: str, q: str, most: int = 8) -> str:
-    """The last turn's subject in a few words: the name its answer is about, then the last
-    question's subject words in their order, leaving out what the question already says."""
+    """The last turn's subject in a few words: the names its answer opens with (at most two), then
+    the last question's subject words in their order, leaving out what the question already says."""
     have = set(content_words(q))
+    first = answer[: split_sentences(answer)[0][1]] if answer.strip() else ""
     terms: list[str] = []
-    name = salient_name(last_q, answer) or next(iter(capitalised_phrases(answer)), None)
-    if name and not set(content_words(name)) <= have:
-        terms.append(name)
+    for name in [salient_name(last_q, answer), *capitalised_phrases(first)]:
+        if name and len(terms) < 2 and not set(content_words(name)) <= have and name not in last_q and name not in terms:
+            terms.append(name)
     for tok in _TOKEN.findall(strip_markers(last_q)):
         low = tok.lower()
         if low in _FORM or low in _PERSON or low in _THING or low in _DEMONSTRATIVE or not content_words(tok):

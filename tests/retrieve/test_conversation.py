@@ -1,0 +1,181 @@
+"""Follow-up questions without an LLM, on the real corpus and the real embedding model: pronouns,
+ellipsis and "what about" resolved from the earlier turns; questions that stand on their own and
+changes of topic searched exactly as typed; abstention still judged on this turn's evidence only."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.domain import Exchange
+from rag.retrieve.conversation import FollowUps, capitalised_phrases, references, salient_name
+
+DAVIS = "Which CIA contractor killed two pedestrians in Lahore?"
+DAVIS_ANSWER = ("Another notable incident was when a CIA contractor, Raymond Davis, killed two Pakistani pedestrians in "
+                "Lahore, Pakistan, due to reckless driving. [1]")
+
+
+@pytest.fixture(scope="module")
+def answerer(corpus_pipeline):
+    return corpus_pipeline.answerer
+
+
+@pytest.fixture(scope="module")
+def followups(corpus_pipeline) -> FollowUps:
+    return FollowUps(corpus_pipeline.embedder.embed_query)
+
+
+def turn(answerer, question: str) -> Exchange:
+    """The exchange as the product answered it (what a client sends back as history)."""
+    return Exchange(question, answerer.ask(question).answer)
+
+
+def cited(answer) -> str:
+    """The text of the passages the answer cites."""
+    from rag.citations import cited_numbers
+
+    return " ".join(answer.citations[n - 1].text for n in cited_numbers(answer.answer))
+
+
+# --- the cues, on their own -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, cue", [
+    ("How did he manage to leave Pakistan afterwards?", "person"),
+    ("What did she say then?", "person"),
+    ("Who conducted it?", "thing"),
+    ("Why did they leave?", "thing"),
+    ("What did that study find?", "demonstrative"),
+    ("How did Pakistan see that attack?", "demonstrative"),
+    ("Why did that happen?", "demonstrative"),
+])
+def test_a_pointer_with_nothing_to_point_at_in_the_question_is_a_strong_cue(question, cue):
+    cues = references(question)
+    assert cues[cue] and cues["strong"]
+
+
+@pytest.mark.parametrize("question", [
+    "What did Imran Khan say when he was Prime Minister?",  # "he" is Imran Khan
+    "Is it true that Pakistan was placed on the grey list?",  # "it" points at nothing
+    "Which country did the report say that the US should engage?",  # "that" opens a clause
+    "Why did the negotiators say they would leave?",  # "they" are the negotiators
+    "When did President Biden announce the withdrawal from Afghanistan?",
+])
+def test_a_question_that_stands_on_its_own_has_no_strong_cue(question):
+    assert not references(question)["strong"]
+
+
+def test_names_in_a_text_and_the_person_it_is_about():
+    assert "Raymond Davis" in capitalised_phrases(DAVIS_ANSWER)
+    assert "One" not in capitalised_phrases("One of the reasons was the raid. Pakistan objected.")
+    assert "Pakistan" in capitalised_phrases("Pakistan objected. The raid angered Pakistan.")
+    assert salient_name(DAVIS, DAVIS_ANSWER) == "Raymond Davis"
+    assert salient_name("Where is the United States Institute of Peace?", "It is in Washington.") is None
+
+
+# --- resolution -------------------------------------------------------------------------------------------
+
+
+def test_pronoun_takes_the_person_the_last_turn_was_about(followups):
+    s = followups.standalone("How did he manage to leave Pakistan afterwards?", [Exchange(DAVIS, DAVIS_ANSWER)])
+    assert s.method == "rules"
+    assert s.query == "How did Raymond Davis manage to leave Pakistan afterwards?"
+    assert s.queries == (s.query, "How did he manage to leave Pakistan afterwards?")  # both searched, fused
+
+
+def test_a_pronoun_reaches_back_through_an_earlier_follow_up(followups):
+    history = [Exchange(DAVIS, DAVIS_ANSWER),
+               Exchange("How did he manage to leave Pakistan afterwards?", "Davis was allowed to leave Pakistan. [1]")]
+    s = followups.standalone("Where was he held before that?", history)
+    assert "Raymond Davis" in s.query
+
+
+def test_question_phrase_alone_takes_the_rest_of_the_last_question(followups):
+    s = followups.standalone("In which year?", [Exchange("Where was Osama bin Laden killed?", "In Abbottabad, Pakistan. [1]")])
+    assert s.query == "In which year was Osama bin Laden killed?"
+    assert s.queries == (s.query,)  # "In which year?" alone has nothing to search for
+
+
+def test_what_about_swaps_the_item_of_the_same_kind(followups):
+    last = Exchange("What did President Trump say about Pakistan in 2017?", "He accused it of a double game. [1]")
+    assert followups.standalone("And 2018?", [last]).query == "What did President Trump say about Pakistan in 2018?"
+    assert followups.standalone("What about Biden?", [last]).query == "What did Biden say about Pakistan in 2017?"
+
+
+def test_it_takes_the_subject_of_a_what_is_question(followups):
+    last = Exchange("What is the China-Pakistan Economic Corridor?", "A part of China's Belt and Road Initiative. [1]")
+    assert followups.standalone("Which initiative is it part of?", [last]).query == (
+        "Which initiative is the China-Pakistan Economic Corridor part of?")
+
+
+def test_a_pointer_without_a_clear_referent_adds_the_last_turns_key_terms(followups):
+    s = followups.standalone("How did Pakistan see that attack?", [Exchange(
+        "What happened at the Salala Post in 2011?", "A NATO attack killed Pakistani soldiers at the Salala Post. [1]")])
+    assert s.query.startswith("How did Pakistan see that attack? (") and "Salala Post" in s.query
+
+
+@pytest.mark.parametrize("question", [
+    "What is the China-Pakistan Economic Corridor?",  # a change of topic
+    "What did Imran Khan say about Pakistan's leverage over the Taliban?",
+    "What did Imran Khan say when he was Prime Minister?",
+])
+def test_a_question_that_stands_on_its_own_is_searched_as_typed(followups, question):
+    s = followups.standalone(question, [Exchange(DAVIS, DAVIS_ANSWER)])
+    assert (s.query, s.queries, s.method) == (question, (question,), "typed")
+
+
+# --- through the answerer ---------------------------------------------------------------------------------
+
+
+def test_pronoun_follow_up_is_answered_from_the_resolved_search(answerer):
+    q = "How did he manage to leave Pakistan afterwards?"
+    ans = answerer.ask(q, history=[turn(answerer, DAVIS)])
+    assert ans.question == q and ans.searched_for == "How did Raymond Davis manage to leave Pakistan afterwards?"
+    assert not ans.abstained and "allowed to leave Pakistan" in cited(ans)
+    assert ans.to_dict()["searched_for"] == ans.searched_for and "condense_ms" in ans.timings
+
+
+def test_resolution_finds_what_the_typed_follow_up_misses(answerer):
+    first = "Which army chief outlined his doctrine in March 2021?"
+    q = "Where did he present it?"
+    alone = answerer.ask(q)
+    assert not any("Islamabad Security" in c.text for c in alone.citations[:5])
+    ans = answerer.ask(q, history=[turn(answerer, first)])
+    assert "Bajwa" in ans.searched_for and any("Islamabad Security" in c.text for c in ans.citations[:5])
+
+
+def test_change_of_topic_is_answered_exactly_as_if_asked_alone(answerer):
+    q = "What is the China-Pakistan Economic Corridor?"
+    alone = answerer.ask(q).to_dict()
+    after = answerer.ask(q, history=[turn(answerer, DAVIS)]).to_dict()
+    assert after["searched_for"] == alone["searched_for"] == q
+    for key in ("answer", "abstained", "citations", "grounding"):
+        assert after[key] == alone[key]
+
+
+def test_empty_history_is_todays_behaviour(answerer):
+    a, b = answerer.ask(DAVIS).to_dict(), answerer.ask(DAVIS, history=()).to_dict()
+    assert a["searched_for"] == DAVIS and "condense_ms" not in a["timings"]
+    assert {k: v for k, v in a.items() if k != "timings"} == {k: v for k, v in b.items() if k != "timings"}
+
+
+def test_history_never_makes_evidence(answerer):
+    """An earlier answer's claim (here invented) is not evidence for the follow-up: only what this
+    turn retrieves is, and it does not say."""
+    history = [Exchange("Who won the 2019 Lahore chess open?", "Zorbal Quennet won the 2019 Lahore chess open. [1]")]
+    ans = answerer.ask("In which month did he win it?", history=history)
+    assert ans.abstained and "Zorbal Quennet" in ans.searched_for
+    assert all("Quennet" not in c.text for c in ans.citations)
+
+
+def test_follow_up_about_an_absent_detail_abstains(answerer):
+    ans = answerer.ask("What was his shoe size?", history=[turn(answerer, DAVIS)])
+    assert ans.abstained and "Raymond Davis" in ans.searched_for
+
+
+def test_condensing_off_searches_as_typed(corpus_pipeline, tmp_path):
+    from rag.answer.answerer import Answerer
+
+    s = corpus_pipeline.settings.updated(conversation_condense="off")
+    a = Answerer(s, corpus_pipeline.retriever, corpus_pipeline.answerer.extractive)
+    q = "How did he manage to leave Pakistan afterwards?"
+    assert a.ask(q, history=[Exchange(DAVIS, DAVIS_ANSWER)]).searched_for == q
