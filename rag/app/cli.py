@@ -23,10 +23,16 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question", nargs="?", help="the question (omit with --batch, or for an interactive loop)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
-    ask.add_argument("--batch", type=Path, help="JSONL file of {\"question\": ...}; one result line each")
+    ask.add_argument("--batch", type=Path, help="JSONL file of {\"question\": ...}; one result line each; lines sharing "
+                     "a \"conversation\" value are the turns of one conversation, in file order")
     ask.add_argument("-k", type=int, default=None, help="passages to retrieve")
     ask.add_argument("--backend", default=None, help="LLM backend: extractive, llamacpp, openai, ollama (default: setting RAG_LLM_BACKEND)")
     ask.add_argument("--strict", action="store_true", default=None, help="drop answer sentences the citation checker cannot support")
+
+    chat = sub.add_parser("chat", help="a conversation: follow-up questions understand the earlier turns (/new starts over)")
+    chat.add_argument("-k", type=int, default=None, help="passages to retrieve")
+    chat.add_argument("--backend", default=None, help="LLM backend (default: setting RAG_LLM_BACKEND)")
+    chat.add_argument("--strict", action="store_true", default=None, help="drop answer sentences the citation checker cannot support")
 
     st = sub.add_parser("status", help="what is in the index")
     st.add_argument("--json", action="store_true")
@@ -133,11 +139,11 @@ def cmd_ask(settings: Settings, args) -> int:
     return 0
 
 
-def _ask_one(pipe, question: str, args, echo: bool):
+def _ask_one(pipe, question: str, args, echo: bool, history=()):
     from rag.domain import Answer
 
     answer, streamed = None, []
-    for item in pipe.answerer.stream(question, args.k, backend=args.backend, strict=args.strict):
+    for item in pipe.answerer.stream(question, args.k, backend=args.backend, strict=args.strict, history=history):
         if isinstance(item, Answer):
             answer = item
         elif echo:
@@ -160,6 +166,7 @@ def _print_checks(answer, streamed: str) -> None:
 
 def _ask_batch(pipe, args) -> int:
     from rag.answer.answerer import QuestionError
+    from rag.domain import Exchange
 
     try:
         lines = args.batch.read_text(encoding="utf-8").splitlines()
@@ -167,16 +174,27 @@ def _ask_batch(pipe, args) -> int:
         print(f"rag: cannot read {args.batch}: {e.strerror or e}", file=sys.stderr)
         return 2
     failures = 0
+    conversations: dict[str, list] = {}  # conversation value -> its answered turns so far, in file order
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        echo: dict = {}
         try:
-            question = json.loads(line)["question"]
-            out = pipe.answerer.ask(question, args.k, backend=args.backend, strict=args.strict).to_dict()
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
-            out, failures = {"line": lineno, "error": f"bad input line: {e}"}, failures + 1
+            row = json.loads(line)
+            question, conversation = row["question"], row.get("conversation")
+            if conversation is not None:
+                if not isinstance(conversation, (str, int)) or isinstance(conversation, bool):
+                    raise TypeError(f"\"conversation\" must be a string, not {type(conversation).__name__}")
+                echo = {"conversation": conversation}
+            history = conversations.setdefault(str(conversation), []) if conversation is not None else []
+            answer = pipe.answerer.ask(question, args.k, backend=args.backend, strict=args.strict, history=history)
+            if conversation is not None:
+                history.append(Exchange(question, answer.answer))
+            out = {**echo, **answer.to_dict()}
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
+            out, failures = {"line": lineno, **echo, "error": f"bad input line: {e}"}, failures + 1
         except QuestionError as e:
-            out, failures = {"line": lineno, "question": question, "error": str(e)}, failures + 1
+            out, failures = {"line": lineno, **echo, "question": question, "error": str(e)}, failures + 1
         print(json.dumps(out, ensure_ascii=False), flush=True)
     return 1 if failures else 0
 
@@ -196,6 +214,43 @@ def _ask_loop(pipe, args) -> int:
             _print_citations(_ask_one(pipe, question, args, echo=True))
         except QuestionError as e:
             print(f"rag: {e}")
+
+
+def cmd_chat(settings: Settings, args) -> int:
+    """`rag chat`: a conversation in the terminal; each follow-up is searched with the earlier turns."""
+    from rag.answer.answerer import QuestionError
+    from rag.domain import Exchange
+    from rag.wiring import Pipeline
+
+    pipe = Pipeline(settings)
+    _require_index(settings)
+    if args.backend:
+        from rag.answer.llms import check_backend
+
+        check_backend(args.backend)
+    print("Ask about the documents; follow-up questions build on the earlier ones. "
+          "/new starts a new conversation; an empty line or Ctrl-D quits.")
+    history: list[Exchange] = []
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        if question == "/new":
+            history.clear()
+            print("(new conversation)")
+            continue
+        try:
+            answer = _ask_one(pipe, question, args, echo=True, history=history)
+        except QuestionError as e:
+            print(f"rag: {e}")
+            continue
+        if answer.searched_for and answer.searched_for != answer.question:
+            print(f"(searched for: {answer.searched_for})")
+        _print_citations(answer)
+        history.append(Exchange(question, answer.answer))
 
 
 def _print_citations(answer) -> None:
@@ -265,7 +320,7 @@ def cmd_bench(settings: Settings, args) -> int:
     return run_bench_command(settings, args)
 
 
-COMMANDS = {"eval": cmd_eval, "ingest": cmd_ingest, "ask": cmd_ask, "status": cmd_status, "serve": cmd_serve, "bench": cmd_bench}
+COMMANDS = {"eval": cmd_eval, "ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat, "status": cmd_status, "serve": cmd_serve, "bench": cmd_bench}
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -95,3 +95,37 @@ def test_ask_without_an_index_says_what_to_do(tmp_path):
     r = subprocess.run([sys.executable, "-m", "rag", "ask", "anything?"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 1
     assert "rag ingest" in r.stderr
+
+
+def test_batch_lines_sharing_a_conversation_are_its_turns_in_order(corpus_pipeline, tmp_path):
+    davis, follow = "Which CIA contractor killed two pedestrians in Lahore?", "How did he manage to leave Pakistan afterwards?"
+    batch = tmp_path / "conv.jsonl"
+    batch.write_text("\n".join(json.dumps(row) for row in [
+        {"question": davis, "conversation": "c1"},
+        {"question": "Where was Osama bin Laden killed?", "conversation": "c2"},
+        {"question": follow, "conversation": "c1"},  # c2's turn in between does not belong to c1
+        {"question": "In which year?", "conversation": "c2"},
+        {"question": follow},  # no conversation: asked alone, as today
+        {"question": follow, "conversation": ["c1"]},
+    ]) + "\n", encoding="utf-8")
+    r = rag(corpus_pipeline, "ask", "--json", "--batch", str(batch))
+    rows = [json.loads(ln) for ln in r.stdout.splitlines() if ln.strip()]
+    assert [row.get("conversation") for row in rows[:5]] == ["c1", "c2", "c1", "c2", None]
+    for row in rows[:5]:
+        check_contract(row)
+    assert rows[0]["searched_for"] == davis
+    assert rows[2]["searched_for"] == "How did Raymond Davis manage to leave Pakistan afterwards?"
+    assert "allowed to leave Pakistan" in rows[2]["answer"]
+    assert rows[3]["searched_for"] == "In which year was Osama bin Laden killed?" and "2011" in rows[3]["answer"]
+    assert rows[4]["searched_for"] == follow and "conversation" not in rows[4]
+    assert rows[5]["line"] == 6 and "conversation" in rows[5]["error"] and r.returncode == 1
+
+
+def test_chat_keeps_the_conversation_until_new(corpus_pipeline):
+    r = rag(corpus_pipeline, "chat", stdin="Which CIA contractor killed two pedestrians in Lahore?\n"
+            "How did he manage to leave Pakistan afterwards?\n/new\nHow did he manage to leave Pakistan afterwards?\n")
+    assert r.returncode == 0, r.stderr
+    before, after = r.stdout.split("(new conversation)")
+    assert "(searched for: How did Raymond Davis manage to leave Pakistan afterwards?)" in before
+    assert "allowed to leave Pakistan" in before
+    assert "searched for" not in after  # a new conversation: asked as typed
