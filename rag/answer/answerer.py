@@ -8,14 +8,14 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from rag.config import Settings
 from rag.answer.answerability import Gate, measure
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
-from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt
+from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_windows
 from rag.answer.prompt import template
 from rag.retrieve.condenser import accept_condensed, condense_messages, read_reply
 from rag.retrieve.conversation import FollowUps, Standalone
@@ -58,6 +58,7 @@ class Turn:
     chosen: list[Evidence]
     started: float  # before retrieval
     answering: float  # after retrieval
+    best: dict[int, list[str]] = field(default_factory=dict)  # per passage: its best sentences, best first
 
     def ms_since(self, t: float) -> float:
         return (time.perf_counter() - t) * 1000
@@ -126,6 +127,7 @@ class Answerer:
             answer = self._extractive(turn)
         else:
             turn.chosen, turn.retrieval = _evidence_first(turn.chosen, retrieval, admissible(q, retrieval.passages))
+            turn.best = _best_sentences(evidence, retrieval.passages, turn.retrieval.passages, self.settings.llm.window_best)
             return (yield from self._generate(turn))
         yield answer.answer
         return answer
@@ -171,7 +173,9 @@ class Answerer:
         try:
             llm = self.llm(name)
             count = getattr(llm, "count_tokens", estimate_tokens)
-            prompt = build_prompt(q, retrieval.passages, s.llm.context_tokens, s.llm.max_tokens, count)
+            shown = retrieval.passages[: s.llm.prompt_passages]
+            texts = evidence_windows(shown, turn.best, s.llm.window_sentences) if s.llm.evidence == "windows" else None
+            prompt = build_prompt(q, shown, s.llm.context_tokens, s.llm.max_tokens, count, texts)
         except (LLMError, PromptError) as e:
             return (yield from self._fallback(turn, str(e)))
         parts: list[str] = []
@@ -207,7 +211,7 @@ class Answerer:
         withheld = None
         if not abstained and grounding.sentences and not any(c.supported for c in grounding.sentences):
             abstained, withheld = True, text.strip()
-        if not abstained and restates(q, text):
+        if not abstained and restates(q, text, [p.text for p in prompt.passages]):
             reason = "the model restated the question without answering it"
             return (yield from self._fallback(turn, reason))
         t_end = time.perf_counter()
@@ -293,6 +297,18 @@ def _evidence_first(chosen: list[Evidence], retrieval: Retrieval, usable: list[i
     new_index = {old: new for new, old in enumerate(order)}
     return ([replace(e, passage=new_index[e.passage]) for e in chosen],
             replace(retrieval, passages=[retrieval.passages[i] for i in order]))
+
+
+def _best_sentences(evidence: list[Evidence], before: list[Passage], after: list[Passage], per_passage: int) -> dict[int, list[str]]:
+    """The best evidence sentences of each passage (best first, at most `per_passage`), keyed by the
+    passage's index in `after`, the reordered list the prompt numbers."""
+    where = {id(p): i for i, p in enumerate(after)}
+    best: dict[int, list[str]] = {}
+    for e in evidence:  # best first
+        i = where.get(id(before[e.passage]))
+        if i is not None and len(best.setdefault(i, [])) < per_passage:
+            best[i].append(e.text)
+    return best
 
 
 def _abstains(text: str, grounding: Grounding) -> bool:

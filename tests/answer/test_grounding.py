@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.citations import cited_numbers
-from rag.answer.grounding import check, is_meta, support_text
+from rag.answer.grounding import check, is_meta, restates, support_text
 
 SOURCES = [
     "President Biden announced an unconditional withdrawal of United States (US) forces from Afghanistan "
@@ -139,3 +139,12 @@ def test_words_repeated_from_the_question_are_framing_not_claims():
     # ... and a passage that only shares the added word is about something else.
     unrelated = ["The ISKP is an affiliate of the Islamic State based in Afghanistan."]
     assert not check(answer, unrelated, question=question).sentences[0].supported
+
+
+def test_an_answer_adding_one_word_the_passages_hold_is_not_a_restatement():
+    q = "Which Pakistani port does the economic corridor link to China's industrial zones?"
+    passages = ["This economic corridor connects China's industrial zones with Gwadar, a port."]
+    assert not restates(q, "The economic corridor links China's industrial zones to the port of Gwadar [1].", passages)
+    # The question turned into a statement, with nothing from the passages added, still is one.
+    assert restates(q, "The economic corridor links a Pakistani port to China's industrial zones [1].", passages)
+    assert restates(q, "Indeed the economic corridor links a Pakistani port to China's industrial zones [1].", passages)
