@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--gate", type=Path, nargs="?", const=Path("eval/thresholds.json"), default=None,
                     help="fail (exit 1) when a metric of a corpus's test split is outside its thresholds (default eval/thresholds.json)")
     ev.add_argument("--compare", type=Path, nargs=2, metavar=("A", "B"), help="compare two report folders")
+    ev.add_argument("--no-conversations", action="store_true",
+                    help="with --corpus: skip the corpora's multi-turn conversations (not with --gate, which judges them too)")
     ev.add_argument("--retrieval", default="hybrid", choices=["hybrid", "dense", "keyword"], help=argparse.SUPPRESS)
 
     bn = sub.add_parser("bench", help="measure ingest, queries, cold start, memory and scale; write benchmarks/")
@@ -199,37 +201,16 @@ def _ask_batch(pipe, args) -> int:
     return 1 if failures else 0
 
 
-def _ask_loop(pipe, args) -> int:
-    from rag.answer.answerer import QuestionError
-
-    print("Ask about the documents (empty line or Ctrl-D to quit).")
-    while True:
-        try:
-            question = input("? ").strip()
-        except EOFError:
-            return 0
-        if not question:
-            return 0
-        try:
-            _print_citations(_ask_one(pipe, question, args, echo=True))
-        except QuestionError as e:
-            print(f"rag: {e}")
-
-
-def cmd_chat(settings: Settings, args) -> int:
-    """`rag chat`: a conversation in the terminal; each follow-up is searched with the earlier turns."""
+def _ask_loop(pipe, args, conversation: bool = False) -> int:
+    """Questions typed one by one; in a `conversation` each is searched with the earlier turns."""
     from rag.answer.answerer import QuestionError
     from rag.domain import Exchange
-    from rag.wiring import Pipeline
 
-    pipe = Pipeline(settings)
-    _require_index(settings)
-    if args.backend:
-        from rag.answer.llms import check_backend
-
-        check_backend(args.backend)
-    print("Ask about the documents; follow-up questions build on the earlier ones. "
-          "/new starts a new conversation; an empty line or Ctrl-D quits.")
+    if conversation:
+        print("Ask about the documents; follow-up questions build on the earlier ones. "
+              "/new starts a new conversation; an empty line or Ctrl-D quits.")
+    else:
+        print("Ask about the documents (empty line or Ctrl-D to quit).")
     history: list[Exchange] = []
     while True:
         try:
@@ -238,7 +219,7 @@ def cmd_chat(settings: Settings, args) -> int:
             return 0
         if not question:
             return 0
-        if question == "/new":
+        if conversation and question == "/new":
             history.clear()
             print("(new conversation)")
             continue
@@ -250,7 +231,21 @@ def cmd_chat(settings: Settings, args) -> int:
         if answer.searched_for and answer.searched_for != answer.question:
             print(f"(searched for: {answer.searched_for})")
         _print_citations(answer)
-        history.append(Exchange(question, answer.answer))
+        if conversation:
+            history.append(Exchange(question, answer.answer))
+
+
+def cmd_chat(settings: Settings, args) -> int:
+    """`rag chat`: a conversation in the terminal; each follow-up is searched with the earlier turns."""
+    from rag.wiring import Pipeline
+
+    pipe = Pipeline(settings)
+    _require_index(settings)
+    if args.backend:
+        from rag.answer.llms import check_backend
+
+        check_backend(args.backend)
+    return _ask_loop(pipe, args, conversation=True)
 
 
 def _print_citations(answer) -> None:

@@ -28,7 +28,7 @@ def render_answer(answer: Answer, key: str) -> str:
     """
     key = _safe_key(key)
     kind = "rag-abstained" if answer.abstained else "rag-fallback" if answer.fallback else "rag-answered"
-    parts = [f'<div class="rag-answer {kind}" data-backend="{_inline(answer.backend)}">', _banner(answer)]
+    parts = [f'<div class="rag-answer {kind}" data-backend="{_inline(answer.backend)}">', _searched(answer), _banner(answer)]
     if answer.abstained:
         parts.append(f'<div class="rag-answer-text">{_text(answer.answer)}</div>')
         parts.append(_closest(answer.citations[:CLOSEST_SHOWN], key, answer.related))
@@ -205,6 +205,13 @@ def excerpt_html(text: str, spans: list[tuple[int, int]], limit: int = EXCERPT_C
 
 
 # --- pieces ------------------------------------------------------------------
+
+def _searched(answer: Answer) -> str:
+    """"searched for: ..." when a follow-up was searched as something other than what was typed."""
+    if not answer.searched_for or answer.searched_for.strip() == answer.question.strip():
+        return ""
+    return f'<div class="rag-searched" title="The follow-up, made standalone from the conversation">searched for: {_inline(answer.searched_for)}</div>'
+
 
 def _banner(answer: Answer) -> str:
     if answer.abstained and answer.related:

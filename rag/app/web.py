@@ -2,10 +2,11 @@
 answer settings, plus a headless `/ask` API endpoint for scripts.
 
 `build_app(pipeline)` wires the interface over one Pipeline; `serve(settings)` brings the index up
-to date, loads the models once and runs the server. Each browser session keeps its conversation
-in its own session state, never in module globals, so concurrent users never see each other's
-answers. Questions read the index under the read side of a lock; uploads and removals take the
-write side, so an answer never meets a half-rebuilt keyword index.
+to date, loads the models once and runs the server. Each browser keeps its own conversation in its
+localStorage (gr.BrowserState: it survives a reload, and nothing of it is stored on the server); it
+is sent with each question, so a follow-up is searched with the earlier turns, and concurrent users
+never see each other's answers. Questions read the index under the read side of a lock; uploads
+and removals take the write side, so an answer never meets a half-rebuilt keyword index.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rag.ingest.uploads import Library, LibraryError, table_row
 from rag.app import sources
 from rag.app.sources import SourceFiles
 from rag.app.render import render_answer, render_error, render_question, render_streaming
+from rag.app.transcript import exchanges, record, to_markdown
 from rag.rwlock import ReadWriteLock
 from rag.domain import Answer
 
@@ -34,6 +36,12 @@ TITLE = "Ask the documents"
 
 # The chat's look: citation cards, banners, markers (a file, so it can be read and edited as CSS).
 CSS = (Path(__file__).resolve().parent / "chat.css").read_text(encoding="utf-8")
+# The browser's copy of its conversation: the chat's messages (rendered) and the answered turns.
+EMPTY = {"messages": [], "turns": []}
+# Export: the Markdown the server wrote from the browser's own conversation, saved as a file by the browser.
+DOWNLOAD_JS = """(md) => { if (!md) return; const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([md], {type: 'text/markdown'})); a.download = 'conversation.md';
+  document.body.appendChild(a); a.click(); a.remove(); }"""
 
 
 def backend_choices(settings: Settings) -> list[str]:
@@ -71,12 +79,13 @@ class WebChat:
         self.backends = backend_choices(self.settings)
 
     # --- answering -------------------------------------------------------------
-    def answer_steps(self, question: str, k: int | None, backend: str | None, strict: bool | None) -> Iterator[str | Answer]:
+    def answer_steps(self, question: str, k: int | None, backend: str | None, strict: bool | None,
+                     history=()) -> Iterator[str | Answer]:
         """The answerer's stream, each step taken under the index read lock (released between
         steps, so an upload waits for at most one step of each answer in flight)."""
         if backend and backend not in self.backends:
             raise QuestionError(f"unknown backend {backend!r}; choose one of {', '.join(self.backends)}")
-        steps = self.pipeline.answerer.stream(question, k, backend=backend or None, strict=strict)
+        steps = self.pipeline.answerer.stream(question, k, backend=backend or None, strict=strict, history=history)
         try:
             while True:
                 with self.lock.read():
@@ -87,36 +96,51 @@ class WebChat:
         finally:
             steps.close()
 
-    def respond(self, question: str, history: list, backend: str, k: float, strict: bool):
-        """Chat handler: append the question, stream the answer into the last message."""
-        history = list(history or [])
+    def respond(self, question: str, saved: dict | None, backend: str, k: float, strict: bool):
+        """Chat handler: append the question, stream the answer into the last message; the browser's
+        conversation (`saved`: messages and answered turns) comes in and goes back with it."""
+        saved = conversation(saved)
+        messages, turns = list(saved["messages"]), list(saved["turns"])
+        try:
+            history = exchanges([{"question": t["question"], "answer": t["answer"]}
+                                 for t in turns[-self.settings.conversation.max_turns:]], self.settings)
+        except QuestionError:  # a stored turn over the limits (edited by hand): answer without the history
+            history = []
         question = question or ""
-        history.append({"role": "user", "content": render_question(question)})
-        history.append({"role": "assistant", "content": render_streaming("")})
-        yield history, history, ""
+        messages.append({"role": "user", "content": render_question(question)})
+        messages.append({"role": "assistant", "content": render_streaming("")})
+        yield messages, {"messages": messages, "turns": turns}, ""
         key = "a" + uuid.uuid4().hex[:8]
         text = ""
         try:
-            for item in self.answer_steps(question, int(k) if k else None, backend, bool(strict)):
+            for item in self.answer_steps(question, int(k) if k else None, backend, bool(strict), history):
                 if isinstance(item, Answer):
-                    history[-1] = {"role": "assistant", "content": render_answer(item, key)}
+                    messages[-1] = {"role": "assistant", "content": render_answer(item, key)}
+                    turns = [*turns, record(item)]
                 else:
                     text += item
-                    history[-1] = {"role": "assistant", "content": render_streaming(text)}
-                yield history, history, ""
+                    messages[-1] = {"role": "assistant", "content": render_streaming(text)}
+                yield messages, {"messages": messages, "turns": turns}, ""
         except QuestionError as e:
-            history[-1] = {"role": "assistant", "content": render_error(str(e))}
-            yield history, history, question  # give the question back to fix
+            messages[-1] = {"role": "assistant", "content": render_error(str(e))}
+            yield messages, {"messages": messages, "turns": turns}, question  # give the question back to fix
         except Exception as e:  # the UI boundary: report, keep serving
             log.exception("answering failed")
-            history[-1] = {"role": "assistant", "content": render_error(f"the answer failed: {type(e).__name__}: {e}")}
-            yield history, history, question
+            messages[-1] = {"role": "assistant", "content": render_error(f"the answer failed: {type(e).__name__}: {e}")}
+            yield messages, {"messages": messages, "turns": turns}, question
 
-    def ask(self, question: str, backend: str | None = None) -> dict:
-        """The `/ask` API: the same JSON object as `rag ask --json` (or {question, error})."""
+    def export(self, saved: dict | None) -> str:
+        """The browser's conversation as Markdown, for its Export button ("" when there is none)."""
+        turns = conversation(saved)["turns"]
+        return to_markdown(turns, f"{TITLE}: conversation") if turns else ""
+
+    def ask(self, question: str, backend: str | None = None, history: list[dict] | None = None) -> dict:
+        """The `/ask` API: the same JSON object as `rag ask --json` (or {question, error}). `history`:
+        the conversation's earlier turns, oldest first, as [{"question": ..., "answer": ...}]."""
         answer = None
         try:
-            for item in self.answer_steps(question, None, backend or None, None):
+            turns = exchanges(history, self.settings)
+            for item in self.answer_steps(question, None, backend or None, None, turns):
                 if isinstance(item, Answer):
                     answer = item
         except QuestionError as e:
@@ -164,6 +188,16 @@ class WebChat:
         return _status([msg]), rows, choices, summary
 
 
+def conversation(saved: object) -> dict:
+    """The browser's stored conversation, or an empty one when it holds nothing usable (a first
+    visit, an older format, a value edited by hand)."""
+    if (isinstance(saved, dict) and isinstance(saved.get("messages"), list) and isinstance(saved.get("turns"), list)
+            and all(isinstance(t, dict) and isinstance(t.get("question"), str) and isinstance(t.get("answer"), str)
+                    for t in saved["turns"])):
+        return saved
+    return EMPTY
+
+
 def _status(lines: list[str]) -> str:
     return "".join(f'<div class="rag-status-line">{escape(line)}</div>' for line in lines)
 
@@ -187,7 +221,10 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
                             elem_id="question", show_label=False, submit_btn="Ask", autofocus=True,
                             placeholder="Ask a question about the documents and press Enter", max_lines=6,
                         )
-                        new_chat = gr.Button("New conversation", size="sm", variant="secondary")
+                        with gr.Row():
+                            new_chat = gr.Button("New conversation", size="sm", variant="secondary", elem_id="new-chat")
+                            export = gr.Button("Export", size="sm", variant="secondary", elem_id="export")
+                        export_md = gr.Textbox(visible=False, elem_id="export-md")
                     with gr.Column(scale=1, min_width=240):
                         gr.Markdown("#### Answer settings")
                         backend = gr.Dropdown(chat.backends, value=s.llm.backend, label="Answer with", elem_id="backend")
@@ -211,15 +248,18 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
                         remove = gr.Button("Remove", variant="stop", elem_id="remove")
                 status = gr.HTML(elem_id="library-status")
 
-        # The conversation of this browser session; the Chatbot only displays it.
-        history = gr.State([])
-        ins, outs = [question, history, backend, k, strict], [chatbot, history, question]
+        # The conversation of this browser, kept in its localStorage; the Chatbot only displays it.
+        saved = gr.BrowserState(EMPTY, storage_key="rag-conversation", secret=_storage_secret(s))
+        ins, outs = [question, saved, backend, k, strict], [chatbot, saved, question]
         question.submit(chat.respond, ins, outs, api_visibility="private")
         chatbot.example_select(_example_text, None, question, api_visibility="private", queue=False).then(
             chat.respond, ins, outs, api_visibility="private"
         )
-        new_chat.click(lambda: ([], [], ""), None, outs, api_visibility="private", queue=False)
-        chatbot.clear(lambda: [], None, history, api_visibility="private", queue=False)  # the chat's own bin icon
+        new_chat.click(lambda: ([], EMPTY, ""), None, outs, api_visibility="private", queue=False)
+        chatbot.clear(lambda: EMPTY, None, saved, api_visibility="private", queue=False)  # the chat's own bin icon
+        export.click(chat.export, saved, export_md, api_visibility="private", queue=False).then(
+            None, export_md, None, js=DOWNLOAD_JS, api_visibility="private")
+        app.load(lambda v: conversation(v)["messages"], saved, chatbot, api_visibility="private", queue=False)
         backend.change(lambda b: describe_backend(s, b), backend, model_info, api_visibility="private", queue=False)
 
         lib_outs = [table, doomed, summary]
@@ -230,6 +270,14 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
         gr.api(chat.ask, api_name="ask", api_description="Answer a question from the documents; returns the `rag ask --json` object.")
     app.rag_sources = SourceFiles(pipeline, chat.lock)  # served by launch() at source/<doc_id>
     return app
+
+
+def _storage_secret(settings: Settings) -> str:
+    """The key the browser's copy of its conversation is encrypted with: the same for every run over
+    this index, so a conversation survives a server restart as well as a reload."""
+    import hashlib
+
+    return hashlib.sha256(f"rag-chat:{settings.store.data_dir}:{settings.store.collection}".encode()).hexdigest()[:32]
 
 
 def _example_text(evt: gr.SelectData) -> str:

@@ -207,3 +207,12 @@ def test_any_text_renders_to_balanced_escaped_html(answer_text, passage):
     tags = _parse(html).tags
     assert {t for t, _ in tags} <= {"div", "span", "a", "strong", "blockquote", "mark", "details", "summary", "br"}
     assert "\n" not in html
+
+
+def test_searched_for_is_shown_escaped_only_when_it_differs_from_the_question():
+    c = [_cite(1, "Davis was allowed to leave Pakistan.")]
+    typed = render_answer(_answer("Davis was allowed to leave Pakistan [1].", c, searched_for="q?"), "k1")
+    assert "rag-searched" not in typed
+    html = render_answer(_answer("Davis was allowed to leave Pakistan [1].", c, searched_for="How did <b>Davis</b> leave?"), "k1")
+    assert 'class="rag-searched"' in html and "searched for: How did &lt;b&gt;Davis&lt;/b&gt; leave?" in html
+    assert "<b>" not in html

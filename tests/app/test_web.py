@@ -112,31 +112,32 @@ def _last(gen):
 def test_chat_streams_into_the_last_message_and_renders_the_answer(corpus_pipeline):
     chat = WebChat(corpus_pipeline)
     # Each step is sent to the browser as it is yielded; keep a copy of each as the browser would.
-    steps = [(list(c), s, b) for c, s, b in chat.respond(CORPUS_Q, [], "extractive", 5, False)]
+    steps = [(list(c), s, b) for c, s, b in chat.respond(CORPUS_Q, None, "extractive", 5, False)]
     first_chat, _, box = steps[0]
     assert box == "" and [m["role"] for m in first_chat] == ["user", "assistant"]
     assert "rag-streaming" in first_chat[-1]["content"]
     final_chat, state, _ = steps[-1]
-    assert final_chat == state and len(final_chat) == 2
+    assert final_chat == state["messages"] and len(final_chat) == 2
+    assert [t["question"] for t in state["turns"]] == [CORPUS_Q] and "2021" in state["turns"][0]["answer"]
     html = final_chat[-1]["content"]
     assert 'class="rag-answer rag-answered"' in html and 'class="rag-cite"' in html and "rag-card" in html
 
 
 def test_each_conversation_keeps_only_its_own_messages(corpus_pipeline):
     chat = WebChat(corpus_pipeline)
-    alice, _, _ = _last(chat.respond(CORPUS_Q, [], "extractive", 5, False))
-    bob, _, _ = _last(chat.respond(OFF_TOPIC, [], "extractive", 5, False))
-    alice2, _, _ = _last(chat.respond(OFF_TOPIC, alice, "extractive", 5, False))
+    alice, alice_saved, _ = _last(chat.respond(CORPUS_Q, None, "extractive", 5, False))
+    bob, _, _ = _last(chat.respond(OFF_TOPIC, None, "extractive", 5, False))
+    alice2, _, _ = _last(chat.respond(OFF_TOPIC, alice_saved, "extractive", 5, False))
     assert len(bob) == 2 and "Biden" not in "".join(m["content"] for m in bob)
     assert len(alice2) == 4 and len(alice) == 2  # the earlier state is not mutated
 
 
 def test_bad_question_shows_the_reason_in_the_chat_and_gives_the_text_back(corpus_pipeline):
     chat = WebChat(corpus_pipeline)
-    history, _, box = _last(chat.respond("x" * 5000, [], "extractive", 5, False))
+    history, saved, box = _last(chat.respond("x" * 5000, None, "extractive", 5, False))
     assert "rag-error" in history[-1]["content"] and "limit is" in history[-1]["content"]
-    assert box == "x" * 5000
-    history, _, _ = _last(chat.respond("", [], "nonsense", 5, False))
+    assert box == "x" * 5000 and saved["turns"] == []  # a refused question is no turn of the conversation
+    history, _, _ = _last(chat.respond("", None, "nonsense", 5, False))
     assert "unknown backend" in history[-1]["content"]
 
 
@@ -182,3 +183,62 @@ def test_serve_reports_a_busy_port(corpus_pipeline, capsys):
         settings = corpus_pipeline.settings.updated(**{"port": busy.getsockname()[1]})
         assert serve(settings) == 1
     assert f"cannot serve on 127.0.0.1:{settings.web.port}" in capsys.readouterr().err
+
+
+# --- follow-up questions ------------------------------------------------------
+
+DAVIS = "Which CIA contractor killed two pedestrians in Lahore?"
+FOLLOW_UP = "How did he manage to leave Pakistan afterwards?"
+RESOLVED = "How did Raymond Davis manage to leave Pakistan afterwards?"
+
+
+def test_ask_takes_the_conversation_so_far(client, corpus_pipeline):
+    first = client.predict(DAVIS, api_name="/ask")
+    got = client.predict(FOLLOW_UP, history=[{"question": DAVIS, "answer": first["answer"]}], api_name="/ask")
+    assert got["question"] == FOLLOW_UP and got["searched_for"] == RESOLVED
+    assert not got["abstained"] and "allowed to leave Pakistan" in got["answer"]
+    alone = client.predict(FOLLOW_UP, api_name="/ask")
+    assert alone["searched_for"] == FOLLOW_UP  # no history: searched as typed
+
+
+@pytest.mark.parametrize("history, message", [
+    ("not a list", "must be a list"),
+    ([{"question": DAVIS}], "turn 1 must be"),
+    ([{"question": DAVIS, "answer": 3}], "turn 1 must be"),
+    ([{"question": DAVIS, "answer": "x" * 20_001}], "too long"),
+    ([{"question": DAVIS, "answer": "a"}] * 51, "the limit is 50"),
+])
+def test_ask_refuses_a_malformed_history_saying_why(client, history, message):
+    got = client.predict(FOLLOW_UP, history=history, api_name="/ask")
+    assert got["question"] == FOLLOW_UP and message in got["error"] and "answer" not in got
+
+
+def test_chat_follow_up_is_searched_with_the_stored_conversation(corpus_pipeline):
+    chat = WebChat(corpus_pipeline)
+    _, saved, _ = _last(chat.respond(DAVIS, None, "extractive", 5, False))
+    messages, saved2, _ = _last(chat.respond(FOLLOW_UP, saved, "extractive", 5, False))
+    html = messages[-1]["content"]
+    assert f"searched for: {RESOLVED}" in html and "rag-answered" in html
+    assert "searched for" not in messages[1]["content"]  # the first question was searched as typed
+    assert [t["searched_for"] for t in saved2["turns"]] == [DAVIS, RESOLVED]
+    assert len(saved["turns"]) == 1  # the stored conversation that came in is not changed
+
+
+def test_a_stored_conversation_that_is_not_one_starts_afresh(corpus_pipeline):
+    chat = WebChat(corpus_pipeline)
+    for junk in ({"messages": "x", "turns": []}, {"turns": [{"question": 1}]}, [1, 2], "text"):
+        messages, saved, _ = _last(chat.respond(FOLLOW_UP, junk, "extractive", 5, False))
+        assert len(messages) == 2 and saved["turns"][0]["searched_for"] == FOLLOW_UP
+
+
+def test_export_is_the_conversation_in_markdown_with_its_citations(corpus_pipeline):
+    chat = WebChat(corpus_pipeline)
+    assert chat.export(None) == ""
+    _, saved, _ = _last(chat.respond(DAVIS, None, "extractive", 5, False))
+    _, saved, _ = _last(chat.respond(FOLLOW_UP, saved, "extractive", 5, False))
+    md = chat.export(saved)
+    assert md.startswith("# ") and f"## 1. {DAVIS}" in md and f"## 2. {FOLLOW_UP}" in md
+    assert f"*searched for: {RESOLVED}*" in md and md.count("searched for") == 1
+    assert "allowed to leave Pakistan" in md and "[1]" in md
+    cited = saved["turns"][1]["citations"][0]
+    assert f"- [1] **{cited['title']}**" in md and cited["source"] in md
