@@ -31,6 +31,7 @@ from rag.domain import Answer
 
 VARIANTS = {
     "windows": {},  # the product defaults
+    "windows_r1": {"llm_window_sentences": 1, "llm_window_best": 1, "llm_prompt_passages": 3},  # one neighbour each side
     "passages": {"llm_evidence": "passages", "llm_prompt_passages": 20, "llm_max_tokens": 384},
 }
 

@@ -150,7 +150,7 @@ class LLMSettings(BaseSettings):
         description="What the prompt quotes of each passage: windows = its best sentences with their neighbours "
         "(a third of the prompt, the same answers: docs/benchmarks.md) | passages = the whole passages.",
     )
-    window_sentences: int = Field(1, ge=0, le=5, description="Neighbouring sentences kept on each side of a best sentence.")
+    window_sentences: int = Field(0, ge=0, le=5, description="Neighbouring sentences kept on each side of a best sentence.")
     window_best: int = Field(1, ge=1, le=5, description="Best-matching sentences per passage that open a window.")
     prompt_passages: int = Field(3, ge=1, le=20, description="Most passages quoted in the prompt (the best-evidenced first).")
 

@@ -54,8 +54,15 @@ def quote(text: str) -> str:
 
 def format_passage(n: int, p: Passage, text: str | None = None) -> str:
     """One numbered passage block with its document title and section."""
-    section = f', section "{quote(p.section)}"' if p.section and p.section != p.title else ""
-    return template("passage").format(n=n, title=quote(p.title), section=section, text=quote(text if text is not None else p.text).strip())
+    section = f', section "{quote(_short(p.section))}"' if p.section and p.section != p.title else ""
+    return template("passage").format(n=n, title=quote(_short(p.title)), section=section, text=quote(text if text is not None else p.text).strip())
+
+
+def _short(name: str, words: int = 10) -> str:
+    """A title or section name cut to its first words: it tells the model where the text is from,
+    and every token of it is processed again for each question."""
+    parts = name.split()
+    return name if len(parts) <= words else " ".join(parts[:words]) + " \u2026"
 
 
 def evidence_windows(passages: list[Passage], best: dict[int, list[str]], radius: int = 1) -> list[str]:
