@@ -76,7 +76,6 @@ _NOT_PERSON = frozenset("act agency army bank bill court council department part
                         "conference summit review report service services corps group fund foundation network movement "
                         "front airport prize war operation city county district region valley islands island company "
                         "corporation council assembly parliament senate congress house times post journal press news".split())
-RAW_WEIGHT = 0.7  # the question as typed, beside the resolved one, in the fusion of the two result lists
 SIMILAR = 0.3  # cosine of a question to the last turn above which a weak cue makes it a follow-up
 
 

@@ -92,3 +92,19 @@ def test_removed_document_cannot_be_found_by_keyword_or_sentence(tmp_path):
     assert pipe.keyword.search("XQ-47 Zephyr valve", 5) == []
     assert pipe.sentences.count() == sentences_before - 1
     assert all(p.source != "parts.txt" for p in pipe.retriever.retrieve("XQ-47 Zephyr valve", 5).passages)
+
+
+def test_several_wordings_are_fused_and_scored_against_the_first(corpus_pipeline):
+    r = corpus_pipeline.retriever
+    resolved, typed = "How did Raymond Davis manage to leave Pakistan afterwards?", "How did he manage to leave Pakistan afterwards?"
+    one = r.retrieve(resolved, 5)
+    assert [p.id for p in r.retrieve_all([resolved], 5).passages] == [p.id for p in one.passages]  # one wording: retrieve itself
+    both = r.retrieve_all([resolved, typed], 5)
+    assert len(both.passages) == 5 and any("allowed to leave Pakistan" in p.text for p in both.passages)
+    assert r.retrieve(typed, 10).passages[0].id in {p.id for p in both.passages}  # the typed wording's best keeps a place
+    by_resolved = {p.id: p.score for p in r.retrieve(resolved, 10).passages}
+    assert all(abs(p.score - by_resolved[p.id]) < 1e-3 for p in both.passages if p.id in by_resolved)
+    assert set(both.ranks) == {p.id for p in both.passages}
+    limit = corpus_pipeline.settings.retrieval.max_overlap
+    assert all(_overlap(a, b) <= limit for i, a in enumerate(both.passages) for b in both.passages[i + 1:])
+    assert (both.query_vector == one.query_vector).all()
