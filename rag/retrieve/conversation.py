@@ -116,14 +116,13 @@ class FollowUps:
         return Standalone(resolved, queries, "rules")
 
     def may_lean_on(self, question: str, history: Sequence[Exchange]) -> bool:
-        """Could the question depend on the conversation: a cue of the rules, or a meaning close to
-        the last turn? (Only then is an LLM asked to rewrite it: a rewrite costs seconds.)"""
-        if not history:
-            return False
+        """Does the question show any cue, strong or weak, that it leans on the conversation? Only
+        then is an LLM asked to rewrite it: a rewrite costs a model call (seconds on a CPU), and a
+        question with no cue is searched as typed anyway. Closeness in meaning is no trigger here:
+        on a collection about one subject every question is close to the last one."""
         cues = references(question)
-        if cues["strong"] or cues["weak"] or _ONLY_WH.match(question) or _WHAT_ABOUT.match(question):
-            return True
-        return self._close(question, history[-1].question, strip_markers(history[-1].answer))
+        return bool(history) and bool(cues["strong"] or cues["weak"] or _ONLY_WH.match(question) or _WHAT_ABOUT.match(question)
+                                      or _AND_X.match(question))
 
     def _resolve(self, q: str, last_q: str, last_a: str) -> str:
         """`q` made standalone from the last question (itself resolved) and its answer."""

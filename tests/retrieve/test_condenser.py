@@ -121,6 +121,15 @@ def test_condense_llm_rewrites_for_the_extractive_answer_too(corpus_pipeline):
     assert ans.searched_for == "How did Raymond Davis get out of Pakistan afterwards?"
 
 
+def test_a_question_without_a_cue_costs_no_model_call(corpus_pipeline):
+    srv, asked = _scripted("What is the China-Pakistan Economic Corridor and Raymond Davis?")
+    q = "What is the China-Pakistan Economic Corridor?"
+    with srv:
+        a = _answerer(corpus_pipeline, llm_backend="ollama", llm_base_url=srv.url, llm_model="fake")
+        ans = a.ask(q, history=[DAVIS])
+    assert ans.searched_for == q and not any("Rewritten question:" in p for p in asked)
+
+
 def test_an_unreachable_model_falls_back_to_the_rules(corpus_pipeline):
     from tests.servers import free_port
 
