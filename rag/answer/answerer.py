@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 
@@ -88,7 +88,7 @@ class Answerer:
 
     def stream(
         self, question: str, k: int | None = None, backend: str | None = None, strict: bool | None = None,
-        history: Sequence[Exchange] = (),
+        history: Sequence[Exchange] = (), reading: Callable[[list[Citation]], None] | None = None,
     ) -> Iterator[str | Answer]:
         """Text deltas as the answer is produced, then the final Answer.
 
@@ -97,7 +97,9 @@ class Answerer:
         standalone query (rag/retrieve/conversation.py) and only what that query retrieves now is
         evidence; earlier answers' sources are never reused. Raises QuestionError on a bad question
         and ValueError on an unknown backend name; a backend that fails yields the extractive answer
-        instead, marked with `fallback`.
+        instead, marked with `fallback`. Before an LLM starts, `reading` is called with the passages it
+        is given (numbered as in its prompt) and an empty delta is yielded, so a client can show them
+        while it waits for the first token.
         """
         q = validate_question(question, self.settings)
         name = check_backend(backend or self.settings.llm.backend)
@@ -107,13 +109,13 @@ class Answerer:
         sq = standalone.query
         retrieval = self.retriever.retrieve_all(standalone.queries, k)
         turn = Turn(q, sq, name, strict, retrieval, [], started, time.perf_counter())
-        answer = yield from self._answer(turn)
+        answer = yield from self._answer(turn, reading)
         answer.searched_for = sq
         if history:
             answer.timings["condense_ms"] = standalone.ms
         yield answer
 
-    def _answer(self, turn: Turn):
+    def _answer(self, turn: Turn, reading: Callable[[list[Citation]], None] | None = None):
         """Yields the answer's text deltas and returns the Answer for the turn's retrieval."""
         q, name, retrieval = turn.query, turn.backend, turn.retrieval
         evidence = self.extractive.candidates(q, retrieval.query_vector, retrieval.passages)
@@ -128,6 +130,10 @@ class Answerer:
         else:
             turn.chosen, turn.retrieval = _evidence_first(turn.chosen, retrieval, admissible(q, retrieval.passages))
             turn.best = _best_sentences(evidence, retrieval.passages, turn.retrieval.passages, self.settings.llm.window_best)
+            if reading is not None:
+                shown = turn.retrieval.passages[: self.settings.llm.prompt_passages]
+                reading(_citations(shown, list(range(len(shown)))))
+                yield ""  # the client's turn to show them before the model's first token
             return (yield from self._generate(turn))
         yield answer.answer
         return answer

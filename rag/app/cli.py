@@ -144,8 +144,12 @@ def cmd_ask(settings: Settings, args) -> int:
 def _ask_one(pipe, question: str, args, echo: bool, history=()):
     from rag.domain import Answer
 
+    def reading(passages) -> None:
+        print(f"reading {len(passages)} passage{'s' if len(passages) != 1 else ''}\u2026", file=sys.stderr, flush=True)
+
     answer, streamed = None, []
-    for item in pipe.answerer.stream(question, args.k, backend=args.backend, strict=args.strict, history=history):
+    for item in pipe.answerer.stream(question, args.k, backend=args.backend, strict=args.strict, history=history,
+                                     reading=reading if echo else None):
         if isinstance(item, Answer):
             answer = item
         elif echo:

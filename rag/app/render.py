@@ -9,7 +9,7 @@ block and let Markdown loose on document text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from html import escape
 
 from rag.citations import MARKER, cited_numbers, marker_numbers
@@ -53,9 +53,16 @@ def render_question(question: str) -> str:
     return f'<div class="rag-question">{_text(question)}</div>'
 
 
-def render_streaming(text: str) -> str:
-    """The answer while it streams in: plain escaped text and a cursor."""
-    return f'<div class="rag-answer rag-streaming"><div class="rag-answer-text">{_text(text)}<span class="rag-cursor">▍</span></div></div>'
+def render_streaming(text: str, reading: Sequence[Citation] = ()) -> str:
+    """The answer while it streams in: plain escaped text and a cursor; before a model's first
+    token, "reading N passages…", and the passages it reads listed below."""
+    waiting = (f'<div class="rag-progress" role="status">reading {len(reading)} passage{"s" if len(reading) != 1 else ""}\u2026</div>'
+               if reading and not text.strip() else "")
+    listed = "".join(f'<li>[{c.n}] {_inline(c.title)} \u2014 {_inline(", ".join(x for x in (c.source, c.pages) if x))}</li>'
+                     for c in reading)
+    sources = f'<ol class="rag-reading">{listed}</ol>' if listed else ""
+    return (f'<div class="rag-answer rag-streaming">{waiting}<div class="rag-answer-text">{_text(text)}'
+            f'<span class="rag-cursor">▍</span></div>{sources}</div>')
 
 
 def render_error(message: str) -> str:

@@ -80,12 +80,13 @@ class WebChat:
 
     # --- answering -------------------------------------------------------------
     def answer_steps(self, question: str, k: int | None, backend: str | None, strict: bool | None,
-                     history=()) -> Iterator[str | Answer]:
+                     history=(), reading=None) -> Iterator[str | Answer]:
         """The answerer's stream, each step taken under the index read lock (released between
         steps, so an upload waits for at most one step of each answer in flight)."""
         if backend and backend not in self.backends:
             raise QuestionError(f"unknown backend {backend!r}; choose one of {', '.join(self.backends)}")
-        steps = self.pipeline.answerer.stream(question, k, backend=backend or None, strict=strict, history=history)
+        steps = self.pipeline.answerer.stream(question, k, backend=backend or None, strict=strict, history=history,
+                                              reading=reading)
         try:
             while True:
                 with self.lock.read():
@@ -112,14 +113,15 @@ class WebChat:
         yield messages, {"messages": messages, "turns": turns}, ""
         key = "a" + uuid.uuid4().hex[:8]
         text = ""
+        reading: list = []  # the passages an LLM reads, shown while it works towards its first token
         try:
-            for item in self.answer_steps(question, int(k) if k else None, backend, bool(strict), history):
+            for item in self.answer_steps(question, int(k) if k else None, backend, bool(strict), history, reading.extend):
                 if isinstance(item, Answer):
                     messages[-1] = {"role": "assistant", "content": render_answer(item, key)}
                     turns = [*turns, record(item)]
                 else:
                     text += item
-                    messages[-1] = {"role": "assistant", "content": render_streaming(text)}
+                    messages[-1] = {"role": "assistant", "content": render_streaming(text, reading)}
                 yield messages, {"messages": messages, "turns": turns}, ""
         except QuestionError as e:
             messages[-1] = {"role": "assistant", "content": render_error(str(e))}

@@ -301,3 +301,22 @@ def test_an_abstention_says_whether_the_passages_are_related(corpus_pipeline):
     near = corpus_pipeline.answerer.ask("How many nuclear warheads does Pakistan have?")  # the topic is there, the count is not
     assert near.abstained and near.related and near.citations
     assert near.to_dict()["related"] is True
+
+
+def test_an_llm_answer_first_says_which_passages_it_reads(corpus_pipeline, tmp_path):
+    events = []
+    a, srv = _ollama(corpus_pipeline, tmp_path, lambda req: events.append("model") or [_passage_sentence(req)[:-1], " [1]."])
+    with srv:
+        items = list(a.stream(QUESTION, reading=lambda cs: events.append(("reading", [c.n for c in cs], cs[0].text))))
+    assert events[0][0] == "reading" and events[1] == "model"  # the passages were shown before the model was asked
+    numbers, first_text = events[0][1], events[0][2]
+    assert numbers == list(range(1, len(numbers) + 1)) and 1 <= len(numbers) <= a.settings.llm.prompt_passages
+    answer = items[-1]
+    assert answer.citations[0].text == first_text and not answer.abstained  # numbered as in the prompt
+    assert items[0] == "" and "".join(items[:-1]) == "".join(i for i in items[:-1] if i)
+
+
+def test_no_reading_call_without_an_llm(corpus_pipeline):
+    calls = []
+    items = list(corpus_pipeline.answerer.stream(QUESTION, reading=calls.append))
+    assert calls == [] and "" not in items[:-1]

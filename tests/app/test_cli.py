@@ -129,3 +129,19 @@ def test_chat_keeps_the_conversation_until_new(corpus_pipeline):
     assert "(searched for: How did Raymond Davis manage to leave Pakistan afterwards?)" in before
     assert "allowed to leave Pakistan" in before
     assert "searched for" not in after  # a new conversation: asked as typed
+
+
+def test_while_a_model_works_the_cli_says_how_many_passages_it_reads(corpus_pipeline):
+    from tests.servers import FakeServer, ollama_handler
+
+    with FakeServer(ollama_handler(lambda req: ["Biden announced it in April 2021 [1]."])) as srv:
+        env = {**os.environ, "RAG_DATA_DIR": str(corpus_pipeline.settings.store.data_dir),
+               "RAG_CORPUS_DIR": str(corpus_pipeline.settings.store.corpus_dir), "RAG_LLM_BACKEND": "ollama",
+               "RAG_LLM_BASE_URL": srv.url, "RAG_LLM_MODEL": "fake", "RAG_LLM_RETRIES": "0"}
+        r = subprocess.run([sys.executable, "-m", "rag", "ask", "When did President Biden announce the withdrawal from Afghanistan?"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        js = subprocess.run([sys.executable, "-m", "rag", "ask", "--json", "When did President Biden announce the withdrawal?"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "reading 3 passages\u2026" in r.stderr and "reading" not in r.stdout and "April 2021" in r.stdout
+    assert "reading" not in js.stderr  # --json: nothing but the object, no chatter

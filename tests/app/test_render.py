@@ -216,3 +216,12 @@ def test_searched_for_is_shown_escaped_only_when_it_differs_from_the_question():
     html = render_answer(_answer("Davis was allowed to leave Pakistan [1].", c, searched_for="How did <b>Davis</b> leave?"), "k1")
     assert 'class="rag-searched"' in html and "searched for: How did &lt;b&gt;Davis&lt;/b&gt; leave?" in html
     assert "<b>" not in html
+
+
+def test_streaming_shows_the_passages_being_read_until_the_first_token():
+    reading = [_cite(1, "x", title="<i>Paper</i>"), _cite(2, "y")]
+    waiting = render_streaming("", reading)
+    assert "reading 2 passages\u2026" in waiting and "&lt;i&gt;Paper&lt;/i&gt;" in waiting and "<i>" not in waiting
+    started = render_streaming("Pakistan joined", reading)
+    assert "reading 2" not in started and "rag-reading" in started and "Pakistan joined" in started
+    assert "rag-reading" not in render_streaming("Pakistan joined")

@@ -242,3 +242,25 @@ def test_export_is_the_conversation_in_markdown_with_its_citations(corpus_pipeli
     assert "allowed to leave Pakistan" in md and "[1]" in md
     cited = saved["turns"][1]["citations"][0]
     assert f"- [1] **{cited['title']}**" in md and cited["source"] in md
+
+
+def test_while_a_model_works_the_chat_shows_the_passages_it_reads(corpus_pipeline, tmp_path):
+    from tests.conftest import make_settings
+    from tests.servers import FakeServer, ollama_handler
+    from rag.answer.answerer import Answerer
+
+    srv = FakeServer(ollama_handler(lambda req: ["Biden announced it in April 2021 [1]."]))
+    with srv:
+        s = make_settings(corpus_pipeline.settings.store.data_dir, corpus_pipeline.settings.store.corpus_dir,
+                          llm_backend="ollama", llm_base_url=srv.url, llm_model="fake", llm_retries=0)
+
+        class Llm:  # the corpus pipeline with this answerer
+            settings = s
+            answerer = Answerer(s, corpus_pipeline.retriever, corpus_pipeline.answerer.extractive)
+
+        chat = WebChat(Llm)
+        steps = [m[-1]["content"] for m, _, _ in chat.respond(CORPUS_Q, None, "ollama", 5, False)]
+    waiting = next(h for h in steps if "rag-progress" in h)
+    assert steps.index(waiting) < next(i for i, h in enumerate(steps) if "April 2021" in h)  # before the first token
+    assert "reading 3 passages\u2026" in waiting and waiting.count("<li>") == 3
+    assert "rag-answered" in steps[-1] and "rag-progress" not in steps[-1]
