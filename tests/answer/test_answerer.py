@@ -79,7 +79,7 @@ def test_off_topic_question_abstains(corpus_pipeline):
 def test_bad_question_and_unknown_backend_are_clear_errors(corpus_pipeline):
     with pytest.raises(QuestionError, match="empty"):
         corpus_pipeline.answerer.ask("   ")
-    with pytest.raises(ValueError, match="extractive, llamacpp, ollama, openai"):
+    with pytest.raises(ValueError, match="extractive, llama-index, llamacpp, ollama, openai"):
         corpus_pipeline.answerer.ask(QUESTION, backend="gpt-17")
 
 
