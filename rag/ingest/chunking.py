@@ -44,11 +44,19 @@ def chunk_document(
             Chunk(
                 id=chunk_id, doc_id=doc_id, source=doc.source, title=doc.title, section=title or doc.title,
                 text=text, start=start, end=end, index=index, authors=doc.authors,
-                is_reference=is_reference(title, text), page=doc.page_at(start), page_end=doc.page_at(end - 1),
+                is_reference=is_reference(title, text), page=doc.page_at(start), page_end=_last_page(doc, start, end),
                 heading_path=section.heading_path if section else (),
             )
         )
     return chunks
+
+
+def _last_page(doc: Document, start: int, end: int) -> int | None:
+    """The latest page any of text[start:end] comes from: a footnote printed on the page before can
+    follow a paragraph continued from it, so this is not always the page of the last character."""
+    last = doc.page_at(end - 1)
+    pages = [p for at, p in doc.page_starts if start <= at < end]
+    return max([last, doc.page_at(start), *pages]) if last is not None else None
 
 
 # Ordinary text runs 3-6 characters a token, so this floor only bites on runs with no spaces.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from rag.domain import Document
@@ -23,14 +24,17 @@ from rag.ingest.markdown import parse_markup
 SUPPORTED = {".txt", ".md", ".markdown", ".pdf"}
 # Bump when cleaning changes what text a file yields, so indexes are rebuilt. 2: PDFs read with PDFium
 # page by page (pages, headings from bookmarks, contents pages and footers dropped); markdown/reST
-# headings and code blocks recognized.
-CLEANING_VERSION = 2
+# headings and code blocks recognized. 3: PDF words spaced where the glyphs leave a gap PDFium fills
+# with no space; line-end hyphens kept in compounds (update-alternatives); a contents page's last
+# entries alone on the next page dropped; a chunk's page_end is the latest page it covers.
+CLEANING_VERSION = 3
 
 
 # --- reading ---------------------------------------------------------------
 
-def read_document(path: Path) -> Document:
-    """Read and clean one file, or raise DocumentError saying why it can't be."""
+def read_document(path: Path, progress: Callable[[int, int], None] | None = None) -> Document:
+    """Read and clean one file, or raise DocumentError saying why it can't be. For a PDF,
+    `progress(page, pages)` is called as each page is read."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -40,7 +44,7 @@ def read_document(path: Path) -> Document:
     except OSError as e:
         raise DocumentError(f"{path.name}: cannot read ({e.strerror or e})") from None
     if suffix == ".pdf":
-        return _pdf_document(path, data)
+        return _pdf_document(path, data, progress)
     raw = _decode_text(path, data)
     return parse_document(raw, path=path, sha256=hashlib.sha256(data).hexdigest())
 
@@ -56,20 +60,31 @@ def _decode_text(path: Path, data: bytes) -> str:
         raise DocumentError(f"{path.name}: not valid UTF-8 text (byte {e.start}); convert it to UTF-8") from None
 
 
-def _pdf_document(path: Path, data: bytes) -> Document:
+def _pdf_document(path: Path, data: bytes, progress: Callable[[int, int], None] | None = None) -> Document:
     """A PDF read with PDFium page by page and cleaned (rag.ingest.pdf, rag.ingest.pdf_cleaning)."""
     if not data.startswith(b"%PDF-"):
         raise DocumentError(f"{path.name}: not a PDF (no %PDF header)")
     from rag.ingest.pdf import PdfReadFailure, read_pdf
     from rag.ingest.pdf_cleaning import pdf_document
 
+    failed: list[BaseException] = []  # the progress callback's own error is not the file's
+
+    def report(page: int, pages: int) -> None:
+        try:
+            progress(page, pages)
+        except BaseException as e:
+            failed.append(e)
+            raise
+
     try:
-        content = read_pdf(path, data)
+        content = read_pdf(path, data, report if progress else None)
     except PdfReadFailure as e:
         if e.encrypted:
             raise DocumentError(f"{path.name}: encrypted PDF (needs a password); save a decrypted copy and add that") from None
         raise DocumentError(f"{path.name}: corrupt PDF ({e})") from None
     except Exception as e:  # PDFium's bindings raise a range of errors on broken files
+        if failed:
+            raise
         raise DocumentError(f"{path.name}: corrupt PDF ({type(e).__name__}: {e})") from None
     return pdf_document(content, path=path, sha256=hashlib.sha256(data).hexdigest())
 

@@ -21,6 +21,7 @@ from rag.config import Settings
 from rag.ingest.documents import CLEANING_VERSION, DocumentError, find_files, read_document
 from rag.index.protocols import KeywordIndex, SentenceIndex, TextEmbedder, VectorIndex
 from rag.ingest.manifest import DocRecord, Manifest, ManifestError
+from rag.ingest.progress import Progress, ProgressCallback
 from rag.index.sentence_index import sentences_of
 from rag.domain import IngestReport
 
@@ -42,14 +43,16 @@ class Ingestor:
         self.progress = progress and sys.stderr.isatty()
         self.manifest = manifest if manifest is not None else Manifest.load(settings.manifest_path)
         self._saved_at, self._save_s, self._unsaved = 0.0, 0.0, False
+        self._progress = Progress()
 
-    def ingest(self, paths: list[Path] | None = None, sync: bool = True) -> IngestReport:
+    def ingest(self, paths: list[Path] | None = None, sync: bool = True, progress: ProgressCallback | None = None) -> IngestReport:
         """Bring the index up to date with `paths` (default: the corpus folder).
 
         With `sync`, documents previously ingested from under these folders that no longer exist
-        are removed from the index.
+        are removed from the index. `progress` is called at each page read and batch embedded.
         """
         t0 = time.perf_counter()
+        self._progress = Progress(progress, bars=self.progress)
         paths = [Path(p).resolve() for p in (paths or [self.settings.store.corpus_dir])]
         report = IngestReport()
         files, report.skipped = find_files(paths)
@@ -65,6 +68,7 @@ class Ingestor:
             if sync:
                 changed |= self._remove_missing(paths, {str(f) for f in files}, report)
         finally:
+            self._progress.close()
             self._writes.close()
             self._save_manifest(force=True)
         if sync:
@@ -108,7 +112,7 @@ class Ingestor:
             report.unchanged.append(f.name)
             return False
         try:
-            doc = read_document(f)
+            doc = read_document(f, progress=self._progress.pages(f.name))
         except DocumentError as e:
             # The old chunks (if any) stay: a file that went bad loses nothing already indexed.
             report.skipped[f.name] = str(e).removeprefix(f"{f.name}: ")
@@ -167,11 +171,6 @@ class Ingestor:
             # The keyword index is rebuilt at the end; its imports run beside the model instead.
             self._writes.submit(self.keyword.warm)
             self._keyword_warm = True
-        bar = None
-        if self.progress and chunks:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(chunks), desc=name[:30], unit="chunk", file=sys.stderr, leave=False)
         for i in range(0, len(chunks), batch):
             part = chunks[i : i + batch]
             texts = [c.embedding_text(self.settings.retrieval.embed_context) for c in part]
@@ -182,10 +181,7 @@ class Ingestor:
                 # Sentences first: a chunk in the store means its sentences are there too.
                 self._writes.submit(self.sentences.add, part, sentences, vectors[len(part):])
             self._writes.submit(self.store.add, part, vectors[: len(part)])
-            if bar:
-                bar.update(len(part))
-        if bar:
-            bar.close()
+            self._progress.step(name, "passage", i + len(part), len(chunks))
 
     def _embed(self, texts: list[str]):
         """Vectors for texts, each distinct text embedded once: the sentences in the overlap of two

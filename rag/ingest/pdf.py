@@ -8,10 +8,12 @@ pypdf and pdfminer.six. Cleaning (running headers, tables of contents, footers) 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import re
 import statistics
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,10 @@ _BULLETS = "\u25b6\u25ba\u2022\u25e6\u25aa\u25a0\u25cf\u25cb\u2023\u2043\u27a2\u
 BULLET = re.compile(rf"^[{_BULLETS}\uf0a7\uf0b7\uf06c\uf0d8\uf0e8](?:\s+|(?=[A-Za-z0-9\"'(]))")
 _BOLD_NAME = re.compile(r"(?i:bold|black|heavy|demi|cmbx|cmb\d)|(?:TB|-B|Bd|BdIt)$")
 _MONO_NAME = re.compile(r"mono|courier|typewriter|consol|cmtt|lmtt|tt\d|inconsolata|menlo|fixed|code", re.I)
+
+
+_LOAD_ERRORS = {2: "the file could not be opened", 3: "damaged: no cross-reference table, trailer or page tree PDFium "
+                "can rebuild", 4: "needs a password", 5: "unsupported security handler"}  # FPDF_GetLastError()
 
 
 class PdfReadFailure(Exception):
@@ -108,21 +114,29 @@ def join_lines(lines: list[str]) -> str:
     return out
 
 
-def read_pdf(path: Path, data: bytes) -> PdfContent:
-    """Every page's lines and blocks, the metadata and the outline; PdfReadFailure if it can't."""
+def read_pdf(path: Path, data: bytes, progress: Callable[[int, int], None] | None = None) -> PdfContent:
+    """Every page's lines, the metadata and the outline; PdfReadFailure if it can't.
+
+    Pages are read one at a time and closed (no page object or bitmap is kept, only the text lines),
+    and `progress(page, pages)` is called after each."""
     import pypdfium2 as pdfium
 
     with _LOCK:
+        with contextlib.suppress(pdfium.PdfiumError):
+            pdfium.PdfDocument(b"%")  # some failed loads leave PDFium's last error as it was: make it a known one
         try:
             pdf = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as e:
-            import pypdfium2.raw as raw
-
-            code = raw.FPDF_GetLastError()
-            raise PdfReadFailure(str(e), encrypted=code == raw.FPDF_ERR_PASSWORD) from None
+        except pdfium.PdfiumError:
+            code = pdfium.raw.FPDF_GetLastError()
+            raise PdfReadFailure(_LOAD_ERRORS.get(code, _LOAD_ERRORS[3]), encrypted=code == pdfium.raw.FPDF_ERR_PASSWORD) from None
         try:
             meta = pdf.get_metadata_dict()
-            pages = [_read_page(pdf, i) for i in range(len(pdf))]
+            pages = []
+            for i in range(len(pdf)):
+                pages.append(_read_page(pdf, i))
+                if progress is not None:
+                    progress(i + 1, len(pdf))
+            _hyphens(pages)
             outline = []
             try:
                 for item in pdf.get_toc(max_depth=6):
@@ -169,14 +183,19 @@ def _lines(tp) -> list[Line]:
     """The page's characters as PDFium orders them, cut into lines at its generated line breaks."""
     import pypdfium2.raw as raw
 
-    unicode, generated, box, textobj, fontsize = (raw.FPDFText_GetUnicode, raw.FPDFText_IsGenerated,
-                                                  raw.FPDFText_GetCharBox, raw.FPDFText_GetTextObject, raw.FPDFText_GetFontSize)
+    box, loose, textobj, fontsize = (raw.FPDFText_GetCharBox, raw.FPDFText_GetLooseCharBox, raw.FPDFText_GetTextObject,
+                                     raw.FPDFText_GetFontSize)
+    count = raw.FPDFText_CountChars(tp)
+    codes = (ctypes.c_ushort * (count + 1))()  # the page's UTF-16 units in one call, one per character
+    raw.FPDFText_GetText(tp, 0, count, codes)
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    cell = raw.FS_RECTF()
+    advance = (0.0, 0.0)  # (right edge, bottom) of the previous character's advance box on this line
     fonts: dict[int, tuple[bool, bool]] = {}
     lines: list[Line] = []
     chars: list[tuple[str, float, float, float, float, float, bool, bool]] = []
-    for i in range(raw.FPDFText_CountChars(tp)):
-        code = unicode(tp, i)
+    for i in range(count):
+        code = codes[i] if codes[i] != 0xFFFE else 2  # GetText gives PDFium's hyphen mark \x02 as U+FFFE
         if code == 10 or code == 13:
             if chars:
                 lines.append(_line(chars))
@@ -185,20 +204,56 @@ def _lines(tp) -> list[Line]:
         if not 0 < code < 0x110000:
             continue
         ch = chr(code)
-        if ch.isspace() or generated(tp, i) == 1:
+        if ch.isspace():  # PDFium's generated characters are spaces and line breaks
             if chars and chars[-1][0] != " ":
                 chars.append((" ", 0, 0, 0, 0, 0, False, False))
             continue
+        size = fontsize(tp, i)
+        loose(tp, i, cell)
+        if chars and chars[-1][0] != " " and _word_gap(chars[-1][0], ch, cell.left - advance[0], cell.bottom - advance[1], size):
+            chars.append((" ", 0, 0, 0, 0, 0, False, False))  # PDFium put no space where the glyphs leave one
+        advance = (cell.right, cell.bottom)
         box(tp, i, left, right, bottom, top)
         obj = textobj(tp, i)
         key = ctypes.addressof(obj.contents) if obj else 0
         style = fonts.get(key)
         if style is None:
             style = fonts[key] = _font_style(raw, obj) if key else (False, False)
-        chars.append((ch, left.value, bottom.value, right.value, top.value, fontsize(tp, i), *style))
+        chars.append((ch, left.value, bottom.value, right.value, top.value, size, *style))
     if chars:
         lines.append(_line(chars))
     return [ln for ln in lines if ln.text]
+
+
+def _word_gap(before: str, ch: str, gap: float, rise: float, size: float) -> bool:
+    """Whether the space between two glyphs on a line is a word space: at least 0.15 em between their
+    advance boxes (letters in a word sit within 0.1 em; measured on the manuals' PDFs), on the same
+    baseline, and not before closing or after opening punctuation."""
+    return (size > 0 and gap >= 0.15 * size and abs(rise) < 0.3 * size
+            and ch not in ".,;:!?)]}\u2019\u201d\u2026" and before not in "([{\u2018\u201c/")
+
+
+SOFT_HYPHEN, _SPLIT_WORD = "\u00ad", re.compile(r"([^\W\d_]+)\u00ad([^\W\d_]+)")
+
+
+def _hyphens(pages: list[Page]) -> None:
+    """Words hyphenated at a line end, joined (`tech-nique` -> `technique`) unless the document
+    writes them with the hyphen elsewhere, or both halves are words of its own and the whole is not
+    (`update-alternatives`, a command split over two lines of a table cell)."""
+    vocabulary = {w.lower() for p in pages for ln in p.lines
+                  for w in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", _SPLIT_WORD.sub(" ", ln.text))}
+
+    def decide(m: re.Match) -> str:
+        a, b = m.group(1), m.group(2)
+        hyphenated, joined = f"{a}-{b}".lower(), f"{a}{b}".lower()
+        keep = hyphenated in vocabulary or (joined not in vocabulary and len(b) >= 3 and a.lower() in vocabulary
+                                            and b.lower() in vocabulary)
+        return f"{a}-{b}" if keep else a + b
+
+    for p in pages:
+        for ln in p.lines:
+            if SOFT_HYPHEN in ln.text:
+                ln.text = _SPLIT_WORD.sub(decide, ln.text).replace(SOFT_HYPHEN, "")
 
 
 def _font_style(raw, obj) -> tuple[bool, bool]:
@@ -227,8 +282,8 @@ def _line(chars) -> Line:
         if ch == "\x02":  # PDFium's mark for a hyphen it took off a line end
             nxt = next((c[0] for c in chars[k + 1 :] if c[0] != " "), "")
             before = out[-1] if out else ""
-            if not (nxt.islower() or (nxt.isupper() and before.isupper())):  # "tech-nique", "IM-PLIED"
-                out.append("-")
+            # "tech-nique", "IM-PLIED": a soft hyphen, decided with the whole document's words (_hyphens)
+            out.append(SOFT_HYPHEN if nxt.islower() or (nxt.isupper() and before.isupper()) else "-")
             continue
         if (ch.isdigit() or ch in "*\u2217\u2020\u2021") and size and sz < 0.8 * size and y0 > baseline + 0.25 * size:
             prev = "".join(out).rstrip()[-1:]

@@ -122,7 +122,8 @@ def drop_toc(pages: list[Page], kept: dict[int, list[Line]]) -> None:
         leaders = sum(bool(_LEADER.search(ln.text)) for ln in lines)
         entries = sum(bool(_LEADER.search(ln.text) or _TOC_ENTRY.match(ln.text)) for ln in lines)
         titled = any(_TOC_TITLE.match(ln.text.strip()) for ln in lines[:3])
-        toc = leaders >= 3 or (titled and entries >= 3) or (previous_toc and entries >= max(3, 0.5 * len(lines)))
+        # the contents' last entries can be alone on the next page (fhs-3.0.pdf: one line)
+        toc = leaders >= 3 or (titled and entries >= 3) or (previous_toc and entries >= max(1, 0.5 * len(lines)))
         if toc:
             rest = [ln for ln in lines if not (_LEADER.search(ln.text) or _TOC_ENTRY.match(ln.text) or _TOC_TITLE.match(ln.text.strip()))]
             kept[p.number] = [] if len(rest) <= 0.3 * len(lines) else rest

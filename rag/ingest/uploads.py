@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.ingest.manifest import DocRecord
+from rag.ingest.progress import ProgressCallback
 from rag.rwlock import ReadWriteLock
 
 if TYPE_CHECKING:
@@ -102,8 +103,9 @@ class Library:
                 f"{name}: {size / 1024 / 1024:.1f} MB is over the {self.settings.web.max_upload_mb:g} MB limit (setting RAG_MAX_UPLOAD_MB)"
             )
 
-    def add(self, path: Path, name: str | None = None) -> Added:
-        """Store the uploaded file under a safe name and ingest it; LibraryError if rejected."""
+    def add(self, path: Path, name: str | None = None, progress: ProgressCallback | None = None) -> Added:
+        """Store the uploaded file under a safe name and ingest it; LibraryError if rejected.
+        `progress` gets each page read and batch embedded (rag.ingest.progress)."""
         name = name or Path(path).name
         self.check(path, name)
         folder = self.upload_dir
@@ -115,7 +117,7 @@ class Library:
             self._refuse_duplicate(Path(path), target, name)
             backup = self._stage(Path(path), target)
             try:
-                report = self.pipeline.ingestor.ingest([target], sync=False)
+                report = self.pipeline.ingestor.ingest([target], sync=False, progress=progress)
             except BaseException:
                 self._restore(target, backup)
                 raise

@@ -119,6 +119,54 @@ def test_truncated_pdf_is_a_clear_error(tmp_path):
         read_document(broken)
 
 
+def test_words_are_spaced_where_the_glyphs_leave_a_gap():
+    # PDFium generates no space in these gaps (0.2 em between a monospaced and a roman word);
+    # pypdfium2's own text and the reader before had "arch.changesinstead", "scriptsin the".
+    doc = read_document(PDF / "debmake-spacing.pdf")
+    assert "sign package_version-revision_arch.changes instead of" in doc.text
+    assert "3.9.1 Prompting in maintainer scripts in the “Debian Policy Manual”" in doc.text
+    assert not re.search(r"[a-z]{8,}(instead|in the)\b", doc.text)
+
+
+def test_a_compound_hyphenated_at_a_line_end_keeps_its_hyphen():
+    doc = read_document(PDF / "two-columns.pdf")  # "camera-" | "ready" across two lines
+    assert "camera-ready" in doc.text and "cameraready" not in doc.text
+    assert "This technique is useful" in read_document(PDF / "debmake-nospace.pdf").text  # a soft one is joined
+
+
+def test_progress_is_reported_page_by_page():
+    seen = []
+    doc = read_document(PDF / "slides.pdf", progress=lambda page, pages: seen.append((page, pages)))
+    assert seen == [(n, 7) for n in range(1, 8)] and doc.page_count == 7
+
+    def fail(page, pages):
+        raise RuntimeError("display gone")
+
+    with pytest.raises(RuntimeError, match="display gone"):  # the callback's error, not "corrupt PDF"
+        read_document(PDF / "slides.pdf", progress=fail)
+
+
+def test_a_broken_xref_table_is_repaired_and_a_missing_one_is_a_clear_error(tmp_path):
+    from eval.big_pdf import write_pdf
+
+    data = write_pdf(tmp_path / "ok.pdf", 3, fact_page=2).read_bytes()
+    table = data.index(b"\nxref\n")
+    wrong = tmp_path / "wrong-offsets.pdf"
+    wrong.write_bytes(data[:table] + re.sub(rb"\d{10} 00000 n", b"0000000999 00000 n", data[table:]))
+    assert "7,341 litres" in read_document(wrong).text  # PDFium rebuilds the table from the objects
+    cut = tmp_path / "no-xref.pdf"
+    cut.write_bytes(data[:table] + b"\n%%EOF\n")
+    with pytest.raises(DocumentError, match=r"no-xref\.pdf: corrupt PDF \(damaged: no cross-reference table"):
+        read_document(cut)
+    no_pages = tmp_path / "no-pages.pdf"
+    no_pages.write_bytes(data.replace(b"/Pages 2 0 R", b"/Pages 99 0 R"))
+    with pytest.raises(DocumentError, match=r"encrypted\.pdf: encrypted"):
+        read_document(PDF / "encrypted.pdf")
+    # PDFium leaves its last error (the password one) when a page tree is missing: not taken for it.
+    with pytest.raises(DocumentError, match=r"no-pages\.pdf: corrupt PDF \(damaged: .*page tree"):
+        read_document(no_pages)
+
+
 def test_code_stays_line_by_line(debmake):
     assert "$ cd /path/to/upstream-vcs\n$ debmake -d -i debuild" in debmake.text
     assert any(debmake.text[a:b].startswith("$ cd /path/to/upstream-vcs") for a, b in debmake.code_spans)
@@ -175,3 +223,22 @@ def test_code_block_that_fits_is_one_chunk(debmake):
     chunks = chunk_document(debmake, count_tokens, max_tokens=180, overlap_tokens=0)
     for a, b in debmake.code_spans:
         assert any(c.start <= a and b <= c.end for c in chunks)
+
+
+def test_unreadable_pdfs_are_named_and_the_others_ingest(tmp_path):
+    from eval.big_pdf import write_pdf
+    from rag.wiring import Pipeline
+    from tests.conftest import make_settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "locked.pdf").write_bytes((PDF / "encrypted.pdf").read_bytes())
+    data = write_pdf(tmp_path / "ok.pdf", 2).read_bytes()
+    (docs / "no-xref.pdf").write_bytes(data[: data.index(b"\nxref\n")])
+    (docs / "slides.pdf").write_bytes((PDF / "slides.pdf").read_bytes())
+    steps = []
+    report = Pipeline(make_settings(tmp_path / "data", docs)).ingestor.ingest(progress=steps.append)
+    assert report.added == ["slides.pdf"]
+    assert report.skipped["locked.pdf"].startswith("encrypted PDF (needs a password)")
+    assert report.skipped["no-xref.pdf"].startswith("corrupt PDF (damaged")
+    assert [(s.source, s.done) for s in steps if s.unit == "page"] == [("slides.pdf", n) for n in range(1, 8)]

@@ -165,3 +165,15 @@ def test_remove_a_corpus_document_keeps_its_file_and_says_so(library):
     assert all(d.source != "orchard.md" for d in library.documents())
     library.pipeline.ingestor.ingest()  # the next full ingest brings it back, as the message says
     assert any(d.source == "orchard.md" for d in library.documents())
+
+
+def test_an_uploaded_pdf_reports_each_page_read_then_its_passages_embedded(library):
+    slides = Path(__file__).resolve().parents[1] / "fixtures" / "pdf" / "slides.pdf"
+    steps = []
+    added = library.add(slides, "slides.pdf", progress=steps.append)
+    try:
+        assert [str(s) for s in steps if s.unit == "page"] == [f"slides.pdf: page {n}/7" for n in range(1, 8)]
+        embedded = [s for s in steps if s.unit == "passage"]
+        assert embedded[-1].done == embedded[-1].total == added.chunks and steps[-1] is embedded[-1]
+    finally:
+        library.remove(added.doc_id)
