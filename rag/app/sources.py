@@ -5,9 +5,15 @@ A PDF is served as the original file (`source/<doc_id>#page=12`: browsers' PDF v
 (`source/<doc_id>?start=123&end=456#passage`, the offsets being the chunk's into the cleaned text).
 
 Only documents in the index can be opened: the id is looked up in the ingest manifest, and the file
-is served only when it still is the regular file that was indexed (the same path, no symlink on
-it, inside the corpus or upload folder, with the same SHA-256). No path is ever taken from the
-request. The route sits behind the chat's login (Gradio's session cookie) when one is set.
+is served only when it still is the regular file that was indexed (the same absolute path, no
+symlink anywhere on it, the same SHA-256). No path is ever taken from the request. The route sits
+behind the chat's login (Gradio's session cookie) when one is set.
+
+A file indexed from outside the corpus and upload folders (`rag ingest ~/manuals/guide.pdf`) opens
+too: its text is already readable through the chat's passages, and a link that fails for some
+documents would be a broken citation. What it opens is that exact file and nothing near it, since
+the manifest (written by ingest alone) names it; a file deleted, changed or replaced by a link since
+it was indexed is not served (404) until it is ingested again.
 """
 
 from __future__ import annotations
@@ -63,10 +69,6 @@ class SourceFiles:
         self.pipeline = pipeline
         self.lock = lock
 
-    def roots(self) -> list[Path]:
-        s = self.pipeline.settings
-        return [Path(s.store.corpus_dir).resolve(), Path(s.upload_dir).resolve()]
-
     def record(self, doc_id: str):
         """The manifest's record of an indexed document whose file is still the indexed one."""
         if not DOC_ID.fullmatch(doc_id or ""):
@@ -77,10 +79,9 @@ class SourceFiles:
             raise NotServed("no such document in the index")
         path = Path(record.path)
         # Ingest records resolved paths: if resolving now gives another one, a link was put in its way.
+        # Where the file lies does not matter (see the module docstring); its hash is checked on reading.
         if not path.is_absolute() or path.resolve() != path or not path.is_file():
             raise NotServed("the indexed file is not there any more")
-        if not any(path.is_relative_to(root) for root in self.roots()):
-            raise NotServed("the file is outside the document folders")
         return record
 
     def pdf_bytes(self, doc_id: str) -> tuple[bytes, str]:

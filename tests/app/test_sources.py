@@ -94,7 +94,7 @@ def test_path_tricks_and_unknown_ids_are_not_found(site, user, tail):
     assert r.status == 404 and b"root:" not in body and b"%PDF" not in body
 
 
-def test_a_symlink_or_a_file_outside_the_folders_is_not_served(site, user, tmp_path):
+def test_a_symlink_in_the_way_of_an_indexed_file_is_not_served(site, user, tmp_path):
     _, pipe, _ = site
     secret = tmp_path / "secret.txt"
     secret.write_text("Top secret.\n\nroot:x:0:0\n", encoding="utf-8")
@@ -102,7 +102,7 @@ def test_a_symlink_or_a_file_outside_the_folders_is_not_served(site, user, tmp_p
     link = pipe.settings.upload_dir / "link.txt"
     os.symlink(secret, link)
     docs = pipe.ingestor.manifest.documents
-    fake = {"0123456789abcde0": str(link), "0123456789abcde1": str(secret)}  # as if indexed: via a link; outside
+    fake = {"0123456789abcde0": str(link), "0123456789abcde1": str(tmp_path / "gone.txt")}  # via a link; no file
     try:
         for doc_id, path in fake.items():
             docs[doc_id] = DocRecord(doc_id, path, Path(path).name, "t", [], sha, [], "2024-01-01T00:00:00+00:00")
@@ -112,6 +112,36 @@ def test_a_symlink_or_a_file_outside_the_folders_is_not_served(site, user, tmp_p
         for doc_id in fake:
             docs.pop(doc_id, None)
         link.unlink()
+
+
+def test_a_file_indexed_from_elsewhere_opens_that_file_only_while_it_is_the_indexed_one(site, user, tmp_path):
+    # `rag ingest ~/elsewhere/guide.pdf`: outside the corpus and upload folders, the link still works.
+    _, pipe, _ = site
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    pdf = elsewhere / "guide.pdf"
+    pdf.write_bytes(PDF.read_bytes())
+    notes = elsewhere / "notes.md"
+    notes.write_text("# Field notes\n\nThe ferry to Quillon leaves at 7:15 every weekday.\n", encoding="utf-8")
+    report = pipe.ingestor.ingest([pdf, notes], sync=False)
+    assert sorted(report.added) == ["guide.pdf", "notes.md"]
+    ids = {Path(r.path).name: r.doc_id for r in pipe.ingestor.manifest.documents.values() if Path(r.path).parent == elsewhere}
+    try:
+        r = user.get(f"source/{ids['guide.pdf']}")
+        assert r.status_code == 200 and r.content == PDF.read_bytes() and r.headers["content-type"] == "application/pdf"
+        text = user.get(f"source/{ids['notes.md']}")
+        assert text.status_code == 200 and "ferry to Quillon" in text.text
+        notes.write_text("# Field notes\n\nChanged since.\n", encoding="utf-8")  # changed: not the indexed file
+        assert user.get(f"source/{ids['notes.md']}").status_code == 404
+        pdf.unlink()  # deleted
+        assert user.get(f"source/{ids['guide.pdf']}").status_code == 404
+        other = tmp_path / "other.pdf"  # a link put where it was, to a file with the same bytes
+        other.write_bytes(PDF.read_bytes())
+        os.symlink(other, pdf)
+        assert user.get(f"source/{ids['guide.pdf']}").status_code == 404
+    finally:
+        for doc_id in ids.values():
+            pipe.ingestor.remove(doc_id)
 
 
 def test_a_changed_file_is_not_served(site, user):
