@@ -179,3 +179,29 @@ def test_condensing_off_searches_as_typed(corpus_pipeline, tmp_path):
     a = Answerer(s, corpus_pipeline.retriever, corpus_pipeline.answerer.extractive)
     q = "How did he manage to leave Pakistan afterwards?"
     assert a.ask(q, history=[Exchange(DAVIS, DAVIS_ANSWER)]).searched_for == q
+
+
+def test_the_rules_know_nothing_of_the_subject(tmp_path):
+    """The same cues on a collection of another kind (maintenance notes, invented for the test)."""
+    from rag.wiring import Pipeline
+    from tests.conftest import make_settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "valves.txt").write_text("Valve Catalogue\n\nThe Zephyr valve carries the catalogue code XQ-47. "
+                                     "It fits the older Brennan pumps in the north depot.", encoding="utf-8")
+    (docs / "staff.txt").write_text("Depot Staff\n\nMarta Okonkwo runs the north depot. She was hired in 2014 "
+                                    "and trained every fitter there.", encoding="utf-8")
+    (docs / "weather.txt").write_text("Weather Diary\n\nHeavy rain fell across the valley in April.", encoding="utf-8")
+    pipe = Pipeline(make_settings(tmp_path / "data", docs))
+    pipe.ingestor.ingest()
+    a = pipe.answerer
+    valve = Exchange("Which valve carries the catalogue code XQ-47?", a.ask("Which valve carries the catalogue code XQ-47?").answer)
+    pumps = a.ask("Which pumps does it fit?", history=[valve])
+    assert pumps.searched_for != "Which pumps does it fit?" and "XQ-47" in pumps.searched_for
+    assert pumps.citations[0].source == "valves.txt"
+    boss = Exchange("Who runs the north depot?", a.ask("Who runs the north depot?").answer)
+    hired = a.ask("When was she hired?", history=[boss])
+    assert hired.searched_for == "When was Marta Okonkwo hired?" and hired.citations[0].source == "staff.txt"
+    rain = a.ask("When did heavy rain fall across the valley?", history=[boss])
+    assert rain.searched_for == "When did heavy rain fall across the valley?"
