@@ -125,24 +125,30 @@ class Reference:
             places = self.grams.get(g, ())
             if len(places) <= 30:  # a 4-gram found everywhere says nothing about where
                 votes += [(pos - i, i, pos) for pos in places]
-        runs = _runs(sorted(votes))
-        need = max(3, MIN_MATCHED * len(grams))
-        best = max((r.size for r in runs), default=0)
-        found = []
-        for run in sorted(runs, key=lambda r: -r.size):
-            if run.size < need or run.size < 0.8 * best:
+        runs = sorted(_runs(sorted(votes)), key=lambda r: -r.size)
+        biggest = runs[0].size if runs else 0
+        places = []  # (4-grams placed, (first page, last page))
+        for anchor in runs:
+            if anchor.size < max(3, 0.5 * biggest):
                 break
             # The passage's other pieces: runs of 3+ 4-grams of other words of it, near this place
-            # (before it past dropped contents pages, or a footnote printed on the page before).
-            parts = [run] + [o for o in runs if o is not run and o.size >= 3 and abs(o.first - run.first) < 3000
-                             and (o.last_i < run.first_i or o.first_i > run.last_i)]
+            # (the text after a dropped contents page, a footnote printed on the page before).
+            parts = [anchor]
+            for o in runs:
+                if (o.size >= 3 and abs(o.first - anchor.first) < 3000
+                        and all(o.last_i < p.first_i or o.first_i > p.last_i for p in parts)):
+                    parts.append(o)
             head = min(parts, key=lambda r: r.first_i)
             tail = max(parts, key=lambda r: r.last_i)
             lo = self._extend(ws, head.first_i - 1, head.first - 1, -1, head.first)
             hi = self._extend(ws, tail.last_i + SHINGLE, tail.last + SHINGLE, 1, tail.last + SHINGLE - 1)
             # First page: where its first words are; last: the latest page any of it is on.
             where = (self.page_of[lo], max(self.page_of[hi], *(self.page_of[r.last + SHINGLE - 1] for r in parts)))
-            if where not in found:
+            places.append((sum(r.size for r in parts), where))
+        best = max((n for n, _ in places), default=0)
+        found = []
+        for n, where in sorted(places, key=lambda x: -x[0]):
+            if n >= max(3, MIN_MATCHED * len(grams)) and n >= 0.8 * best and where not in found:
                 found.append(where)
         return found
 
@@ -199,6 +205,9 @@ def _runs(votes: list[tuple[int, int, int]]) -> list[_Run]:
             groups[-1].append(v)
         else:
             groups.append([v])
+    # Pieces of the passage far apart in it can share an offset (a footnote moved after the
+    # paragraph it interrupts swaps two stretches of words): they are runs of their own.
+    groups = [piece for g in groups for piece in _pieces(g)]
     runs = []
     for group in groups:
         middle = sorted(v[0] for v in group)[len(group) // 2]
@@ -208,6 +217,17 @@ def _runs(votes: list[tuple[int, int, int]]) -> list[_Run]:
                 best[v[1]] = v
         runs.append(_Run(sorted(best.values())))
     return runs
+
+
+def _pieces(group: list[tuple[int, int, int]]) -> list[list[tuple[int, int, int]]]:
+    """A group of votes cut where the passage index jumps by more than 6 x SHINGLE (24 words)."""
+    pieces: list[list[tuple[int, int, int]]] = []
+    for v in sorted(group, key=lambda v: v[1]):
+        if pieces and v[1] - pieces[-1][-1][1] <= 6 * SHINGLE:
+            pieces[-1].append(v)
+        else:
+            pieces.append([v])
+    return [sorted(p) for p in pieces]
 
 
 def run_together(text: str, ref: Reference) -> list[str]:
@@ -259,6 +279,7 @@ class FileResult:
     footers: list[str] = field(default_factory=list)
     joined: list[str] = field(default_factory=list)
     wrong: list[str] = field(default_factory=list)  # a description of each passage whose page is wrong
+    end_wrong: list[str] = field(default_factory=list)  # ... whose page_end is
     unlocated: list[str] = field(default_factory=list)
     refused: str = ""  # the reader's message for a file it does not ingest
 
@@ -279,6 +300,8 @@ def check(passages: list[Passage], ref: Reference, title: str, result: FileResul
         result.repeated += len({w[0] for w in places}) > 1
         result.page_right += p.page == start
         result.end_right += p.page_end == end
+        if p.page_end != end:
+            result.end_wrong.append(f"{p.label}: says p. {p.page}-{p.page_end}, found p. {start}-{end}: {p.text[:70]!r}")
         if p.page != start:
             result.wrong.append(f"{p.label}: says p. {p.page}-{p.page_end}, found p. {start}-{end}: {p.text[:70]!r}")
     return result
@@ -375,7 +398,8 @@ def render(results: list[FileResult], heading: str) -> str:
     t = totals(results)
     lines = [f"### {heading}", "",
              f"Page right: **{pct(t['page_right'], t['located'])}** of {t['located']} located passages "
-             f"({t['passages'] - t['located']} of {t['passages']} not located); page_end right: "
+             f"({t['passages'] - t['located']} of {t['passages']} not located; counted as wrong, "
+             f"{pct(t['page_right'], t['passages'])} of all); page_end right: "
              f"{pct(t['end_right'], t['located'])}. ToC lines: {t['toc']}, slide footers: {t['footers']}, "
              f"run-together words: {t['joined']}.", "",
              "| file | pages | passages | located | page right | page_end right | ToC lines | slide footers | run-together |",
@@ -387,7 +411,7 @@ def render(results: list[FileResult], heading: str) -> str:
         lines.append(f"| {r.name} | {r.pages} | {r.passages} | {r.located} | {pct(r.page_right, r.located)} | "
                      f"{pct(r.end_right, r.located)} | {len(r.toc)} | {len(r.footers)} | {len(r.joined)} |")
     details = [(label, item) for r in results for label, items in
-               (("wrong page", r.wrong), ("not located", r.unlocated), ("ToC line", r.toc), ("slide footer", r.footers),
+               (("wrong page", r.wrong), ("wrong page_end", r.end_wrong), ("not located", r.unlocated), ("ToC line", r.toc), ("slide footer", r.footers),
                 ("run-together", r.joined)) for item in items]
     if details:
         lines += ["", "Each passage counted against it:", ""] + [f"- {label}: {item}" for label, item in details[:60]]
@@ -421,7 +445,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(report)
     if args.out:
-        args.out.write_text(report, encoding="utf-8")
+        from eval.pdf_parsers import _pdftotext_version
+
+        tool = f"pdftotext {_pdftotext_version()}" if shutil.which("pdftotext") else "the saved pdftotext output in eval/pdftotext/"
+        command = "python -m eval.page_accuracy" + (" --citations" if args.citations else "") + " --out " + str(args.out)
+        head = (f"# Pages of PDF passages, checked against poppler\n\n`{command}` (reference: {tool}; what is "
+                "measured and how: the docstring of eval/page_accuracy.py and docs/pdf-parsers.md).\n\n")
+        args.out.write_text(head + report, encoding="utf-8")
     return 0
 
 

@@ -26,7 +26,8 @@ SUPPORTED = {".txt", ".md", ".markdown", ".pdf"}
 # page by page (pages, headings from bookmarks, contents pages and footers dropped); markdown/reST
 # headings and code blocks recognized. 3: PDF words spaced where the glyphs leave a gap PDFium fills
 # with no space; line-end hyphens kept in compounds (update-alternatives); a contents page's last
-# entries alone on the next page dropped; a chunk's page_end is the latest page it covers.
+# entries alone on the next page and lone `*` bullet marks dropped; a chunk's page_end is the latest
+# page it covers.
 CLEANING_VERSION = 3
 
 

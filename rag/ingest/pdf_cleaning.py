@@ -157,6 +157,8 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
             parts.append(Part(text, "code", page=b.page))
             open_part = None
             continue
+        if len(text) == 1 and not text.isalnum():
+            continue  # a "*" bullet set apart from its item
         level = None
         if not bullet and len(b.lines) <= 3 and text not in front_text:
             level = _heading_level(b, text, marks, body, deck, sizes, top_of_page)

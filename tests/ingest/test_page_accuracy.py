@@ -40,6 +40,15 @@ def test_a_passage_is_found_on_the_pages_it_starts_and_ends_on():
     assert ref.locate("words that are printed nowhere in these pages at all") == []
 
 
+def test_a_paragraph_continued_past_its_pages_footnote_starts_where_its_first_words_are():
+    # Printed: page 1 ends with the paragraph's start (a) and a footnote (c); page 2 goes on (b, d).
+    # The cleaned text joins the paragraph first: a b c d.
+    w = [w for p in made_up_pages(2, 300) for w in p]
+    a, c, b, d = w[200:240], w[240:280], w[300:340], w[340:380]  # c and b as long: a and d line up
+    ref = Reference([" ".join(w[:200] + a + c), " ".join(b + d + w[380:])])
+    assert ref.locate(" ".join(a + b + c + d)) == [(1, 2)]
+
+
 def test_text_printed_twice_is_right_at_either_place():
     pages = made_up_pages()
     pages[3][50:110] = pages[1][50:110]  # the same 60 words on pages 2 and 4
