@@ -3,7 +3,9 @@ split once, fixed, into dev (tuning) and test (reporting).
 
 A corpus is a folder eval/corpora/NAME/ holding docs/ and questions.jsonl (or a corpus.json naming
 them elsewhere, as the shipped papers do) and split.json, written once by `make_split` and never
-regenerated, so no setting can drift toward the test questions.
+regenerated, so no setting can drift toward the test questions. Its multi-turn conversations, if it
+has them, are conversations.jsonl (eval/conversations.py), split the same way by conversation into
+conversation_split.json.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from eval import ROOT
+from eval.conversation_runner import run_conversations
+from eval.conversations import Conversation, load_conversations
 from eval.runner import Question, load_questions, run_eval
 from rag.config import Settings
 
@@ -28,29 +33,48 @@ class Corpus:
     docs: Path
     questions_path: Path
     split_path: Path
+    conversations_path: Path
+    conversation_split_path: Path
 
     def questions(self, split: str | None = None) -> list[Question]:
         """The corpus's questions, all of them or one split's (`dev` or `test`)."""
-        qs = load_questions(self.questions_path)
-        if split in (None, "all"):
-            return qs
-        if split not in SPLITS:
-            raise ValueError(f"unknown split {split!r}; choose dev, test or all")
-        ids = set(self.split_ids()[split])
-        return [q for q in qs if q.id in ids]
+        return _part(load_questions(self.questions_path), split, self.split_ids)
 
     def split_ids(self) -> dict[str, list[str]]:
-        if not self.split_path.exists():
-            raise FileNotFoundError(f"{self.split_path} is missing: run `python -m eval.corpora --make-split {self.name}` once")
-        data = json.loads(self.split_path.read_text(encoding="utf-8"))
-        return {s: list(data[s]) for s in SPLITS}
+        return _read_split(self.split_path, f"--make-split {self.name}")
+
+    def conversations(self, split: str | None = None) -> list[Conversation]:
+        """The corpus's conversations (none if it has no conversations.jsonl), all or one split's."""
+        if not self.conversations_path.exists():
+            return []
+        return _part(load_conversations(self.conversations_path), split, self.conversation_split_ids)
+
+    def conversation_split_ids(self) -> dict[str, list[str]]:
+        return _read_split(self.conversation_split_path, f"--make-conversation-split {self.name}")
+
+
+def _part(items: list, split: str | None, split_ids) -> list:
+    if split in (None, "all"):
+        return items
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose dev, test or all")
+    ids = set(split_ids()[split])
+    return [x for x in items if x.id in ids]
+
+
+def _read_split(path: Path, make: str) -> dict[str, list[str]]:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `python -m eval.corpora {make}` once")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {s: list(data[s]) for s in SPLITS}
 
 
 def load_corpus(folder: Path) -> Corpus:
     spec = json.loads((folder / "corpus.json").read_text(encoding="utf-8")) if (folder / "corpus.json").exists() else {}
     docs = ROOT / spec["docs"] if "docs" in spec else folder / "docs"
     questions = ROOT / spec["questions"] if "questions" in spec else folder / "questions.jsonl"
-    return Corpus(folder.name, docs, questions, folder / "split.json")
+    return Corpus(folder.name, docs, questions, folder / "split.json", folder / "conversations.jsonl",
+                  folder / "conversation_split.json")
 
 
 def corpora() -> dict[str, Corpus]:
@@ -66,12 +90,13 @@ def get_corpus(name: str) -> Corpus:
     return found[name]
 
 
-def assign_split(questions: list[Question], salt: str) -> dict[str, list[str]]:
-    """Half of each question type to dev and half to test, in an order fixed by a hash of the id
-    (so the assignment depends on nothing but the ids). An odd one out goes to test."""
+def assign_split(items: list, salt: str, stratum=lambda q: q.type) -> dict[str, list[str]]:
+    """Half of each stratum (a question's type, a conversation's rarest kind) to dev and half to
+    test, in an order fixed by a hash of the id (so the assignment depends on nothing but the ids and
+    strata). An odd one out goes to test."""
     by_type: dict[str, list[str]] = defaultdict(list)
-    for q in questions:
-        by_type[q.type].append(q.id)
+    for q in items:
+        by_type[stratum(q)].append(q.id)
     split: dict[str, list[str]] = {"dev": [], "test": []}
     for ids in by_type.values():
         ids.sort(key=lambda i: hashlib.sha256(f"{salt}:{i}".encode()).hexdigest())
@@ -90,21 +115,48 @@ def make_split(corpus: Corpus) -> dict[str, list[str]]:
     return split
 
 
+def conversation_split(conversations: list[Conversation], corpus_name: str) -> dict[str, list[str]]:
+    """Half of the conversations of each stratum (Conversation.stratum) to test, by a hash of the id."""
+    return assign_split(conversations, f"{corpus_name}:conversations", Conversation.stratum)
+
+
+def make_conversation_split(corpus: Corpus) -> dict[str, list[str]]:
+    """Write the corpus's conversation split once; refuses to overwrite one that exists."""
+    if corpus.conversation_split_path.exists():
+        raise FileExistsError(f"{corpus.conversation_split_path} exists: a split is made once and never changed")
+    split = conversation_split(corpus.conversations(), corpus.name)
+    corpus.conversation_split_path.write_text(
+        json.dumps({"made_by": "eval.corpora.conversation_split", **split}, indent=1) + "\n", encoding="utf-8")
+    return split
+
+
 def corpus_settings(settings: Settings, corpus: Corpus) -> Settings:
     """The settings for one corpus's own index, kept under the data folder (re-ingest is incremental)."""
     return settings.updated(data_dir=settings.store.data_dir / "eval" / corpus.name, corpus_dir=corpus.docs, chroma_url=None)
 
 
+class CorpusRun(NamedTuple):
+    rows: list[dict]  # one per question
+    summary: dict  # the questions' summary, with the conversations' under "conversations" when they ran
+    turns: list[dict]  # one per conversation turn (eval/conversations.py)
+
+
 def evaluate(settings: Settings, corpus: Corpus, split: str = "test", backend: str | None = None,
-             k: int | None = None, progress=None) -> tuple[list[dict], dict]:
-    """Index the corpus (if needed) and answer and score one split of its questions."""
+             k: int | None = None, progress=None, conversations: bool = True) -> CorpusRun:
+    """Index the corpus (if needed) and answer and score one split of its questions, and of its
+    conversations unless `conversations` is false."""
     from rag.wiring import Pipeline
 
     pipe = Pipeline(corpus_settings(settings, corpus))
     report = pipe.ingestor.ingest()
     if report.skipped:
         raise RuntimeError(f"{corpus.name}: documents skipped: {report.skipped}")
-    return run_eval(pipe, corpus.questions(split), k, backend, progress)
+    rows, summary = run_eval(pipe, corpus.questions(split), k, backend, progress)
+    chats = corpus.conversations(split) if conversations else []
+    if not chats:
+        return CorpusRun(rows, summary, [])
+    turns, summary["conversations"] = run_conversations(pipe, chats, k, backend)
+    return CorpusRun(rows, summary, turns)
 
 
 TABLE = [("hit@5", ("retrieval", "hit@5")), ("MRR", ("retrieval", "mrr@10")), ("correct", ("answers", "correctness")),
@@ -141,8 +193,9 @@ def _cell(v) -> str:
 
 
 def check_gates(summaries: dict[str, dict], thresholds: dict) -> list[str]:
-    """Failures of each corpus against its own thresholds (thresholds["corpora"][name]); a corpus
-    without thresholds is a failure too, so a new corpus cannot slip past the gate."""
+    """Failures of each corpus against its own thresholds (thresholds["corpora"][name], its
+    conversations' under ["conversations"]); a corpus or a corpus's conversations without thresholds
+    is a failure too, so a new set cannot slip past the gate."""
     from eval.runner import check_gate
 
     gates = thresholds.get("corpora", {})
@@ -152,6 +205,10 @@ def check_gates(summaries: dict[str, dict], thresholds: dict) -> list[str]:
             failures.append(f"{name}: no thresholds in the gate file")
             continue
         failures.extend(f"{name}: {f}" for f in check_gate(summary, gates[name]))
+        if "conversations" in summary and "conversations" not in gates[name]:
+            failures.append(f"{name}: no conversation thresholds in the gate file")
+        elif "conversations" in summary:
+            failures.extend(f"{name}: conversations.{f}" for f in check_gate(summary["conversations"], gates[name]["conversations"]))
     return failures
 
 
@@ -160,14 +217,19 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m eval.corpora", description=__doc__.splitlines()[0])
     ap.add_argument("--make-split", metavar="NAME", help="write NAME's split.json (once)")
+    ap.add_argument("--make-conversation-split", metavar="NAME", help="write NAME's conversation_split.json (once)")
     args = ap.parse_args(argv)
-    if args.make_split:
-        split = make_split(get_corpus(args.make_split))
-        print(f"{args.make_split}: dev {len(split['dev'])}, test {len(split['test'])}")
+    if args.make_split or args.make_conversation_split:
+        name = args.make_split or args.make_conversation_split
+        make = make_split if args.make_split else make_conversation_split
+        split = make(get_corpus(name))
+        print(f"{name}: dev {len(split['dev'])}, test {len(split['test'])}")
         return 0
     for c in corpora().values():
-        qs = c.questions()
-        print(f"{c.name:10} {len(qs):4} questions  docs: {c.docs.relative_to(ROOT)}  split: {'yes' if c.split_path.exists() else 'no'}")
+        qs, chats = c.questions(), c.conversations()
+        made = c.conversation_split_path.exists()
+        print(f"{c.name:10} {len(qs):4} questions  split: {'yes' if c.split_path.exists() else 'no'}  "
+              f"{len(chats):3} conversations  split: {'yes' if made else 'no'}  docs: {c.docs.relative_to(ROOT)}")
     return 0
 
 

@@ -28,19 +28,27 @@ class Question:
     docs: list[str]
     evidence: list[str]
 
+    @classmethod
+    def from_row(cls, row: dict) -> Question:
+        return cls(**{k: row.get(k) for k in cls.__dataclass_fields__})
 
-def load_questions(path: Path) -> list[Question]:
-    """The eval set (JSONL); a malformed line is an error naming the line."""
+
+def read_jsonl(path: Path, parse, what: str) -> list:
+    """Each line of a JSONL file through `parse`; a malformed line is an error naming the line."""
     out = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            out.append(Question(**{k: row.get(k) for k in Question.__dataclass_fields__}))
-        except (json.JSONDecodeError, TypeError) as e:
-            raise ValueError(f"{path}:{n}: not an eval question ({e})") from None
+            out.append(parse(json.loads(line)))
+        except (json.JSONDecodeError, TypeError, KeyError) as e:
+            raise ValueError(f"{path}:{n}: not {what} ({type(e).__name__}: {e})") from None
     return out
+
+
+def load_questions(path: Path) -> list[Question]:
+    """The eval set (JSONL); a malformed line is an error naming the line."""
+    return read_jsonl(path, Question.from_row, "an eval question")
 
 
 def split_sentences_with_citations(answer: str) -> list[tuple[str, list[int]]]:
@@ -160,11 +168,16 @@ def run_eval(pipeline, questions: list[Question], k: int | None = None, backend:
 
 # --- reports -----------------------------------------------------------------
 
-def write_report(out: Path, rows: list[dict], summary: dict, meta: dict) -> None:
+def write_report(out: Path, rows: list[dict], summary: dict, meta: dict, turns: list[dict] | None = None) -> None:
+    """results.jsonl, summary.json/.md/.png, and conversations.jsonl (one row per turn) when given."""
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "results.jsonl", "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    if turns:
+        with open(out / "conversations.jsonl", "w", encoding="utf-8") as f:
+            for r in turns:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
     (out / "summary.json").write_text(json.dumps({"meta": meta, **summary}, indent=2), encoding="utf-8")
     chart = _chart(out / "summary.png", rows, summary)
     (out / "summary.md").write_text(markdown(summary, meta, chart), encoding="utf-8")
@@ -183,6 +196,10 @@ def markdown(summary: dict, meta: dict, chart: str | None = None) -> str:
                 lines.append(f"| {group} | {name} | {_fmt(value)} |")
     for stage, v in summary["latency_ms"].items():
         lines.append(f"| latency | {stage} p50 / p95 | {v['p50']:.0f} / {v['p95']:.0f} ms |")
+    if summary.get("conversations"):
+        from eval.conversation_runner import markdown_lines
+
+        lines += markdown_lines(summary["conversations"])
     if chart:
         lines += ["", f"![correctness by type and latency]({chart})"]
     return "\n".join(lines) + "\n"

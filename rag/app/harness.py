@@ -36,6 +36,8 @@ def run_eval_command(settings: Settings, args) -> int:
         return 0
     if args.gate and args.dataset:
         raise ValueError("--gate judges every eval corpus's test split (eval/thresholds.json); leave out --dataset")
+    if args.gate and getattr(args, "no_conversations", False):
+        raise ValueError("--gate judges the corpora's conversations too; leave out --no-conversations")
     if args.corpus or args.gate:
         # The gate is judged on every corpus's test split: the worst corpus is what counts.
         args.corpus = args.corpus or "all"
@@ -64,10 +66,12 @@ def run_eval_command(settings: Settings, args) -> int:
 
 
 def _eval_corpora(settings: Settings, args) -> int:
-    """`rag eval --corpus NAME|all`: one split of each corpus, a report per corpus and a table with the worst."""
+    """`rag eval --corpus NAME|all`: one split of each corpus (its questions and conversations), a
+    report per corpus and tables with the worst."""
     import time
 
     from eval import ROOT as PROJECT_ROOT
+    from eval import conversation_runner
     from eval import corpora as ec
     from eval import runner as evaluation
 
@@ -77,13 +81,17 @@ def _eval_corpora(settings: Settings, args) -> int:
     out = args.out or PROJECT_ROOT / "eval" / "runs" / f"{when}-{backend}-{args.split}"
     summaries = {}
     for corpus in chosen:
-        print(f"{corpus.name}: indexing and asking the {args.split} questions …", file=sys.stderr, flush=True)
-        rows, summary = ec.evaluate(settings, corpus, args.split, args.backend, args.k)
+        print(f"{corpus.name}: indexing and asking the {args.split} questions and conversations …", file=sys.stderr, flush=True)
+        rows, summary, turns = ec.evaluate(settings, corpus, args.split, args.backend, args.k,
+                                           conversations=not getattr(args, "no_conversations", False))
         meta = {"dataset": f"{corpus.name} ({args.split})", "backend": backend, "k": args.k or settings.retrieval.top_k,
                 "when": when, "split": args.split}
-        evaluation.write_report(out / corpus.name, rows, summary, meta)
+        evaluation.write_report(out / corpus.name, rows, summary, meta, turns)
         summaries[corpus.name] = summary
     text = f"# Per-corpus evaluation ({args.split} split, backend {backend})\n\n{ec.table(summaries)}\n"
+    chats = conversation_runner.table(summaries)
+    if chats:
+        text += f"\n## Conversations (turn by turn, with the history)\n\n{chats}\n"
     out.mkdir(parents=True, exist_ok=True)
     (out / "corpora.md").write_text(text, encoding="utf-8")
     print(text)

@@ -1,5 +1,5 @@
-"""The eval corpora: every set well formed, split once into disjoint dev and test, and the gate's
-tuning reads dev questions only."""
+"""The eval corpora: every set well formed, its questions and its conversations each split once into
+disjoint dev and test, and the gate's tuning reads dev questions only (and no conversations of test)."""
 
 from __future__ import annotations
 
@@ -47,15 +47,35 @@ def test_the_split_is_fixed_disjoint_and_complete(name):
         assert {q.type for q in c.questions(part)} == {q.type for q in c.questions()}
 
 
+@pytest.mark.parametrize("name", sorted(n for n, c in CORPORA.items() if c.conversations_path.exists()))
+def test_the_conversation_split_is_fixed_disjoint_and_complete(name):
+    c = CORPORA[name]
+    split = c.conversation_split_ids()
+    assert set(split["dev"]).isdisjoint(split["test"])
+    assert set(split["dev"]) | set(split["test"]) == {conv.id for conv in c.conversations()}
+    # Made once by the seeded assignment (half of each conversation's rarest kind), unchanged since.
+    assert ec.conversation_split(c.conversations(), name) == split
+    for part in ("dev", "test"):
+        kinds = {t.kind for conv in c.conversations(part) for t in conv.turns}
+        assert kinds == {t.kind for conv in c.conversations() for t in conv.turns}, part
+
+
 def test_a_split_is_never_overwritten(tmp_path):
     folder = tmp_path / "tiny"
     (folder / "docs").mkdir(parents=True)
     (folder / "questions.jsonl").write_text(json.dumps(
         {"id": "t1", "question": "q?", "type": "fact", "answer": "a", "must_contain": ["a"], "docs": [], "evidence": []}) + "\n")
+    turns = [{"id": "tc001.1", "question": "q?", "type": "fact", "answer": "a", "must_contain": ["a"], "docs": [], "evidence": [],
+              "kind": "first", "standalone": "q?"}]
+    (folder / "conversations.jsonl").write_text(json.dumps({"id": "tc001", "turns": turns}) + "\n")
     corpus = ec.load_corpus(folder)
-    ec.make_split(corpus)
-    with pytest.raises(FileExistsError):
-        ec.make_split(corpus)
+    for make in (ec.make_split, ec.make_conversation_split):
+        make(corpus)
+        with pytest.raises(FileExistsError):
+            make(corpus)
+    with pytest.raises(FileExistsError):  # the command refuses too, for a shipped corpus
+        ec.main(["--make-conversation-split", "papers"])
+    assert json.loads(corpus.conversation_split_path.read_text())["test"] == ["tc001"]
 
 
 def _norm(text: str) -> str:
@@ -81,21 +101,29 @@ def test_every_evidence_quote_is_in_its_documents_as_the_product_reads_them(name
 
 def test_the_gate_is_tuned_on_dev_questions_only(monkeypatch):
     asked = []
-    real = ec.Corpus.questions
+    real_questions, real_conversations = ec.Corpus.questions, ec.Corpus.conversations
 
     def spy(self, split=None):
-        asked.append(split)
-        return real(self, split)
+        asked.append(("questions", split))
+        return real_questions(self, split)
+
+    def spy_conversations(self, split=None):
+        asked.append(("conversations", split))
+        return real_conversations(self, split)
 
     monkeypatch.setattr(ec.Corpus, "questions", spy)
+    monkeypatch.setattr(ec.Corpus, "conversations", spy_conversations)
     for corpus in CORPORA.values():
         dev = tune_gate.dev_questions(corpus)
         assert {q.id for q in dev} == set(corpus.split_ids()["dev"])
-    assert set(asked) == {"dev"}
-    # The tuning module reaches questions through dev_questions alone.
+    assert set(asked) == {("questions", "dev")}  # and no conversation at all
+    # The tuning module reaches questions through dev_questions alone, and never a conversation
+    # of the test split (nor all of them, which holds the test split).
     source = open(tune_gate.__file__, encoding="utf-8").read()
     assert source.count(".questions(") == 1 and 'questions("dev")' in source
     assert "test" not in re.findall(r'questions\("(\w+)"\)', source)
+    assert set(re.findall(r'conversations\((.*?)\)', source)) <= {'"dev"'}
+    assert "conversation_split" not in source and "conversations.jsonl" not in source
 
 
 def test_the_shipped_gate_names_its_provenance():

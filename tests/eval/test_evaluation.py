@@ -97,9 +97,28 @@ def test_ingest_without_cleaning_is_a_regression_the_gate_catches(tmp_path, monk
 
 
 def test_every_corpus_passes_its_gate_on_its_test_split(tmp_path):
-    """The CI gate: each corpus indexed from scratch and its test split scored against its own
-    thresholds; the worst corpus fails the build."""
+    """The CI gate: each corpus indexed from scratch and its test split (questions and conversations)
+    scored against its own thresholds; the worst corpus fails the build."""
     settings = make_settings(tmp_path / "data")
     summaries = {name: evaluate(settings, corpus, "test")[1] for name, corpus in corpora().items()}
+    assert all(s["conversations"]["turns"] > 0 for s in summaries.values())
     assert check_gates(summaries, GATES) == []
     assert check_gates({"unlisted": summaries["papers"]}, GATES) == ["unlisted: no thresholds in the gate file"]
+
+
+def test_the_gate_judges_conversations_against_their_own_thresholds():
+    summary = {"retrieval": {"hit@5": 1.0}, "conversations": {"followup": {"hit@5": 0.5}, "absent": {"abstention": 1.0}}}
+    gates = {"corpora": {"x": {"min": {"retrieval.hit@5": 0.9},
+                               "conversations": {"min": {"followup.hit@5": 0.6, "absent.abstention": 0.5}}}}}
+    assert check_gates({"x": summary}, gates) == ["x: conversations.followup.hit@5 = 0.5 is below the minimum 0.6"]
+    # A corpus whose conversations ran but have no thresholds fails; every shipped corpus has them.
+    del gates["corpora"]["x"]["conversations"]
+    assert check_gates({"x": summary}, gates) == ["x: no conversation thresholds in the gate file"]
+    assert all(gate.get("conversations", {}).get("min") for gate in GATES["corpora"].values())
+
+
+def test_the_gate_cannot_skip_the_conversations(capsys):
+    from rag.app.cli import main
+
+    assert main(["eval", "--gate", "--no-conversations"]) == 1
+    assert "--no-conversations" in capsys.readouterr().err
