@@ -42,6 +42,7 @@ class Recorder:
     def __init__(self, llm):
         self.llm, self.name = llm, llm.name
         self.prompt_tokens = self.generated_tokens = 0
+        self.text = ""
 
     def count_tokens(self, text: str) -> int:
         return self.llm.count_tokens(text)
@@ -52,12 +53,14 @@ class Recorder:
         for delta in self.llm.stream(prompt):
             parts.append(delta)
             yield delta
+        self.text = "".join(parts)
         self.generated_tokens = len(self.llm._llama.tokenize("".join(parts).encode("utf-8"), add_bos=False, special=False))
 
 
 def ask(pipe, recorder: Recorder, question: str) -> tuple[Answer, float, float]:
     """The answer, seconds to its first text, seconds to the finished answer."""
     recorder.prompt_tokens = recorder.generated_tokens = 0
+    recorder.text = ""
     t0 = time.perf_counter()
     first = answer = None
     for item in pipe.answerer.stream(question, backend="llamacpp"):
@@ -139,7 +142,7 @@ def run(model: str, every: int, starter_every: int, limit: int | None, only: lis
                 row = score_question(q, result, [])
                 rows.append({
                     "corpus": name, "id": q.id, "type": q.type, "variant": variant, "question": q.question,
-                    "answer": answer.answer, "correct": row["correct"], "abstained": answer.abstained,
+                    "answer": answer.answer, "model_text": recorder.text, "correct": row["correct"], "abstained": answer.abstained,
                     "generated": answer.backend == "llamacpp" and recorder.prompt_tokens > 0,
                     "restated": bool(answer.fallback and "restated" in answer.fallback["reason"]),
                     "fallback": answer.fallback, "supported": [s.supported for s in answer.grounding or []],
