@@ -132,12 +132,13 @@ def measure(pages: int, mode: str, tmp: Path, source: Path | None = None) -> dic
     else:
         pdf = write_pdf(docs / f"manual-{pages}.pdf", pages, fact_page=pages // 2)
     cache = os.environ.get("RAG_EMBED_CACHE_DIR") or str(ROOT / "data" / "models")
-    env = offline.env(RAG_DATA_DIR=str(tmp / f"data-{pages}"), RAG_CORPUS_DIR=str(docs), RAG_EMBED_CACHE_DIR=cache)
+    env = offline.env(RAG_DATA_DIR=str(docs) + "-data", RAG_CORPUS_DIR=str(docs), RAG_EMBED_CACHE_DIR=cache)
     run = subprocess.run([sys.executable, "-m", "eval.big_pdf", "--child", mode, str(pdf)], cwd=ROOT, env=env,
                          capture_output=True, text=True)
     if run.returncode != 0:
         raise RuntimeError(run.stderr[-2000:])
-    return {"pages": pages, "mode": mode, "pdf_kb": pdf.stat().st_size // 1024, "said": run.stderr.strip().splitlines()[-1:],
+    said = run.stderr.strip().splitlines()[-1:] + run.stdout.strip().splitlines()[-2:-1]  # read: its size; ingest: the summary
+    return {"pages": pages, "mode": mode, "pdf_kb": pdf.stat().st_size // 1024, "said": said,
             "peak_rss_mb": round(int(run.stdout.strip().splitlines()[-1]) / 1024, 1)}
 
 
