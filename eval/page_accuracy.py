@@ -421,7 +421,7 @@ def render(results: list[FileResult], heading: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m eval.page_accuracy", description=__doc__.split("\n\n")[0])
     ap.add_argument("inputs", nargs="*", type=Path, help="PDFs or folders (default: the manuals and the fixtures)")
     ap.add_argument("--citations", action="store_true", help="also ingest the manuals and check their questions' citations")
     ap.add_argument("--out", type=Path, help="write the report here (Markdown)")
