@@ -167,7 +167,9 @@ class WebChat:
             path = Path(f if isinstance(f, str) else getattr(f, "name", f))
             progress((i, len(paths)), desc=f"Reading and indexing {path.name}")
             try:
-                lines.append("✓ " + self.library.add(path, path.name).message())
+                # Per page read and per batch embedded: a 500-page PDF shows where it is.
+                step = lambda st: progress((st.done, st.total), desc=str(st))  # noqa: E731
+                lines.append("✓ " + self.library.add(path, path.name, progress=step).message())
             except LibraryError as e:
                 lines.append(f"✗ {e}")
             except Exception as e:  # the UI boundary: one bad file must not take the others down
