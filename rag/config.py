@@ -142,17 +142,21 @@ class LLMSettings(BaseSettings):
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout of a hosted backend.")
     retries: int = Field(2, ge=0, le=5, description="Retries on transient LLM errors.")
     context_tokens: int = Field(4096, ge=512, description="Context window of the LLM.")
-    max_tokens: int = Field(384, ge=16, description="Longest generated answer in tokens.")
+    max_tokens: int = Field(
+        256, ge=16,
+        description="Longest generated answer in tokens (answers on the dev sets: p95 about 80-110, eval/reports/llm_bench.md).",
+    )
     threads: int | None = Field(None, description="CPU threads of the llamacpp backend.")
     temperature: float = Field(0.0, ge=0, le=2)
     evidence: Literal["windows", "passages"] = Field(
-        "windows",
-        description="What the prompt quotes of each passage: windows = its best sentences with their neighbours "
-        "(a third of the prompt, the same answers: docs/benchmarks.md) | passages = the whole passages.",
+        "passages",
+        description="What the prompt quotes of each passage: passages = the whole passages | windows = each one's "
+        "best sentence(s) with neighbours: about half the prompt and first-token time, but fewer correct answers "
+        "on the dev sets (0.44-0.54 against 0.63 with Qwen2.5-Coder-1.5B, eval/reports/llm_bench.md).",
     )
     window_sentences: int = Field(0, ge=0, le=5, description="Neighbouring sentences kept on each side of a best sentence.")
     window_best: int = Field(1, ge=1, le=5, description="Best-matching sentences per passage that open a window.")
-    prompt_passages: int = Field(3, ge=1, le=20, description="Most passages quoted in the prompt (the best-evidenced first).")
+    prompt_passages: int = Field(10, ge=1, le=20, description="Most passages quoted in the prompt (the best-evidenced first).")
 
     @field_validator("class_path", mode="after")
     @classmethod

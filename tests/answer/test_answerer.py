@@ -175,9 +175,18 @@ def test_prompt_puts_the_best_evidence_passage_first(corpus_pipeline, tmp_path):
         _, ans = run(a, QUESTION)
     first = seen[0]["messages"][-1]["content"].split("<passage>\n", 1)[1].split("\n</passage>", 1)[0]
     assert "April 2021" in first  # the passage with the best sentence, whatever its retrieval rank
-    # The prompt quotes the passage's evidence window; the citation holds the whole passage.
-    assert first.strip("\u2026 ") in ans.citations[0].text and not ans.abstained
-    assert len(first) < len(ans.citations[0].text)
+    assert ans.citations[0].text == first and not ans.abstained
+
+
+def test_evidence_windows_quote_the_best_sentence_and_cite_the_whole_passage(corpus_pipeline, tmp_path):
+    seen = []
+    a, srv = _ollama(corpus_pipeline, tmp_path, lambda req: seen.append(req) or [_passage_sentence(req)[:-1], " [1]."],
+                     llm_evidence="windows")
+    with srv:
+        _, ans = run(a, QUESTION)
+    first = seen[0]["messages"][-1]["content"].split("<passage>\n", 1)[1].split("\n</passage>", 1)[0]
+    assert "April 2021" in first and not ans.abstained
+    assert first.strip("\u2026 ") in ans.citations[0].text and len(first) < len(ans.citations[0].text)
 
 
 def test_abstention_before_generation_makes_no_llm_call(corpus_pipeline, tmp_path):
