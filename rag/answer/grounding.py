@@ -83,16 +83,14 @@ def is_meta(sentence: str) -> bool:
 
 def restates(question: str, answer: str, sources: list[str] | None = None) -> bool:
     """Is the answer the question turned into a statement ("Trump accused Pakistan of giving the
-    US ... [2]") that adds nothing the passages hold? Small models do this when lost. A word of its own
-    that the passages contain is information: "Which port ...?" is answered by one word, "Gwadar".
-    Without `sources`, at most one new word of any kind."""
+    US ... [2]"), adding at most one word of its own? Small models do this when lost. That one word
+    is the answer when the passages hold it: "Which port ...?" is answered by one word, "Gwadar"."""
     asked = set(content_words(question))
     said = content_words(strip_markers(answer))
     new = set(said) - asked
-    if sources is not None:
-        held = set(content_words(" ".join(sources)))
-        return len(said) >= 4 and not new & held
-    return len(said) >= 4 and len(new) <= 1
+    if len(said) < 4 or len(new) > 1:
+        return False
+    return sources is None or not new & set(content_words(" ".join(sources)))
 
 
 def check(answer: str, sources: list[str], strict: bool = False, min_coverage: float = 0.5, question: str = "") -> Grounding:

@@ -148,3 +148,5 @@ def test_an_answer_adding_one_word_the_passages_hold_is_not_a_restatement():
     # The question turned into a statement, with nothing from the passages added, still is one.
     assert restates(q, "The economic corridor links a Pakistani port to China's industrial zones [1].", passages)
     assert restates(q, "Indeed the economic corridor links a Pakistani port to China's industrial zones [1].", passages)
+    # Two words of its own are an answer of some kind (the citation checker judges it), not an echo.
+    assert not restates(q, "The economic corridor links Karachi harbour to China's industrial zones [1].", passages)

@@ -3,6 +3,7 @@ called through gradio_client (behind the optional login)."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 
@@ -262,5 +263,6 @@ def test_while_a_model_works_the_chat_shows_the_passages_it_reads(corpus_pipelin
         steps = [m[-1]["content"] for m, _, _ in chat.respond(CORPUS_Q, None, "ollama", 5, False)]
     waiting = next(h for h in steps if "rag-progress" in h)
     assert steps.index(waiting) < next(i for i, h in enumerate(steps) if "April 2021" in h)  # before the first token
-    assert "reading 3 passages\u2026" in waiting and waiting.count("<li>") == 3
+    read = re.search(r"reading (\d+) passages\u2026", waiting)
+    assert read and 1 <= int(read.group(1)) <= 5 and waiting.count("<li>") == int(read.group(1))  # one title each
     assert "rag-answered" in steps[-1] and "rag-progress" not in steps[-1]

@@ -80,7 +80,7 @@ def test_ingest_without_cleaning_is_a_regression_the_gate_catches(tmp_path, monk
     authors) indexed as they are: retrieval and answers get worse and the gate says so."""
     import rag.ingest.ingestor
 
-    def raw_document(path):
+    def raw_document(path, progress=None):
         data = Path(path).read_bytes()
         text = data.decode("utf-8")
         return Document(path=str(path), source=Path(path).name, title=Path(path).stem, authors=(), text=text,
