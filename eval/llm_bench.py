@@ -24,14 +24,16 @@ from pathlib import Path
 
 from eval import ROOT
 from eval.corpora import corpora, corpus_settings
+from eval.llm_figures import ask
 from eval.metrics import percentile
-from eval.runner import Question, score_question
+from eval.runner import score_question
+from rag.answer.llms import as_messages
 from rag.config import Settings
-from rag.domain import Answer
 
 VARIANTS = {
-    "windows": {},  # the product defaults
-    "windows_r1": {"llm_window_sentences": 1, "llm_window_best": 1, "llm_prompt_passages": 3},  # one neighbour each side
+    # The run in eval/reports/llm_bench.md: each variant spelled out, so a change of defaults cannot change it.
+    "windows": {"llm_evidence": "windows", "llm_window_sentences": 0, "llm_window_best": 1, "llm_prompt_passages": 3},
+    "windows_r1": {"llm_evidence": "windows", "llm_window_sentences": 1, "llm_window_best": 1, "llm_prompt_passages": 3},
     "passages": {"llm_evidence": "passages", "llm_prompt_passages": 20, "llm_max_tokens": 384},
 }
 
@@ -41,6 +43,10 @@ class Recorder:
 
     def __init__(self, llm):
         self.llm, self.name = llm, llm.name
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the last call's counts (before each question)."""
         self.prompt_tokens = self.generated_tokens = 0
         self.text = ""
 
@@ -48,28 +54,13 @@ class Recorder:
         return self.llm.count_tokens(text)
 
     def stream(self, prompt):
-        tokens, _ = self.llm._tokens(prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}])
+        tokens, _ = self.llm._tokens(as_messages(prompt))
         self.prompt_tokens, parts = len(tokens), []
         for delta in self.llm.stream(prompt):
             parts.append(delta)
             yield delta
         self.text = "".join(parts)
         self.generated_tokens = len(self.llm._llama.tokenize("".join(parts).encode("utf-8"), add_bos=False, special=False))
-
-
-def ask(pipe, recorder: Recorder, question: str) -> tuple[Answer, float, float]:
-    """The answer, seconds to its first text, seconds to the finished answer."""
-    recorder.prompt_tokens = recorder.generated_tokens = 0
-    recorder.text = ""
-    t0 = time.perf_counter()
-    first = answer = None
-    for item in pipe.answerer.stream(question, backend="llamacpp"):
-        if isinstance(item, Answer):
-            answer = item
-        elif first is None and item:
-            first = time.perf_counter() - t0
-    total = time.perf_counter() - t0
-    return answer, first if first is not None else total, total
 
 
 def starter_engine(settings: Settings, embedder, recorder: Recorder):
@@ -137,7 +128,8 @@ def run(model: str, every: int, starter_every: int, limit: int | None, only: lis
         for i, q in enumerate(questions):
             for variant, updates in VARIANTS.items():
                 pipe.answerer.settings = settings.updated(**updates)
-                answer, ttft, total = ask(pipe, recorder, q.question)
+                recorder.reset()
+                answer, ttft, total = ask(pipe, q.question)
                 result = answer.to_dict()
                 row = score_question(q, result, [])
                 rows.append({

@@ -129,7 +129,8 @@ class Answerer:
             answer = self._extractive(turn)
         else:
             turn.chosen, turn.retrieval = _evidence_first(turn.chosen, retrieval, admissible(q, retrieval.passages))
-            turn.best = _best_sentences(evidence, retrieval.passages, turn.retrieval.passages, self.settings.llm.window_best)
+            if self.settings.llm.evidence == "windows":
+                turn.best = _best_sentences(evidence, retrieval.passages, turn.retrieval.passages, self.settings.llm.window_best)
             if reading is not None:
                 shown = turn.retrieval.passages[: self.settings.llm.prompt_passages]
                 reading(_citations(shown, list(range(len(shown)))))
