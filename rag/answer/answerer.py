@@ -119,7 +119,7 @@ class Answerer:
         """Yields the answer's text deltas and returns the Answer for the turn's retrieval."""
         q, name, retrieval = turn.query, turn.backend, turn.retrieval
         evidence = self.extractive.candidates(q, retrieval.query_vector, retrieval.passages)
-        turn.chosen = self.extractive.select(evidence)
+        turn.chosen = self.extractive.select(evidence, retrieval.passages)
         signals = measure(q, evidence, retrieval.passages, retrieval.ranks, self.extractive)
         threshold = self.settings.answer.answerability_threshold
         if not turn.chosen or not self.gate.answers(signals, threshold):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -69,6 +69,7 @@ class Evidence:
     passage: int  # index into the passages
     score: float
     semantic: float | None = None  # cosine of the sentence to the question
+    span: tuple[int, int] | None = None  # where the sentence is in its passage's text
 
 
 class ExtractiveAnswerer:
@@ -90,12 +91,14 @@ class ExtractiveAnswerer:
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
         cands: list[tuple[str, int]] = []
+        spans: list[tuple[int, int]] = []
         for i in admissible(question, passages):
             p = passages[i]
             for a, b in split_sentences(p.text):
                 sent = p.text[a:b].strip()
                 if len(sent.split()) >= 5 and not _NOISE.search(sent) and (not quantity or states_quantity(sent)):
                     cands.append((sent, i))
+                    spans.append((a, b))
         if not cands:
             return []
         vecs = self.embedder.embed([c[0] for c in cands])
@@ -104,7 +107,7 @@ class ExtractiveAnswerer:
         weights = self._term_weights(terms)
         total = sum(weights.values()) or 1.0
         out = []
-        for (sent, i), sem in zip(cands, semantic):
+        for (sent, i), sem, span in zip(cands, semantic, spans):
             words = set(content_words(sent))
             coverage = sum(w for t, w in weights.items() if t in words) / total
             rank_bonus = 0.03 * (1 - i / max(len(passages), 1))
@@ -112,7 +115,7 @@ class ExtractiveAnswerer:
             # A question about a particular year is answered by a sentence that names that year.
             year_penalty = 0.12 if years and not years & set(_YEAR.findall(sent)) else 0.0
             score = self.semantic_weight * float(sem) + (1 - self.semantic_weight) * coverage + rank_bonus + type_bonus - year_penalty
-            out.append(Evidence(sent, i, score, float(sem)))
+            out.append(Evidence(sent, i, score, float(sem), span))
         out.extend(self._authorship(question, passages, out[0].score if out else 0.0))
         out.sort(key=lambda e: -e.score)
         return out
@@ -140,18 +143,70 @@ class ExtractiveAnswerer:
                 return [Evidence(f"\u201c{p.title}\u201d was written by {names}.", i, best + 0.1)]
         return []
 
-    def select(self, evidence: list[Evidence]) -> list[Evidence]:
-        """The answer: the best sentences close to the top score, without repeats."""
+    def select(self, evidence: list[Evidence], passages: list[Passage] | None = None) -> list[Evidence]:
+        """The answer: the best sentences close to the top score, without repeats, each completed by
+        the neighbours it cannot stand without when `passages` are given (see `complete`)."""
         if not evidence:
             return []
         best = evidence[0].score
         chosen: list[Evidence] = []
+        units = 0
         for e in evidence:
-            if len(chosen) >= self.sentences or e.score < best * 0.85:
+            if units >= self.sentences or e.score < best * 0.85:
                 break
+            if any(c.passage == e.passage and c.span == e.span for c in chosen):
+                continue  # already part of an earlier sentence's completion
             if all(_jaccard(e.text, c.text) < 0.6 for c in chosen):
-                chosen.append(e)
+                chosen.extend(complete(e, passages[e.passage]) if passages is not None else [e])
+                units += 1
         return chosen
+
+
+# A sentence that cannot stand alone: it points back ("This was the motivation ...") ...
+_POINTS_BACK = re.compile(r"^(?:This|That|These|Those|Such|Thus|Hence|Therefore|So)\b(?!-)")
+# ... or its neighbour explains or continues it ("That's because ...", "This ensures that ...").
+_CONTINUES = re.compile(
+    r"^(?:(?:This|That|It)(?:'s|\u2019s| is| was)?\s+(?:because|why|so that|ensures?|means?|allows?|lets?|makes?|"
+    r"prevents?|avoids?|guarantees?|keeps?)\b|Because\b|(?:This|That) is (?:done|needed|required|necessary)\b|"
+    r"Otherwise\b|In other words\b|That is,|I\.e\.)")
+_COMPLETION_WORDS = 70  # a completed answer sentence stays a short read
+
+
+def complete(e: Evidence, passage: Passage) -> list[Evidence]:
+    """The sentence with the neighbours of its passage that it cannot stand without: what a lead-in
+    ending in a colon introduces, the sentence that "This"/"That" points back to, and a next sentence
+    that explains it ("That's because ..."). English discourse cues, the same on any collection."""
+    if e.span is None:
+        return [e]
+    spans = split_sentences(passage.text)
+    at = next((k for k, s in enumerate(spans) if s == e.span), None)
+    if at is None:
+        return [e]
+
+    def part(k: int) -> Evidence:
+        a, b = spans[k]
+        return replace(e, text=passage.text[a:b].strip(), span=(a, b))
+
+    words = len(e.text.split())
+    before: list[Evidence] = []
+    after: list[Evidence] = []
+    if _POINTS_BACK.match(e.text) and at > 0:
+        prev = part(at - 1)
+        if words + len(prev.text.split()) <= _COMPLETION_WORDS and not prev.text.endswith(":"):
+            before.append(prev)
+            words += len(prev.text.split())
+    # A lead-in ("... as follows:") takes what it introduces (a list item, a code line, and one more
+    # when that is only a few words); any other sentence takes a next one that explains it.
+    lead_in = e.text.endswith(":")
+    for k in range(at + 1, min(at + 3, len(spans))):
+        nxt = part(k)
+        wanted = (lead_in and (k == at + 1 or len(after[-1].text.split()) < 6 or after[-1].text.endswith(":"))) \
+            or (k == at + 1 and bool(_CONTINUES.match(nxt.text)))
+        if not wanted or words + len(nxt.text.split()) > _COMPLETION_WORDS:
+            break
+        after.append(nxt)
+        words += len(nxt.text.split())
+    return before + [e] + after
 
 
 def admissible(question: str, passages: list[Passage]) -> list[int]:

@@ -5,7 +5,8 @@ import re
 import pytest
 
 from rag.answer.answerer import ABSTAIN_TEXT
-from rag.answer.extractive import admissible, passage_years, states_quantity
+from rag.answer.extractive import Evidence, admissible, complete, passage_years, states_quantity
+from rag.language import split_sentences
 from rag.domain import Passage
 
 
@@ -111,3 +112,49 @@ def test_passages_that_can_answer_a_question_about_years():
     assert admissible("How much went to rebuilding between 2001 and 2009?", passages) == [1]
     assert admissible("What changed in 2009?", passages) == [1, 2]
     assert admissible("What changed after the withdrawal?", passages) == [0, 1, 2, 3]
+
+
+def _completed(text: str, sentence: str) -> list[str]:
+    p = Passage(id="0", source="a.md", title="t", section="", text=text, score=0.5)
+    span = next(s for s in split_sentences(text) if text[s[0]:s[1]] == sentence)
+    return [e.text for e in complete(Evidence(sentence, 0, 0.7, 0.6, span), p)]
+
+
+def test_an_answer_sentence_takes_the_neighbours_it_cannot_stand_without():
+    text = ("To turn caching off for every run, put this in pip.conf:\n\n```\n[global]\nno-cache-dir = false\n```\n\n"
+            "Other options follow the same rule. "
+            "The tty group must have the GID 5. That's because it is encoded in the devpts mount options. "
+            "The old module had no support for time zones. This was the motivation for the rewrite. "
+            "Nothing else changed in this release.")
+    # a lead-in takes what it introduces
+    assert _completed(text, "To turn caching off for every run, put this in pip.conf:") == [
+        "To turn caching off for every run, put this in pip.conf:", "```\n[global]\nno-cache-dir = false\n```"]
+    # an explanation that follows is kept with what it explains
+    assert _completed(text, "The tty group must have the GID 5.") == [
+        "The tty group must have the GID 5.", "That's because it is encoded in the devpts mount options."]
+    # "This ..." brings the sentence it points back to
+    assert _completed(text, "This was the motivation for the rewrite.") == [
+        "The old module had no support for time zones.", "This was the motivation for the rewrite."]
+    # a sentence that stands alone stays alone
+    assert _completed(text, "Other options follow the same rule.") == ["Other options follow the same rule."]
+    assert _completed(text, "Nothing else changed in this release.") == ["Nothing else changed in this release."]
+
+
+def test_a_lead_in_takes_the_list_it_introduces_and_no_more():
+    text = ("The novice maintainer should avoid packaging these programs:\n\n"
+            "- setuid or setgid programs\n- daemon programs\n\nAnything else is fine.")
+    got = _completed(text, "The novice maintainer should avoid packaging these programs:")
+    assert got == ["The novice maintainer should avoid packaging these programs:",
+                   "- setuid or setgid programs\n- daemon programs"]
+
+
+def test_select_completes_each_chosen_sentence_once():
+    from rag.answer.extractive import ExtractiveAnswerer
+
+    text = "The tty group must have the GID 5. That's because it is encoded in the devpts mount options."
+    p = Passage(id="0", source="a.md", title="t", section="", text=text, score=0.5)
+    first, second = split_sentences(text)
+    ev = [Evidence(text[first[0]:first[1]], 0, 0.8, 0.7, first), Evidence(text[second[0]:second[1]], 0, 0.75, 0.6, second)]
+    chosen = ExtractiveAnswerer(embedder=None, idf=lambda t: 1.0).select(ev, [p])
+    # the explanation comes with its claim, and is not quoted a second time as a sentence of its own
+    assert [e.text for e in chosen] == [text[first[0]:first[1]], text[second[0]:second[1]]]
