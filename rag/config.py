@@ -157,6 +157,11 @@ class LLMSettings(BaseSettings):
     window_sentences: int = Field(0, ge=0, le=5, description="Neighbouring sentences kept on each side of a best sentence.")
     window_best: int = Field(1, ge=1, le=5, description="Best-matching sentences per passage that open a window.")
     prompt_passages: int = Field(10, ge=1, le=20, description="Most passages quoted in the prompt (the best-evidenced first).")
+    judge: bool = Field(
+        False,
+        description="Before answering, ask the model whether the best evidence states the answer (yes/no) and "
+        "abstain on no: one short extra prompt per question (docs/evaluation.md has what it costs and gains).",
+    )
 
     @field_validator("class_path", mode="after")
     @classmethod

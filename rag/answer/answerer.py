@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from rag.config import Settings
 from rag.answer.answerability import Gate, measure
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible
+from rag.answer.judge import judge, judged_passages
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
 from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_windows
@@ -59,6 +60,7 @@ class Turn:
     started: float  # before retrieval
     answering: float  # after retrieval
     best: dict[int, list[str]] = field(default_factory=dict)  # per passage: its best sentences, best first
+    judge_ms: float = 0.0  # the model's yes/no on the best evidence (RAG_LLM_JUDGE)
 
     def ms_since(self, t: float) -> float:
         return (time.perf_counter() - t) * 1000
@@ -135,6 +137,11 @@ class Answerer:
                 shown = turn.retrieval.passages[: self.settings.llm.prompt_passages]
                 reading(_citations(shown, list(range(len(shown)))))
                 yield ""  # the client's turn to show them before the model's first token
+            if self.settings.llm.judge and self._judged_unanswered(turn):
+                answer = self._abstain(turn, related=True)
+                answer.timings["judge_ms"] = turn.judge_ms
+                yield answer.answer
+                return answer
             return (yield from self._generate(turn))
         yield answer.answer
         return answer
@@ -172,6 +179,18 @@ class Answerer:
             return self._llms[name]
 
     # --- the LLM path ------------------------------------------------------------------------
+
+    def _judged_unanswered(self, turn: Turn) -> bool:
+        """Did the model judge that the best evidence does not state the answer? A failing backend or
+        an unclear reply is no verdict: the answer goes ahead (and falls back as usual if need be)."""
+        t0 = time.perf_counter()
+        try:
+            llm = self.llm(turn.backend)
+            verdict = judge(llm, turn.query, judged_passages(turn.chosen, turn.retrieval.passages)) if llm else None
+        except LLMError:
+            verdict = None
+        turn.judge_ms = turn.ms_since(t0)
+        return verdict is False
 
     def _generate(self, turn: Turn):
         """Stream the LLM's answer (yields deltas) and return the checked Answer, or the fallback."""
@@ -230,6 +249,8 @@ class Answerer:
             "answer_ms": (t_end - turn.answering) * 1000,
             "total_ms": (t_end - turn.started) * 1000,
         }
+        if s.llm.judge:
+            timings["judge_ms"] = turn.judge_ms
         return Answer(
             question=turn.question, answer=ABSTAIN_TEXT if grounding.abstain or withheld else grounding.text, abstained=abstained,
             backend=name, citations=_citations(prompt.passages, list(range(len(prompt.passages)))),
