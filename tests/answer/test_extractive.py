@@ -158,3 +158,24 @@ def test_select_completes_each_chosen_sentence_once():
     chosen = ExtractiveAnswerer(embedder=None, idf=lambda t: 1.0).select(ev, [p])
     # the explanation comes with its claim, and is not quoted a second time as a sentence of its own
     assert [e.text for e in chosen] == [text[first[0]:first[1]], text[second[0]:second[1]]]
+
+
+def test_a_sentence_that_only_restates_the_question_loses_score(corpus_pipeline, monkeypatch):
+    import rag.answer.extractive as extractive
+
+    ex = corpus_pipeline.answerer.extractive
+    question = "Why did the committee reject the proposal for a second bridge?"
+    echo = "The committee rejected the proposal for a second bridge."
+    answer = "Its members found the projected traffic too low to justify the cost of construction."
+    p = Passage(id="0", source="a.txt", title="t", section="", text=f"{echo} {answer}", score=0.6)
+    qvec = corpus_pipeline.embedder.embed_query(question)
+
+    def scores() -> dict[str, float]:
+        return {e.text: e.score for e in ex.candidates(question, qvec, [p])}
+
+    penalised = scores()
+    weight = extractive.ECHO_WEIGHT
+    monkeypatch.setattr(extractive, "ECHO_WEIGHT", 0.0)
+    plain = scores()
+    assert plain[echo] - penalised[echo] == pytest.approx(weight * extractive.ECHO_FLOOR)  # no word of it is new
+    assert plain[answer] == pytest.approx(penalised[answer])
