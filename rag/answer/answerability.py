@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, answer_type_asked, answer_type_match
 from rag.domain import Passage
+from rag.retrieve.query import is_authorship_question
 from rag.language import NUMBER_WORDS, content_words, stem
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
@@ -29,12 +30,17 @@ RELATED_SHARE = 0.6  # of the threshold: above it an abstention is labelled "rel
 _VALUE_NOUNS = (r"year|month|date|day|time|version|release|port|number|size|length|limit|timeout|age|percentage|"
                 r"percent|share|proportion|majority|amount|price|cost|fee|rate|duration|period|count|total|deadline|"
                 r"speed|capacity|height|width|weight|distance|temperature|score|population|salary|budget")
+# "When" asks for a time as a question word ("when did ...", "since when?"), not as a conjunction:
+# "why does the order matter when catching ...", "When urlopen fails, which attribute ...".
+_WHEN = (r"when\s+(?:did|does|do|is|was|were|are|will|would|can|could|should|has|have|had|must|may)\b|"
+         r"(?:since|until|till)\s+when\b|^\s*(?:(?:and|but|so)\s+)?when(?:\s+exactly)?\s*\?")
 _ASKS_VALUE = re.compile(
     rf"(?i)\b(?:how\s+(?:many|much)\s+(?P<unit>[a-z]+)|how\s+(?:many|much|long|old|often|big|large|far|fast|soon|high|tall|wide)\b|"
-    rf"when\b|(?:what|which)\s+(?:[\w'\-]+\s+){{0,5}}?(?P<noun>{_VALUE_NOUNS})s?\b|\bin\s+(?P<per>seconds|minutes|hours|days|"
+    rf"{_WHEN}|(?:what|which)\s+(?:[\w\-]+\s+){{0,5}}?(?P<noun>{_VALUE_NOUNS})s?\b|\bin\s+(?P<per>seconds|minutes|hours|days|"
     rf"weeks|months|years|bytes|kb|mb|gb|percent)\b)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _SELF_EVIDENT = frozenset("year month date day time version release age percentage percent share proportion".split())
+_MONEY = frozenset({"money", "fund", "funding"})
 _AUXILIARIES = frozenset("do does did is are was were has have had can could will would shall should may might must "
                          "in of on at for to from by with under over before after during per".split())
 _VALUE_WORD = re.compile(
@@ -56,9 +62,11 @@ def asked_value(question: str) -> tuple[bool, frozenset[str]]:
             if not w or w in _AUXILIARIES:
                 break
             head.append(stem(w))
-        return True, frozenset(head)
-    # A date, a version or a share is its own unit: "In which month ...?" -> "in April 2021".
-    if not unit or unit.lower() in _SELF_EVIDENT:
+        # Money is its own unit too: "how much money" -> "38 billion USD".
+        return True, frozenset() if head and head[0] in _MONEY else frozenset(head)
+    # A date, a version or a share is its own unit ("In which month ...?" -> "in April 2021"), and a
+    # measure is stated in some other unit ("what size of key" -> "4096 bits", "which port" -> ":631").
+    if not unit or unit.lower() in _SELF_EVIDENT or m.group("noun"):
         return True, frozenset()
     return True, frozenset({stem(unit.lower())})
 
@@ -137,7 +145,7 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
     agreement = (1 / r.get("dense", math.inf) + 1 / r.get("keyword", math.inf)) / 2
     asked = answer_type_asked(question)
     value, unit = asked_value(question)
-    role = asked_role(question)
+    role = asked_role(question) if not is_authorship_question(question) else None  # a byline answers "who is the author"
     return Signals(
         semantic=max(0.0, _semantic(best)),
         coverage=sum(w for t, w in idf.items() if t in sent_words) / total,

@@ -1,0 +1,62 @@
+"""Answerability's reading of a question (does it ask for a value, of what unit; who held a role)
+and of a sentence (does it state one), and the gate's decision from the fitted weights."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.answerability import Gate, Signals, asked_role, asked_value, names_role, states_value
+
+
+@pytest.mark.parametrize("question, unit", [
+    ("When did the US withdraw from Afghanistan?", set()),
+    ("And when?", set()),
+    ("Since when has it been allowed?", set()),
+    ("In which month was the agreement signed?", set()),
+    ("How many nuclear warheads does Pakistan have?", {"nuclear", "warhead"}),
+    ("How many days does a licensee have to respond?", {"day"}),
+    # a measure is stated in another unit than its own name: "4096 bits", "hostname:631"
+    ("What size of RSA key does the guide recommend?", set()),
+    ("On which port is the printing web interface reached?", set()),
+    ("What is the default network timeout in seconds?", set()),
+    # money is its own unit: "38 billion USD"
+    ("How much money went to reconstruction between 2001 and 2009?", set()),
+])
+def test_questions_that_ask_for_a_value(question, unit):
+    asks, got = asked_value(question)
+    assert asks and set(got) == unit
+
+
+@pytest.mark.parametrize("question", [
+    # "when" as a conjunction is no time question
+    "Why does the order of my except clauses matter when catching HTTPError?",
+    "When urlopen fails, which attribute tells me why the server couldn't be reached?",
+    "What is the default value of disable_existing_loggers when using fileConfig()?",
+    "Does Creative Commons take on any obligations when someone applies CC0 to their work?",
+    # a possessive is the head of the phrase, not a modifier of a value noun
+    "Which newspaper's investigative release exposed major flaws in American policy?",
+    "Who wrote the policy outlook?",
+])
+def test_questions_that_ask_for_no_value(question):
+    assert asked_value(question) == (False, frozenset())
+
+
+def test_a_value_is_new_and_next_to_its_unit():
+    assert states_value("How many days?", "The licensee has 30 days to cure the breach.", frozenset({"day"}))
+    assert not states_value("How many days?", "Version 2 was published in 2004 after long talks.", frozenset({"day"}))
+    assert not states_value("What changed in version 2?", "Version 2 changed the patent clause.", frozenset())
+
+
+def test_who_held_a_role():
+    assert asked_role("Who was the ambassador to Pakistan in 2011?") == "ambassador"
+    assert names_role("Cameron Munter, the US ambassador, resigned.", "ambassador")
+    assert not names_role("the ministry summoned the ambassador over the remark.", "ambassador")
+
+
+def test_the_gate_weighs_only_its_fitted_signals():
+    gate = Gate.load()
+    strong = Signals(semantic=0.9, coverage=0, focus=0, answer_type=1, value=1, margin=0, agreement=0, known=1, score=0.9)
+    weak = Signals(semantic=0.2, coverage=1, focus=1, answer_type=1, value=0, margin=1, agreement=1, known=0.3, score=0.2)
+    assert gate.answers(strong) and not gate.answers(weak)
+    assert not gate.answers(None)
+    assert set(gate.weights) <= set(Signals.__dataclass_fields__)
