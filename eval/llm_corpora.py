@@ -103,7 +103,7 @@ def markdown(report: dict) -> str:
     if not m["judge_only"]:
         lines += ["| corpus | questions | correct | abstains (unanswerable) | false abstention | false premise | supported | "
                   "with judge: correct | abstains | false abstention | false premise | TTFT p50 s | judge p50 s | fallbacks |",
-                  "|---|" + "---|" * 14]
+                  "|---|" + "---|" * 13]
         for c, f in report["corpora"].items():
             o, j = f["off"], f["on"]
             lines.append(f"| {c} | {f['questions']} | {_f(o['correct'])} | {_f(o['abstains'])} | {_f(o['false_abstention'])} | "
