@@ -187,7 +187,8 @@ class Answerer:
         try:
             llm = self.llm(turn.backend)
             verdict = judge(llm, turn.query, judged_passages(turn.chosen, turn.retrieval.passages)) if llm else None
-        except LLMError:
+        except Exception as e:  # LLMError, or a backend bug: either way no verdict, and never a crash
+            log.info("the %s backend gave no verdict on the evidence: %s", turn.backend, e)
             verdict = None
         turn.judge_ms = turn.ms_since(t0)
         return verdict is False
