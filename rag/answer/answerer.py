@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -13,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from rag.config import Settings
 from rag.answer.answerability import Gate, measure
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible
-from rag.answer.judge import judge, judged_passages
+from rag.answer.judge import judged_no
+from rag.answer.questions import QuestionError, validate_question
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
 from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_windows
@@ -26,24 +26,6 @@ from rag.domain import Answer, Citation, Exchange, Passage
 __all__ = ["ABSTAIN_TEXT", "Answerer", "QuestionError", "validate_question"]
 
 log = logging.getLogger(__name__)
-
-
-class QuestionError(ValueError):
-    """The question cannot be answered as given (empty, too long)."""
-
-
-def validate_question(question: str, settings: Settings) -> str:
-    """The question stripped, or QuestionError naming what is wrong with it."""
-    if not isinstance(question, str):
-        raise QuestionError("the question must be text")
-    q = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", question).strip()
-    if not q:
-        raise QuestionError("the question is empty; type a question about the documents")
-    if len(q) > settings.answer.max_question_chars:
-        raise QuestionError(
-            f"the question is {len(q)} characters long; the limit is {settings.answer.max_question_chars} (setting RAG_MAX_QUESTION_CHARS)"
-        )
-    return q
 
 
 @dataclass
@@ -137,7 +119,9 @@ class Answerer:
                 shown = turn.retrieval.passages[: self.settings.llm.prompt_passages]
                 reading(_citations(shown, list(range(len(shown)))))
                 yield ""  # the client's turn to show them before the model's first token
-            if self.settings.llm.judge and self._judged_unanswered(turn):
+            if self.settings.llm.judge:
+                no, turn.judge_ms = judged_no(lambda: self.llm(name), q, turn.chosen, turn.retrieval.passages)
+            if self.settings.llm.judge and no:
                 answer = self._abstain(turn, related=True)
                 answer.timings["judge_ms"] = turn.judge_ms
                 yield answer.answer
@@ -179,19 +163,6 @@ class Answerer:
             return self._llms[name]
 
     # --- the LLM path ------------------------------------------------------------------------
-
-    def _judged_unanswered(self, turn: Turn) -> bool:
-        """Did the model judge that the best evidence does not state the answer? A failing backend or
-        an unclear reply is no verdict: the answer goes ahead (and falls back as usual if need be)."""
-        t0 = time.perf_counter()
-        try:
-            llm = self.llm(turn.backend)
-            verdict = judge(llm, turn.query, judged_passages(turn.chosen, turn.retrieval.passages)) if llm else None
-        except Exception as e:  # LLMError, or a backend bug: either way no verdict, and never a crash
-            log.info("the %s backend gave no verdict on the evidence: %s", turn.backend, e)
-            verdict = None
-        turn.judge_ms = turn.ms_since(t0)
-        return verdict is False
 
     def _generate(self, turn: Turn):
         """Stream the LLM's answer (yields deltas) and return the checked Answer, or the fallback."""

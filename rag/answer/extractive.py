@@ -16,6 +16,10 @@ from rag.domain import Passage
 from rag.index.protocols import TextEmbedder
 
 _NOISE = re.compile(r"https?://|www\.|doi\.org|\bISSN\b|\bet al\.,? \(\d{4}\)\.?$", re.I)
+# A sentence written to instruct an assistant (a prompt injection in a document) is never an answer.
+_INSTRUCTS = re.compile(r"(?i)\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier)\b|"
+                        r"\bsystem\s+prompt\b|\bdeveloper\s+mode\b|\byou\s+are\s+now\b|"
+                        r"\b(?:answer|reply\s+to|respond\s+to)\s+(?:every|all|any)\s+questions?\b|^\s*(?:system|assistant)\s*:")
 
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -103,7 +107,8 @@ class ExtractiveAnswerer:
             p = passages[i]
             for a, b in split_sentences(p.text):
                 sent = p.text[a:b].strip()
-                if len(sent.split()) >= 5 and not _NOISE.search(sent) and (not quantity or states_quantity(sent)):
+                if (len(sent.split()) >= 5 and not _NOISE.search(sent) and not _INSTRUCTS.search(sent)
+                        and (not quantity or states_quantity(sent))):
                     cands.append((sent, i))
                     spans.append((a, b))
         if not cands:

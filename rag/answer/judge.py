@@ -7,14 +7,17 @@ asked detail. Off by default (RAG_LLM_JUDGE); what it costs and gains is in docs
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from rag.answer.extractive import Evidence
 from rag.answer.llms import LLM, LLMError, Messages
 from rag.answer.prompt import format_passage, template
 from rag.domain import Passage
 
+log = logging.getLogger(__name__)
 JUDGED_PASSAGES = 2  # the passages of the best evidence sentences: the answer is in them or nowhere
 _WORD = re.compile(r"[A-Za-z]+")
 
@@ -45,6 +48,20 @@ def read_verdict(deltas: Iterable[str]) -> bool | None:
     m = _WORD.search(text)
     word = m.group().lower() if m else ""
     return True if word == "yes" else False if word == "no" else None
+
+
+def judged_no(get_llm: Callable[[], LLM | None], question: str, chosen: list[Evidence],
+              passages: list[Passage]) -> tuple[bool, float]:
+    """(did the model say no, milliseconds taken). Any failure, a backend bug included, or an
+    unclear reply is no verdict: the answer then goes ahead (and falls back as usual if need be)."""
+    t0 = time.perf_counter()
+    try:
+        llm = get_llm()
+        verdict = judge(llm, question, judged_passages(chosen, passages)) if llm else None
+    except Exception as e:  # never a crash for an optional check
+        log.info("no verdict on the evidence: %s", e)
+        verdict = None
+    return verdict is False, (time.perf_counter() - t0) * 1000
 
 
 def judge(llm: LLM, question: str, passages: list[Passage]) -> bool | None:
