@@ -119,14 +119,13 @@ class Answerer:
                 shown = turn.retrieval.passages[: self.settings.llm.prompt_passages]
                 reading(_citations(shown, list(range(len(shown)))))
                 yield ""  # the client's turn to show them before the model's first token
+            no = False
             if self.settings.llm.judge:
                 no, turn.judge_ms = judged_no(lambda: self.llm(name), q, turn.chosen, turn.retrieval.passages)
-            if self.settings.llm.judge and no:
-                answer = self._abstain(turn, related=True)
-                answer.timings["judge_ms"] = turn.judge_ms
-                yield answer.answer
-                return answer
-            return (yield from self._generate(turn))
+            if not no:
+                return (yield from self._generate(turn))
+            answer = self._abstain(turn, related=True)
+            answer.timings["judge_ms"] = turn.judge_ms
         yield answer.answer
         return answer
 

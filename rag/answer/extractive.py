@@ -101,16 +101,14 @@ class ExtractiveAnswerer:
         years = event_years(question)
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
-        cands: list[tuple[str, int]] = []
-        spans: list[tuple[int, int]] = []
+        cands: list[tuple[str, int, tuple[int, int]]] = []  # sentence, passage index, span in the passage
         for i in admissible(question, passages):
             p = passages[i]
             for a, b in split_sentences(p.text):
                 sent = p.text[a:b].strip()
                 if (len(sent.split()) >= 5 and not _NOISE.search(sent) and not _INSTRUCTS.search(sent)
                         and (not quantity or states_quantity(sent))):
-                    cands.append((sent, i))
-                    spans.append((a, b))
+                    cands.append((sent, i, (a, b)))
         if not cands:
             return []
         vecs = self.embedder.embed([c[0] for c in cands])
@@ -119,7 +117,7 @@ class ExtractiveAnswerer:
         weights = self._term_weights(terms)
         total = sum(weights.values()) or 1.0
         out = []
-        for (sent, i), sem, span in zip(cands, semantic, spans):
+        for (sent, i, span), sem in zip(cands, semantic):
             words = set(content_words(sent))
             coverage = sum(w for t, w in weights.items() if t in words) / total
             rank_bonus = 0.03 * (1 - i / max(len(passages), 1))
