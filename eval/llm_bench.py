@@ -32,9 +32,11 @@ from rag.config import Settings
 
 VARIANTS = {
     # The run in eval/reports/llm_bench.md: each variant spelled out, so a change of defaults cannot change it.
-    "windows": {"llm_evidence": "windows", "llm_window_sentences": 0, "llm_window_best": 1, "llm_prompt_passages": 3},
-    "windows_r1": {"llm_evidence": "windows", "llm_window_sentences": 1, "llm_window_best": 1, "llm_prompt_passages": 3},
     "passages": {"llm_evidence": "passages", "llm_prompt_passages": 20, "llm_max_tokens": 384},
+    "windows_r1": {"llm_evidence": "windows", "llm_window_sentences": 1, "llm_window_best": 1, "llm_prompt_passages": 3},
+    "budget160_r0": {"llm_evidence": "budget", "llm_evidence_tokens": 160, "llm_window_sentences": 0},
+    "budget160_r1": {"llm_evidence": "budget", "llm_evidence_tokens": 160, "llm_window_sentences": 1},
+    "budget240_r1": {"llm_evidence": "budget", "llm_evidence_tokens": 240, "llm_window_sentences": 1},
 }
 
 
@@ -54,6 +56,9 @@ class Recorder:
         return self.llm.count_tokens(text)
 
     def stream(self, prompt):
+        # Each answer starts from the system prompt alone in the KV cache, as a new question does: without
+        # this, a variant quoting the same passages as the one before would reuse their processed tokens.
+        self.llm._llama.reset()
         tokens, _ = self.llm._tokens(as_messages(prompt))
         self.prompt_tokens, parts = len(tokens), []
         for delta in self.llm.stream(prompt):
@@ -161,7 +166,7 @@ def run(model: str, every: int, starter_every: int, limit: int | None, only: lis
     setup = {"model": Path(model).name, "every": every, "starter_every": starter_every, "machine": f"{platform.machine()}, {os.cpu_count()} cores",
              "load_average_5min": [round(x, 2) for x in load], "wall_minutes": round((time.perf_counter() - t_run) / 60, 1),
              "started": time.strftime("%Y-%m-%d %H:%M"), "window_settings": {
-                 k: getattr(base.llm, k) for k in ("evidence", "window_sentences", "window_best", "prompt_passages", "max_tokens")}}
+                 k: getattr(base.llm, k) for k in ("evidence", "evidence_tokens", "window_sentences", "window_best", "prompt_passages", "max_tokens")}}
     return {"setup": setup, "figures": figures(rows), "answers": rows}
 
 

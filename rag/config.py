@@ -148,12 +148,13 @@ class LLMSettings(BaseSettings):
     )
     threads: int | None = Field(None, description="CPU threads of the llamacpp backend.")
     temperature: float = Field(0.0, ge=0, le=2)
-    evidence: Literal["windows", "passages"] = Field(
+    evidence: Literal["windows", "passages", "budget"] = Field(
         "passages",
-        description="What the prompt quotes of each passage: passages = the whole passages | windows = each one's "
-        "best sentence(s) with neighbours: about half the prompt and first-token time, but fewer correct answers "
-        "on the dev sets (0.44-0.54 against 0.63 with Qwen2.5-Coder-1.5B, eval/reports/llm_bench.md).",
+        description="What the prompt quotes: passages = the whole passages | windows = each passage's best "
+        "sentence(s) with neighbours | budget = the best evidence sentences across all passages, with neighbours, "
+        "up to RAG_LLM_EVIDENCE_TOKENS (eval/reports/llm_bench.md measures each against the first-token time).",
     )
+    evidence_tokens: int = Field(160, ge=40, le=4000, description="Prompt tokens of evidence (headers included) with RAG_LLM_EVIDENCE=budget.")
     window_sentences: int = Field(0, ge=0, le=5, description="Neighbouring sentences kept on each side of a best sentence.")
     window_best: int = Field(1, ge=1, le=5, description="Best-matching sentences per passage that open a window.")
     prompt_passages: int = Field(10, ge=1, le=20, description="Most passages quoted in the prompt (the best-evidenced first).")

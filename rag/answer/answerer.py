@@ -16,7 +16,7 @@ from rag.answer.judge import judged_no
 from rag.answer.questions import QuestionError, validate_question
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
-from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_windows
+from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_budget, evidence_windows
 from rag.answer.prompt import template
 from rag.retrieve.condenser import accept_condensed, condense_messages, read_reply
 from rag.retrieve.conversation import FollowUps, Standalone
@@ -41,7 +41,7 @@ class Turn:
     chosen: list[Evidence]
     started: float  # before retrieval
     answering: float  # after retrieval
-    best: dict[int, list[str]] = field(default_factory=dict)  # per passage: its best sentences, best first
+    ranked: list[tuple[int, str]] = field(default_factory=list)  # evidence for the prompt: (passage, text), best first
     judge_ms: float = 0.0  # the model's yes/no on the best evidence (RAG_LLM_JUDGE)
 
     def ms_since(self, t: float) -> float:
@@ -113,8 +113,7 @@ class Answerer:
             answer = self._extractive(turn)
         else:
             turn.chosen, turn.retrieval = _evidence_first(turn.chosen, retrieval, admissible(q, retrieval.passages))
-            if self.settings.llm.evidence == "windows":
-                turn.best = _best_sentences(evidence, retrieval.passages, turn.retrieval.passages, self.settings.llm.window_best)
+            turn.ranked = _ranked(turn.chosen, evidence, retrieval.passages, turn.retrieval.passages)
             if reading is not None:
                 shown = turn.retrieval.passages[: self.settings.llm.prompt_passages]
                 reading(_citations(shown, list(range(len(shown)))))
@@ -170,8 +169,12 @@ class Answerer:
         try:
             llm = self.llm(name)
             count = getattr(llm, "count_tokens", estimate_tokens)
-            shown = retrieval.passages[: s.llm.prompt_passages]
-            texts = evidence_windows(shown, turn.best, s.llm.window_sentences) if s.llm.evidence == "windows" else None
+            shown, texts = retrieval.passages[: s.llm.prompt_passages], None
+            if s.llm.evidence == "windows":
+                texts = evidence_windows(shown, _best_per_passage(turn.ranked, len(turn.chosen), s.llm.window_best), s.llm.window_sentences)
+            elif s.llm.evidence == "budget":
+                order, texts = evidence_budget(retrieval.passages, turn.ranked, s.llm.window_sentences, s.llm.evidence_tokens, count)
+                shown = [retrieval.passages[i] for i in order]
             prompt = build_prompt(q, shown, s.llm.context_tokens, s.llm.max_tokens, count, texts)
         except (LLMError, PromptError) as e:
             return (yield from self._fallback(turn, str(e)))
@@ -298,15 +301,25 @@ def _evidence_first(chosen: list[Evidence], retrieval: Retrieval, usable: list[i
             replace(retrieval, passages=[retrieval.passages[i] for i in order]))
 
 
-def _best_sentences(evidence: list[Evidence], before: list[Passage], after: list[Passage], per_passage: int) -> dict[int, list[str]]:
-    """The best evidence sentences of each passage (best first, at most `per_passage`), keyed by the
-    passage's index in `after`, the reordered list the prompt numbers."""
+def _ranked(chosen: list[Evidence], evidence: list[Evidence], before: list[Passage], after: list[Passage]) -> list[tuple[int, str]]:
+    """The evidence a prompt quotes, best first, as (index in `after`, text): the chosen answer
+    (already numbered as `after`, its sentences completed), then every scored candidate sentence."""
     where = {id(p): i for i, p in enumerate(after)}
-    best: dict[int, list[str]] = {}
+    ranked = [(e.passage, e.text) for e in chosen]
     for e in evidence:  # best first
         i = where.get(id(before[e.passage]))
-        if i is not None and len(best.setdefault(i, [])) < per_passage:
-            best[i].append(e.text)
+        if i is not None:
+            ranked.append((i, e.text))
+    return ranked
+
+
+def _best_per_passage(ranked: list[tuple[int, str]], skip: int, per_passage: int) -> dict[int, list[str]]:
+    """The best candidate sentences of each passage (at most `per_passage`), after the first `skip`
+    (the chosen answer, which windows did not quote as such)."""
+    best: dict[int, list[str]] = {}
+    for i, text in ranked[skip:]:
+        if len(best.setdefault(i, [])) < per_passage:
+            best[i].append(text)
     return best
 
 

@@ -73,26 +73,82 @@ def evidence_windows(passages: list[Passage], best: dict[int, list[str]], radius
     passage text (an author line built from metadata) leads its window."""
     out = []
     for i, p in enumerate(passages):
-        spans = split_sentences(p.text)
-        sentences = [p.text[a:b].strip() for a, b in spans]
-        wanted = best.get(i, [])
-        hits = [sentences.index(s) for s in wanted if s in sentences]
-        extra = [s for s in wanted if s not in sentences]
+        spans, sentences = _sentences(p)
+        hits: list[int] = []
+        extra: list[str] = []
+        for s in best.get(i, []):
+            found = _covering(p.text, spans, s)
+            hits += found
+            if not found:
+                extra.append(s)
         if not hits and not extra:
             hits = [0]
-        keep = sorted({j for h in hits for j in range(h - radius, h + radius + 1) if 0 <= j < len(sentences)})
-        pieces, last = [], None
-        for j in keep:
-            if last is not None and j != last + 1:
-                pieces.append("\u2026")
-            pieces.append(sentences[j])
-            last = j
-        if keep and keep[0] > 0:
-            pieces.insert(0, "\u2026")
-        if keep and keep[-1] < len(sentences) - 1:
-            pieces.append("\u2026")
-        out.append(" ".join(extra + pieces) if sentences else p.text)
+        keep = {j for h in hits for j in range(h - radius, h + radius + 1) if 0 <= j < len(sentences)}
+        out.append(_window(sentences, keep, extra) if sentences else p.text)
     return out
+
+
+def evidence_budget(
+    passages: list[Passage], ranked: list[tuple[int, str]], radius: int, budget: int, count: Callable[[str], int],
+) -> tuple[list[int], list[str]]:
+    """The best evidence across all passages that fits `budget` prompt tokens, passage headers included:
+    the sentences of `ranked` (passage index, text; best first), each with `radius` neighbours, taken
+    while they fit, then grouped per passage in the passages' order with gaps marked "…".
+
+    Every token of evidence is processed again for each question (most of a local model's wait), so
+    the budget goes to the strongest sentences wherever they are instead of whole passages.
+    Returns the indexes of the passages quoted and their texts."""
+    kept: dict[int, set[int]] = {}
+    extra: dict[int, list[str]] = {}
+    used = 0
+    for i, text in ranked:
+        p = passages[i]
+        spans, sentences = _sentences(p)
+        hits = _covering(p.text, spans, text)
+        if hits:
+            want = {j for h in hits for j in range(h - radius, h + radius + 1) if 0 <= j < len(sentences)} - kept.get(i, set())
+            cost = sum(count(sentences[j]) + 1 for j in want)
+        else:  # an author line built from metadata: quoted as it is
+            want, cost = set(), 0 if text in extra.get(i, []) else count(text) + 1
+        if not want and not cost:
+            continue
+        if i not in kept:
+            cost += count(format_passage(len(kept) + 1, p, "")) + 2
+        if used + cost > budget:
+            continue
+        kept.setdefault(i, set()).update(want)
+        if not hits:
+            extra.setdefault(i, []).append(text)
+        used += cost
+    order = sorted(kept)
+    return order, [_window(_sentences(passages[i])[1], kept[i], extra.get(i, [])) for i in order]
+
+
+def _sentences(p: Passage) -> tuple[list[tuple[int, int]], list[str]]:
+    spans = split_sentences(p.text)
+    return spans, [p.text[a:b].strip() for a, b in spans]
+
+
+def _covering(text: str, spans: list[tuple[int, int]], piece: str) -> list[int]:
+    """The sentences of `text` that `piece` (one sentence or a run of them) lies on; [] if it is not there."""
+    at = text.find(piece)
+    if at < 0 or not piece:
+        return []
+    return [j for j, (a, b) in enumerate(spans) if a < at + len(piece) and b > at]
+
+
+def _window(sentences: list[str], keep: set[int], extra: list[str]) -> str:
+    """The kept sentences in order, "…" where sentences are left out, after any `extra` lines."""
+    pieces: list[str] = []
+    last = None
+    for j in sorted(keep):
+        if j != (last + 1 if last is not None else 0):
+            pieces.append("\u2026")
+        pieces.append(sentences[j])
+        last = j
+    if keep and last < len(sentences) - 1:
+        pieces.append("\u2026")
+    return " ".join(extra + pieces)
 
 
 def build_prompt(

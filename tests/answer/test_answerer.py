@@ -13,6 +13,7 @@ import pytest
 from rag.answer.answerer import ABSTAIN_TEXT, Answerer, QuestionError
 from rag.citations import cited_numbers
 from rag.answer.grounding import check, restates, support_text
+from rag.answer.llms import estimate_tokens
 from rag.wiring import Pipeline
 from rag.domain import Answer
 from tests.conftest import make_settings
@@ -187,6 +188,22 @@ def test_evidence_windows_quote_the_best_sentence_and_cite_the_whole_passage(cor
     first = seen[0]["messages"][-1]["content"].split("<passage>\n", 1)[1].split("\n</passage>", 1)[0]
     assert "April 2021" in first and not ans.abstained
     assert first.strip("\u2026 ") in ans.citations[0].text and len(first) < len(ans.citations[0].text)
+
+
+def test_evidence_budget_quotes_the_best_sentences_within_the_token_budget(corpus_pipeline, tmp_path):
+    seen = []
+    a, srv = _ollama(corpus_pipeline, tmp_path, lambda req: seen.append(req) or [_passage_sentence(req)[:-1], " [1]."],
+                     llm_evidence="budget", llm_evidence_tokens=120, llm_window_sentences=0)
+    with srv:
+        _, ans = run(a, QUESTION)
+    user = seen[0]["messages"][-1]["content"]
+    quoted = [b.split("\n</passage>", 1)[0] for b in user.split("<passage>\n")[1:]]
+    assert "April 2021" in quoted[0] and not ans.abstained
+    assert estimate_tokens(user) < 220  # the question, its frame and about 120 tokens of evidence
+    # Each quoted piece is cut from the passage it is cited as; only quoted passages are cited.
+    assert len(ans.citations) == len(quoted)
+    for piece, c in zip(quoted, ans.citations):
+        assert all(part.strip() in c.text for part in piece.split("\u2026") if part.strip())
 
 
 def test_abstention_before_generation_makes_no_llm_call(corpus_pipeline, tmp_path):

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from rag.answer.llms import estimate_tokens
-from rag.answer.prompt import PROMPTS_DIR, PromptError, build_prompt, evidence_windows, quote, template
+from rag.answer.prompt import PROMPTS_DIR, PromptError, build_prompt, evidence_budget, evidence_windows, format_passage, quote, template
 from rag.domain import Passage
 
 
@@ -112,6 +112,32 @@ def test_evidence_windows_mark_gaps_and_fall_back_for_passages_without_evidence(
     # A best sentence built from metadata (not in the text) leads the window rather than vanishing.
     (wc,) = evidence_windows([a], {0: ["Written by Jane Roe."]}, radius=0)
     assert wc.startswith("Written by Jane Roe.")
+
+
+def test_evidence_budget_spends_the_tokens_on_the_best_sentences_wherever_they_are():
+    a = passage(1, text="A1 alpha words here. A2 beta words here. A3 gamma words here. A4 delta words here.")
+    b = passage(2, text="B1 one two three. B2 four five six. B3 seven eight nine.")
+    c = passage(3, text="C1 never ranked at all. C2 still never ranked.")
+    ranked = [(1, "B2 four five six."), (0, "A3 gamma words here."), (0, "A1 alpha words here."), (1, "B3 seven eight nine.")]
+    header = count_words(format_passage(1, a, "")) + 2
+    # Room for two passage headers and two sentences: the two best, in passage order, gaps marked.
+    order, texts = evidence_budget([a, b, c], ranked, radius=0, budget=2 * header + 2 * 5, count=count_words)
+    assert order == [0, 1]
+    assert texts == ["\u2026 A3 gamma words here. \u2026", "\u2026 B2 four five six. \u2026"]
+    # A bigger budget takes the next sentences too; an unranked passage is never quoted.
+    order, texts = evidence_budget([a, b, c], ranked, radius=0, budget=1000, count=count_words)
+    assert order == [0, 1] and texts[0] == "A1 alpha words here. \u2026 A3 gamma words here. \u2026"
+    assert texts[1] == "\u2026 B2 four five six. B3 seven eight nine."
+    # Neighbours come with each sentence; a sentence too big for what is left is skipped, not cut.
+    order, texts = evidence_budget([a, b, c], ranked, radius=1, budget=header + 3 * 5, count=count_words)
+    assert order == [1] and texts == ["B1 one two three. B2 four five six. B3 seven eight nine."]
+
+
+def test_evidence_budget_quotes_a_multi_sentence_answer_and_a_metadata_line():
+    a = passage(1, text="S1 first words here. S2 second words here. S3 third words here.")
+    ranked = [(0, "S1 first words here. S2 second words here."), (0, "Written by Jane Roe.")]
+    order, texts = evidence_budget([a], ranked, radius=0, budget=1000, count=count_words)
+    assert order == [0] and texts == ["Written by Jane Roe. S1 first words here. S2 second words here. \u2026"]
 
 
 def test_windows_replace_passage_text_but_keep_numbering():
