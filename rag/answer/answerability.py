@@ -57,11 +57,13 @@ def asked_value(question: str) -> tuple[bool, frozenset[str]]:
     unit = m.group("noun") or m.group("per")
     if m.group("unit"):
         head = []
-        for w in question[m.start("unit"):].split()[:2]:
+        # The counted thing's words up to the verb: "how many extra non-ASCII letters" -> extra, non,
+        # ascii, letter (a sentence may say "additional non-ASCII letters").
+        for w in question[m.start("unit"):].split()[:3]:
             w = w.strip("?,.;:'\"").lower()
             if not w or w in _AUXILIARIES:
                 break
-            head.append(stem(w))
+            head += [stem(part) for part in re.split(r"[\-/]", w) if part]
         # Money is its own unit too: "how much money" -> "38 billion USD".
         return True, frozenset() if head and head[0] in _MONEY else frozenset(head)
     # A date, a version or a share is its own unit ("In which month ...?" -> "in April 2021"), and a
@@ -152,7 +154,7 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
         focus=focus,
         answer_type=1.0 if not asked or answer_type_match(question, best.text) else 0.0,
         value=0.0 if (value and not states_value(question, best.text, unit))
-        or (role and not any(names_role(e.text, role) for e in evidence[:3])) else 1.0,
+        or (role and not any(names_role(e.text, role) for e in evidence[:2])) else 1.0,
         margin=margin,
         agreement=agreement,
         known=known,

@@ -15,6 +15,8 @@ from rag.answer.answerability import Gate, Signals, asked_role, asked_value, nam
     ("In which month was the agreement signed?", set()),
     ("How many nuclear warheads does Pakistan have?", {"nuclear", "warhead"}),
     ("How many days does a licensee have to respond?", {"day"}),
+    # the counted thing's words up to the verb, hyphenated words in parts
+    ("It matches the 52 ASCII letters plus how many extra non-ASCII letters?", {"extra", "non", "ascii", "letter"}),
     # a measure is stated in another unit than its own name: "4096 bits", "hostname:631"
     ("What size of RSA key does the guide recommend?", set()),
     ("On which port is the printing web interface reached?", set()),
@@ -45,6 +47,9 @@ def test_a_value_is_new_and_next_to_its_unit():
     assert states_value("How many days?", "The licensee has 30 days to cure the breach.", frozenset({"day"}))
     assert not states_value("How many days?", "Version 2 was published in 2004 after long talks.", frozenset({"day"}))
     assert not states_value("What changed in version 2?", "Version 2 changed the patent clause.", frozenset())
+    q = "It matches the 52 ASCII letters plus how many extra non-ASCII letters?"
+    assert states_value(q, "They match the 52 ASCII letters and 4 additional non-ASCII letters:", asked_value(q)[1])
+    assert not states_value(q, "They match the 52 ASCII letters.", asked_value(q)[1])  # 52 is the question's own
 
 
 def test_who_held_a_role():
