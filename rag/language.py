@@ -74,9 +74,16 @@ NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|
                  "thousands?|millions?|billions?|trillions?|dozens?|half|third|quarter|majority|minority|several|few")
 
 
+# An abbreviation with a version ("GPLv3", "IPv6", "LGPLv2.1") is the name and the number, as a
+# document that writes "GNU GPL version 3" has them. Bump TOKENS_VERSION when tokens change: keyword
+# indexes built with other tokens are rebuilt from the stored chunks.
+_VERSIONED = re.compile(r"\b([A-Z][A-Za-z]*[A-Z])v(?=\d)")
+TOKENS_VERSION = 2
+
+
 def words(text: str) -> list[str]:
     """Lowercased word tokens (letters, or numbers with their separators)."""
-    return [w.lower().strip("'-") for w in _WORD.findall(text)]
+    return [w.lower().strip("'-") for w in _WORD.findall(_VERSIONED.sub(r"\1 v", text))]
 
 
 @lru_cache(maxsize=1)

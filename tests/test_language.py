@@ -1,8 +1,8 @@
-"""Sentence splitting: abbreviations and cited sources stay inside their sentence."""
+"""Words and sentences: abbreviations, versions and cited sources stay whole."""
 
 import pytest
 
-from rag.language import split_sentences
+from rag.language import content_words, split_sentences, words
 
 
 def _split(text: str) -> list[str]:
@@ -32,3 +32,10 @@ def test_offsets_are_within_the_requested_span():
     start, end = text.index("Take"), text.index(" Not")
     assert _split(text[:end])[1:] == ["Take this one.", "And this."]
     assert [text[a:b] for a, b in split_sentences(text, start, end)] == ["Take this one.", "And this."]
+
+
+def test_an_abbreviation_with_a_version_is_the_name_a_document_spells_out():
+    # "GPLv3" finds "the GNU GPL version 3"; a word that merely ends in v before a digit stays whole.
+    assert content_words("Does GPLv3 or LGPLv2.1 allow it over IPv6?") == ["gpl", "lgpl", "2.1", "allow", "ip"]
+    assert "gpl" in content_words("the GNU GPL version 3")
+    assert words("dev2 rev3") == ["dev", "2", "rev", "3"]

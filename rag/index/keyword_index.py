@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.language import content_words
+from rag.language import TOKENS_VERSION, content_words
 
 
 class KeywordIndexError(RuntimeError):
@@ -45,6 +45,7 @@ class KeywordIndex:
         self.idf = np.zeros(0, dtype=np.float32)
         self.matrix = None  # scipy CSC, docs x terms
         self.fingerprint = ""
+        self.tokens = TOKENS_VERSION  # the tokenizer the terms were made with
         self._loaded = False
         self._row: dict[str, int] = {}
         self._last = None  # (query, matrix, scores) of the last query
@@ -85,6 +86,7 @@ class KeywordIndex:
         self.matrix = csr.tocsc()
         self.ids, self.vocab, self.idf = list(ids), vocab, idf
         self.fingerprint = _fingerprint(self.ids)
+        self.tokens = TOKENS_VERSION
         self._row = {}
         self._loaded = True
 
@@ -114,7 +116,8 @@ class KeywordIndex:
         tmp = Path(tempfile.mkdtemp(dir=self.dir.parent, prefix=".keyword-"))
         sparse.save_npz(tmp / "matrix.npz", self.matrix)
         np.save(tmp / "idf.npy", self.idf)
-        meta = {"ids": self.ids, "vocab": list(self.vocab), "fingerprint": self.fingerprint, "k1": self.k1, "b": self.b}
+        meta = {"ids": self.ids, "vocab": list(self.vocab), "fingerprint": self.fingerprint, "k1": self.k1, "b": self.b,
+                "tokens": self.tokens}
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         old = self.dir.with_name(self.dir.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -135,6 +138,7 @@ class KeywordIndex:
             self.matrix = sparse.load_npz(self.dir / "matrix.npz").tocsc()
             self.idf = np.load(self.dir / "idf.npy")
             self.ids, self.fingerprint = meta["ids"], meta["fingerprint"]
+            self.tokens = meta.get("tokens", 1)
             self.vocab = {t: i for i, t in enumerate(meta["vocab"])}
             self._row = {}
             if self.matrix.shape != (len(self.ids), len(self.vocab)) or len(self.idf) != len(self.vocab):
@@ -160,7 +164,8 @@ class KeywordIndex:
             self.ensure_loaded()
         except KeywordIndexError:
             return False
-        return self.fingerprint == _fingerprint(store.all_ids())
+        # Terms made by another tokenizer would not match the queries' terms: rebuilt from the chunks.
+        return self.fingerprint == _fingerprint(store.all_ids()) and self.tokens == TOKENS_VERSION
 
     # --- querying ------------------------------------------------------------
     def search(self, query: str, k: int) -> list[tuple[str, float]]:

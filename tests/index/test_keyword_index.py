@@ -62,3 +62,20 @@ def test_rebuild_streams_the_store_and_orders_rows_by_document(tmp_path):
     assert dict(index.search("border treaty", 10)) == dict(reference.search("border treaty", 10))
     loaded = KeywordIndex(tmp_path / "kw").load()
     assert loaded.ids == index.ids and dict(loaded.search("envoy", 3)) == dict(index.search("envoy", 3))
+
+
+def test_an_index_made_with_other_tokens_is_rebuilt(tmp_path):
+    import json
+
+    class Store:
+        def all_ids(self):
+            return list(TEXTS)
+
+    index = KeywordIndex(tmp_path / "kw")
+    index.build(list(TEXTS), list(TEXTS.values()))
+    index.save()
+    assert KeywordIndex(tmp_path / "kw").is_current(Store())
+    meta = json.loads((tmp_path / "kw" / "meta.json").read_text())
+    del meta["tokens"]  # written before the tokenizer had a version
+    (tmp_path / "kw" / "meta.json").write_text(json.dumps(meta))
+    assert not KeywordIndex(tmp_path / "kw").is_current(Store())
