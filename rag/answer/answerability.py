@@ -154,7 +154,7 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
         focus=focus,
         answer_type=1.0 if not asked or answer_type_match(question, best.text) else 0.0,
         value=0.0 if (value and not states_value(question, best.text, unit))
-        or (role and not any(names_role(e.text, role) for e in evidence[:2])) else 1.0,
+        or (role and not any(names_role(e.text, role) for e in evidence[:3])) else 1.0,
         margin=margin,
         agreement=agreement,
         known=known,
