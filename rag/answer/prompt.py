@@ -83,8 +83,7 @@ def evidence_windows(passages: list[Passage], best: dict[int, list[str]], radius
                 extra.append(s)
         if not hits and not extra:
             hits = [0]
-        keep = {j for h in hits for j in range(h - radius, h + radius + 1) if 0 <= j < len(sentences)}
-        out.append(_window(sentences, keep, extra) if sentences else p.text)
+        out.append(_window(sentences, _around(hits, radius, len(sentences)), extra) if sentences else p.text)
     return out
 
 
@@ -100,13 +99,16 @@ def evidence_budget(
     Returns the indexes of the passages quoted and their texts."""
     kept: dict[int, set[int]] = {}
     extra: dict[int, list[str]] = {}
+    split: dict[int, tuple[list[tuple[int, int]], list[str]]] = {}  # each passage split once
     used = 0
     for i, text in ranked:
         p = passages[i]
-        spans, sentences = _sentences(p)
+        if i not in split:
+            split[i] = _sentences(p)
+        spans, sentences = split[i]
         hits = _covering(p.text, spans, text)
         if hits:
-            want = {j for h in hits for j in range(h - radius, h + radius + 1) if 0 <= j < len(sentences)} - kept.get(i, set())
+            want = _around(hits, radius, len(sentences)) - kept.get(i, set())
             cost = sum(count(sentences[j]) + 1 for j in want)
         else:  # an author line built from metadata: quoted as it is
             want, cost = set(), 0 if text in extra.get(i, []) else count(text) + 1
@@ -121,7 +123,7 @@ def evidence_budget(
             extra.setdefault(i, []).append(text)
         used += cost
     order = sorted(kept)
-    return order, [_window(_sentences(passages[i])[1], kept[i], extra.get(i, [])) for i in order]
+    return order, [_window(split[i][1], kept[i], extra.get(i, [])) for i in order]
 
 
 def _sentences(p: Passage) -> tuple[list[tuple[int, int]], list[str]]:
@@ -135,6 +137,11 @@ def _covering(text: str, spans: list[tuple[int, int]], piece: str) -> list[int]:
     if at < 0 or not piece:
         return []
     return [j for j, (a, b) in enumerate(spans) if a < at + len(piece) and b > at]
+
+
+def _around(hits: list[int], radius: int, n: int) -> set[int]:
+    """Sentence indexes within `radius` of any hit, inside 0..n-1."""
+    return {j for h in hits for j in range(h - radius, h + radius + 1) if 0 <= j < n}
 
 
 def _window(sentences: list[str], keep: set[int], extra: list[str]) -> str:
