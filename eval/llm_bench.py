@@ -33,9 +33,8 @@ from rag.config import Settings
 VARIANTS = {
     # The run in eval/reports/llm_bench.md: each variant spelled out, so a change of defaults cannot change it.
     "passages": {"llm_evidence": "passages", "llm_prompt_passages": 20, "llm_max_tokens": 384},
-    "windows_r1": {"llm_evidence": "windows", "llm_window_sentences": 1, "llm_window_best": 1, "llm_prompt_passages": 3},
-    "budget160_r0": {"llm_evidence": "budget", "llm_evidence_tokens": 160, "llm_window_sentences": 0},
     "budget160_r1": {"llm_evidence": "budget", "llm_evidence_tokens": 160, "llm_window_sentences": 1},
+    "budget200_r1": {"llm_evidence": "budget", "llm_evidence_tokens": 200, "llm_window_sentences": 1},
     "budget240_r1": {"llm_evidence": "budget", "llm_evidence_tokens": 240, "llm_window_sentences": 1},
 }
 

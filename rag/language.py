@@ -81,9 +81,14 @@ _VERSIONED = re.compile(r"\b([A-Z][A-Za-z]*[A-Z])v(?=\d)")
 TOKENS_VERSION = 2
 
 
+def split_versions(text: str) -> str:
+    """'GPLv3' written 'GPL v3': the abbreviation apart from its version, as `words` reads it."""
+    return _VERSIONED.sub(r"\1 v", text)
+
+
 def words(text: str) -> list[str]:
     """Lowercased word tokens (letters, or numbers with their separators)."""
-    return [w.lower().strip("'-") for w in _WORD.findall(_VERSIONED.sub(r"\1 v", text))]
+    return [w.lower().strip("'-") for w in _WORD.findall(split_versions(text))]
 
 
 @lru_cache(maxsize=1)

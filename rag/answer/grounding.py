@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.citations import LEADING_MARKERS, SPACED_MARKER, cited_numbers, format_marker, marker_numbers, strip_markers
-from rag.language import STOPWORDS, content_words, split_sentences, stem, words
+from rag.language import STOPWORDS, content_words, split_sentences, split_versions, stem, words
 from rag.domain import SentenceCheck
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -270,7 +270,7 @@ class _Claim:
         months = {_MONTHS[w] for w in toks if w in _MONTHS and w != "may"}
         first = re.match(r"\W*([A-Za-z][\w'\u2019-]*)", sentence)
         names: list[str] = []
-        for m in _NAME.finditer(sentence):
+        for m in _NAME.finditer(split_versions(sentence)):  # "GPLv3" names the GPL, as `words` reads it
             if first and m.start() == first.start(1):
                 continue  # sentence-initial capital says nothing
             for part in m.group(0).split("-"):

@@ -89,10 +89,13 @@ def evidence_windows(passages: list[Passage], best: dict[int, list[str]], radius
 
 def evidence_budget(
     passages: list[Passage], ranked: list[tuple[int, str]], radius: int, budget: int, count: Callable[[str], int],
+    required: int = 1,
 ) -> tuple[list[int], list[str]]:
     """The best evidence across all passages that fits `budget` prompt tokens, passage headers included:
-    the sentences of `ranked` (passage index, text; best first), each with `radius` neighbours, taken
-    while they fit, then grouped per passage in the passages' order with gaps marked "…".
+    the sentences of `ranked` (passage index, text; best first), each with `radius` neighbours (or alone
+    when the neighbours do not fit), taken while they fit, then grouped per passage in the passages'
+    order with gaps marked "…". The first `required` entries (the chosen answer) are always quoted:
+    without them the model is shown weaker sentences than the extractive answer it should improve on.
 
     Every token of evidence is processed again for each question (most of a local model's wait), so
     the budget goes to the strongest sentences wherever they are instead of whole passages.
@@ -101,22 +104,26 @@ def evidence_budget(
     extra: dict[int, list[str]] = {}
     split: dict[int, tuple[list[tuple[int, int]], list[str]]] = {}  # each passage split once
     used = 0
-    for i, text in ranked:
+    for k, (i, text) in enumerate(ranked):
         p = passages[i]
         if i not in split:
             split[i] = _sentences(p)
         spans, sentences = split[i]
         hits = _covering(p.text, spans, text)
+        header = 0 if i in kept else count(format_passage(len(kept) + 1, p, "")) + 2
         if hits:
-            want = _around(hits, radius, len(sentences)) - kept.get(i, set())
-            cost = sum(count(sentences[j]) + 1 for j in want)
+            have = kept.get(i, set())
+            choices = [_around(hits, r, len(sentences)) - have for r in dict.fromkeys((radius, 0))]
+            priced = [(want, header + sum(count(sentences[j]) + 1 for j in want)) for want in choices]
         else:  # an author line built from metadata: quoted as it is
-            want, cost = set(), 0 if text in extra.get(i, []) else count(text) + 1
-        if not want and not cost:
+            priced = [(set(), 0 if text in extra.get(i, []) else header + count(text) + 1)]
+        fitting = [(want, cost) for want, cost in priced if used + cost <= budget]
+        if not fitting and k < required:
+            fitting = priced[-1:]
+        if not fitting:
             continue
-        if i not in kept:
-            cost += count(format_passage(len(kept) + 1, p, "")) + 2
-        if used + cost > budget:
+        want, cost = fitting[0]
+        if not want and (not cost or hits):
             continue
         kept.setdefault(i, set()).update(want)
         if not hits:

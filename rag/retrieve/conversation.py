@@ -48,7 +48,7 @@ _PERSON = {"he": "", "she": "", "him": "", "his": "'s", "her": "", "hers": "'s",
 _THING = {"it", "its", "itself", "they", "them", "their", "theirs", "themselves"}
 _DEMONSTRATIVE = {"this", "that", "these", "those"}
 # Words after which "that" opens a clause: "say that ...", "so that ...".
-_CLAUSE_BEFORE = frozenset("so such now than say said says tell told mention mentioned explain explained describe "
+_CLAUSE_BEFORE = frozenset("so such now than true sure clear likely possible certain fact say said says tell told mention mentioned explain explained describe "
                            "described claim claimed believe believed think thought argue argued suggest suggested "
                            "show shows showed state stated note noted".split())
 _DETERMINERS = frozenset("the a an his her its their our my your".split())
@@ -202,7 +202,7 @@ def references(q: str) -> dict[str, bool]:
                 weak = True
             else:
                 thing = True
-        elif w in _DEMONSTRATIVE and _points(lower, i):
+        elif w in _DEMONSTRATIVE and _points(lower, i, tokens):
             demonstrative = True
     if _PRESUPPOSING.search(q) or _OPENER.match(q):
         weak = True
@@ -211,7 +211,7 @@ def references(q: str) -> dict[str, bool]:
             "strong": person or thing or demonstrative or short, "weak": weak}
 
 
-def _points(lower: list[str], i: int) -> bool:
+def _points(lower: list[str], i: int, tokens: list[str]) -> bool:
     """Is the "this/that/these/those" at i a pointer ("that study", "did that happen"), not a
     clause ("said that ...") or a relative ("the deal that ...")?"""
     if lower[i] != "that" or i == 0:
@@ -219,8 +219,13 @@ def _points(lower: list[str], i: int) -> bool:
     prev = lower[i - 1]
     if prev in _FUNCTION:
         return prev not in _CLAUSE_BEFORE
-    # after a content word only "... see that attack?": a pointer closing the question
-    return i + 2 == len(lower) and lower[i + 1] not in _FUNCTION and not lower[i + 1].endswith("ed")
+    # after a content word: "... see that attack?", "check that ordering myself?": a pointer before a noun that
+    # closes the question or is followed by a function word; not "the rule that governs ..." (a verb: -s, -ed)
+    if prev in _CLAUSE_BEFORE or i + 1 == len(lower):
+        return False
+    nxt = lower[i + 1]
+    verb = nxt.endswith("ed") or (nxt.endswith("s") and not nxt.endswith("ss"))
+    return nxt not in _FUNCTION and not verb and not tokens[i + 1][:1].isupper() and (i + 2 == len(lower) or lower[i + 2] in _FUNCTION)
 
 
 def _has_noun_phrase(tokens: list[str]) -> bool:

@@ -150,3 +150,15 @@ def test_an_answer_adding_one_word_the_passages_hold_is_not_a_restatement():
     assert restates(q, "Indeed the economic corridor links a Pakistani port to China's industrial zones [1].", passages)
     # Two words of its own are an answer of some kind (the citation checker judges it), not an echo.
     assert not restates(q, "The economic corridor links Karachi harbour to China's industrial zones [1].", passages)
+
+
+def test_a_versioned_name_from_the_question_is_framing_as_the_tokens_read_it():
+    # The question's "GPLv3" is read as "gpl": the answer repeating it claims nothing new ...
+    source = ["If you cease all violation of this License, your license is reinstated permanently if the copyright "
+              "holder fails to notify you of the violation prior to 60 days after the cessation."]
+    question = "After I stop violating the GPLv3, how long does the copyright holder have to notify me?"
+    answer = "The copyright holder has 60 days to notify you after you cease all violation of the GPLv3 [1]."
+    assert check(answer, source, question=question).sentences[0].supported
+    # ... while a version-named licence the passage and the question do not name is still a claim to check.
+    other = answer.replace("GPLv3", "MPLv2")
+    assert not check(other, source, question=question).sentences[0].supported

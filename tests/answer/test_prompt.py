@@ -147,3 +147,19 @@ def test_windows_replace_passage_text_but_keep_numbering():
     assert "window one" in text and "window two" in text and "fact1w0" not in text
     assert text.index("Passage [1]") < text.index("window one") < text.index("Passage [2]") < text.index("window two")
     assert p.passages == ps
+
+
+def test_evidence_budget_always_quotes_the_chosen_answer_alone_if_its_window_does_not_fit():
+    a = passage(1, text="A1 many words that come before. A2 the answer sentence itself. A3 many words that come after.")
+    b = passage(2, text="B1 short. B2 tiny.")
+    ranked = [(0, "A2 the answer sentence itself."), (1, "B1 short.")]
+    header = count_words(format_passage(1, a, "")) + 2
+    # The answer's window (A1-A3) is over budget: the answer alone is quoted, then what else fits.
+    order, texts = evidence_budget([a, b], ranked, radius=1, budget=header + 7, count=count_words, required=1)
+    assert order == [0] and texts == ["\u2026 A2 the answer sentence itself. \u2026"]
+    # Even past the budget the chosen answer is shown; the rest still has to fit.
+    order, texts = evidence_budget([a, b], ranked, radius=1, budget=3, count=count_words, required=1)
+    assert order == [0] and texts == ["\u2026 A2 the answer sentence itself. \u2026"]
+    # Nothing required: what does not fit is left out.
+    order, texts = evidence_budget([a, b], ranked, radius=1, budget=3, count=count_words, required=0)
+    assert order == [] and texts == []

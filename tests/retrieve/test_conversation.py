@@ -47,6 +47,7 @@ def cited(answer) -> str:
     ("What did that study find?", "demonstrative"),
     ("How did Pakistan see that attack?", "demonstrative"),
     ("Why did that happen?", "demonstrative"),
+    ("how can I check that ordering myself?", "demonstrative"),
 ])
 def test_a_pointer_with_nothing_to_point_at_in_the_question_is_a_strong_cue(question, cue):
     cues = references(question)
@@ -59,6 +60,8 @@ def test_a_pointer_with_nothing_to_point_at_in_the_question_is_a_strong_cue(ques
     "Which country did the report say that the US should engage?",  # "that" opens a clause
     "Why did the negotiators say they would leave?",  # "they" are the negotiators
     "When did President Biden announce the withdrawal from Afghanistan?",
+    "Which license has a clause that forbids advertising with the authors' names?",  # a relative clause
+    "Is there a tool that checked the copyright in the past?",
 ])
 def test_a_question_that_stands_on_its_own_has_no_strong_cue(question):
     assert not references(question)["strong"]
