@@ -131,7 +131,7 @@ class ExtractiveAnswerer:
             score = (self.semantic_weight * float(sem) + (1 - self.semantic_weight) * coverage + rank_bonus + type_bonus
                      - year_penalty - echo_penalty)
             out.append(Evidence(sent, i, score, float(sem), span))
-        out.extend(self._authorship(question, passages, out[0].score if out else 0.0))
+        out.extend(self._authorship(question, passages, max((e.score for e in out), default=0.0)))
         out.sort(key=lambda e: -e.score)
         return out
 

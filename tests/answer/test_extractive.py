@@ -50,6 +50,20 @@ def test_who_wrote_is_answered_from_the_byline(corpus_pipeline):
     assert "Aslam" in answer.citations[n - 1].text  # the byline is in the cited passage
 
 
+def test_the_byline_outscores_every_sentence_wherever_the_front_matter_ranks(corpus_pipeline):
+    # The byline's score is set above the best sentence's, not above the first passage's first sentence.
+    weak = Passage(id="a#3", source="a.txt", title="Other", section="", text="Cats sleep for most of the afternoon in the sun.", score=0.9, index=3)
+    strong = Passage(id="b#5", source="b.txt", title="Debian Packaging Tutorial", section="", score=0.8, index=5,
+                     text="This tutorial is an introduction to Debian packaging for new maintainers.")
+    front = Passage(id="b#0", source="b.txt", title="Debian Packaging Tutorial", section="", score=0.7, index=0,
+                    text="Debian Packaging Tutorial Lucas Nussbaum packaging-tutorial version 0.30", authors=("Lucas Nussbaum",))
+    question = "Who wrote the Debian packaging tutorial?"
+    ex = corpus_pipeline.answerer.extractive
+    evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [weak, strong, front])
+    assert evidence[0].text == "\u201cDebian Packaging Tutorial\u201d was written by Lucas Nussbaum."
+    assert evidence[0].score > max(e.score for e in evidence[1:])
+
+
 @pytest.mark.parametrize(
     "question, why",
     [
