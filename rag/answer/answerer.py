@@ -173,7 +173,7 @@ class Answerer:
             if s.llm.evidence == "windows":
                 texts = evidence_windows(shown, _best_per_passage(turn.ranked, len(turn.chosen), s.llm.window_best), s.llm.window_sentences)
             elif s.llm.evidence == "budget":
-                order, texts = evidence_budget(retrieval.passages, turn.ranked, s.llm.window_sentences, s.llm.evidence_tokens, count, len(turn.chosen))
+                order, texts = evidence_budget(retrieval.passages, turn.ranked, s.llm.window_sentences, s.llm.evidence_tokens, count)
                 shown = [retrieval.passages[i] for i in order]
             prompt = build_prompt(q, shown, s.llm.context_tokens, s.llm.max_tokens, count, texts)
         except (LLMError, PromptError) as e:

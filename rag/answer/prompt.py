@@ -94,8 +94,8 @@ def evidence_budget(
     """The best evidence across all passages that fits `budget` prompt tokens, passage headers included:
     the sentences of `ranked` (passage index, text; best first), each with `radius` neighbours (or alone
     when the neighbours do not fit), taken while they fit, then grouped per passage in the passages'
-    order with gaps marked "…". The first `required` entries (the chosen answer) are always quoted:
-    without them the model is shown weaker sentences than the extractive answer it should improve on.
+    order with gaps marked "…". The first `required` entries (the extractive answer's best sentence) are
+    always quoted: without them the model is shown weaker sentences than the answer it should improve on.
 
     Every token of evidence is processed again for each question (most of a local model's wait), so
     the budget goes to the strongest sentences wherever they are instead of whole passages.
