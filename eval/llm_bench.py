@@ -34,7 +34,6 @@ VARIANTS = {
     # The run in eval/reports/llm_bench.md: each variant spelled out, so a change of defaults cannot change it.
     "passages": {"llm_evidence": "passages", "llm_prompt_passages": 20, "llm_max_tokens": 384},
     "budget160_r1": {"llm_evidence": "budget", "llm_evidence_tokens": 160, "llm_window_sentences": 1},
-    "budget200_r1": {"llm_evidence": "budget", "llm_evidence_tokens": 200, "llm_window_sentences": 1},
     "budget240_r1": {"llm_evidence": "budget", "llm_evidence_tokens": 240, "llm_window_sentences": 1},
 }
 

@@ -70,7 +70,8 @@ _FORM = STOPWORDS | {"many", "much", "long", "often", "else", "exactly", "happen
 _NOT_NAMES = frozenset("i the a an in on at for of to and or but if when what which who whom whose why how where after "
                        "before during while since with by from as this that these those there then he she it they we you "
                        "mr mrs ms dr january february march april may june july august september october november december "
-                       "monday tuesday wednesday thursday friday saturday sunday".split())
+                       "monday tuesday wednesday thursday friday saturday sunday "
+                       "does do did is are was were can could will would should might has have had".split())
 _NOT_PERSON = frozenset("act agency army bank bill court council department party league ministry office organization "
                         "organisation program programme states state nations union university institute center centre "
                         "committee commission force forces government province republic kingdom street river sea ocean "
@@ -164,7 +165,10 @@ class FollowUps:
     def _swap(self, x: str, last_q: str) -> str | None:
         """The last question with `x` in place of its item of the same kind, or with `x` added."""
         x = re.sub(r"(?i)^(?:the\s+)?(?:case\s+of|year|in|for|during)\s+(?=\d)", "", x).strip(" ,")
-        body = last_q.rstrip(" ?")
+        # "under MPL 2.0" names a thing like the last question's "Apache 2.0"
+        x = re.sub(r"^(?:under|in|for|with|on|at|from|about|of)\s+(?=[A-Z])", "", x)
+        # An item the last follow-up appended ("... — the question mark") gives way to this one.
+        body = last_q.rstrip(" ?").split(" \u2014 ", 1)[0]
         if re.fullmatch(r"\d{4}s?", x) and re.search(r"\b\d{4}\b", body):
             return re.sub(r"\b\d{4}s?\b", x, body, count=1) + "?"
         if re.fullmatch(r"\d[\d.,]*%?", x) and re.search(r"\b\d[\d.,]*%?\b", body):
@@ -173,7 +177,9 @@ class FollowUps:
         if re.sub(r"(?i)^the\s+", "", x)[:1].isupper() and names:
             vectors = [self.embed(t) for t in [x, *names]]
             best = max(range(len(names)), key=lambda i: float(np.dot(vectors[0], vectors[i + 1])))
-            return body.replace(names[best], x, 1) + "?"
+            # the name with its version ("Apache 2.0", "Python 3"), when it has one
+            named = re.search(re.escape(names[best]) + r"(?:\s+v?\d{1,2}(?:\.\d+)*\b)?", body)
+            return body.replace(named.group(0) if named else names[best], x, 1) + "?"
         return f"{body} \u2014 {x}?"
 
 

@@ -104,6 +104,21 @@ def test_what_about_swaps_the_item_of_the_same_kind(followups):
     assert followups.standalone("What about Biden?", [last]).query == "What did Biden say about Pakistan in 2017?"
 
 
+def test_what_about_a_named_version_swaps_the_name_with_its_version(followups):
+    last = Exchange("Does Apache 2.0 allow me to sell a warranty?", "Yes, for a fee. [1]")
+    assert followups.standalone("What about under MPL 2.0?", [last]).query == "Does MPL 2.0 allow me to sell a warranty?"
+    # A year after a name is not its version.
+    last = Exchange("What did Trump say about Pakistan 2017 policy?", "A double game. [1]")
+    assert followups.standalone("What about Biden?", [last]).query == "What did Biden say about Pakistan 2017 policy?"
+
+
+def test_a_second_what_about_replaces_the_first_instead_of_piling_up(followups):
+    history = [Exchange("in a regex what's the difference between * and +?", "Zero or more, one or more. [1]"),
+               Exchange("and the question mark?", "Zero or one. [1]")]
+    s = followups.standalone("and {m,n} with n left out?", history)
+    assert s.query == "in a regex what's the difference between * and + \u2014 {m,n} with n left out?"
+
+
 def test_it_takes_the_subject_of_a_what_is_question(followups):
     last = Exchange("What is the China-Pakistan Economic Corridor?", "A part of China's Belt and Road Initiative. [1]")
     assert followups.standalone("Which initiative is it part of?", [last]).query == (
