@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -34,6 +35,22 @@ def _fingerprint(ids: list[str]) -> str:
     return h.hexdigest()
 
 
+# What an index holds besides its terms; an index saved in another format is rebuilt from the chunks.
+FORMAT = 2  # 2: the initials of the collection's capitalised names
+_NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ \t]+(?:(?:of|and|the|for)[ \t]+)?[A-Z][a-z]+){2,5}\b")
+
+
+def initials(text: str) -> set[str]:
+    """The initials of each run of three to six capitalised words and of its tails of three or more
+    ("The Debian Free Software Guidelines" -> "tdfsg", "dfsg", "fsg"): a question's abbreviation
+    names what a document spells out."""
+    out: set[str] = set()
+    for run in _NAME_RUN.findall(text):
+        letters = "".join(w[0] for w in re.findall(r"[A-Z][a-z]+", run)).lower()
+        out.update(letters[i:] for i in range(len(letters) - 2))
+    return out
+
+
 class KeywordIndex:
     """BM25 (k1=1.5, b=0.75) with weights precomputed into a sparse term-document matrix."""
 
@@ -46,6 +63,8 @@ class KeywordIndex:
         self.matrix = None  # scipy CSC, docs x terms
         self.fingerprint = ""
         self.tokens = TOKENS_VERSION  # the tokenizer the terms were made with
+        self.format = FORMAT
+        self.initials: set[str] = set()
         self._loaded = False
         self._row: dict[str, int] = {}
         self._last = None  # (query, matrix, scores) of the last query
@@ -62,8 +81,10 @@ class KeywordIndex:
         from scipy import sparse
 
         vocab: dict[str, int] = {}
+        names: set[str] = set()
         cols, tfs, sizes, lengths = array("i"), array("f"), array("i"), array("f")
         for text in texts:
+            names |= initials(text)
             counts = Counter(content_words(text))
             cols.extend(vocab.setdefault(term, len(vocab)) for term in counts)
             tfs.extend(counts.values())
@@ -86,7 +107,7 @@ class KeywordIndex:
         self.matrix = csr.tocsc()
         self.ids, self.vocab, self.idf = list(ids), vocab, idf
         self.fingerprint = _fingerprint(self.ids)
-        self.tokens = TOKENS_VERSION
+        self.tokens, self.format, self.initials = TOKENS_VERSION, FORMAT, names
         self._row = {}
         self._loaded = True
 
@@ -117,7 +138,7 @@ class KeywordIndex:
         sparse.save_npz(tmp / "matrix.npz", self.matrix)
         np.save(tmp / "idf.npy", self.idf)
         meta = {"ids": self.ids, "vocab": list(self.vocab), "fingerprint": self.fingerprint, "k1": self.k1, "b": self.b,
-                "tokens": self.tokens}
+                "tokens": self.tokens, "format": self.format, "initials": sorted(self.initials)}
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         old = self.dir.with_name(self.dir.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -139,6 +160,7 @@ class KeywordIndex:
             self.idf = np.load(self.dir / "idf.npy")
             self.ids, self.fingerprint = meta["ids"], meta["fingerprint"]
             self.tokens = meta.get("tokens", 1)
+            self.format, self.initials = meta.get("format", 1), set(meta.get("initials", []))
             self.vocab = {t: i for i, t in enumerate(meta["vocab"])}
             self._row = {}
             if self.matrix.shape != (len(self.ids), len(self.vocab)) or len(self.idf) != len(self.vocab):
@@ -165,7 +187,7 @@ class KeywordIndex:
         except KeywordIndexError:
             return False
         # Terms made by another tokenizer would not match the queries' terms: rebuilt from the chunks.
-        return self.fingerprint == _fingerprint(store.all_ids()) and self.tokens == TOKENS_VERSION
+        return self.fingerprint == _fingerprint(store.all_ids()) and self.tokens == TOKENS_VERSION and self.format == FORMAT
 
     # --- querying ------------------------------------------------------------
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
@@ -206,9 +228,9 @@ class KeywordIndex:
         return scores
 
     def knows(self, term: str) -> bool:
-        """Does any chunk contain this stemmed term?"""
+        """Does any chunk contain this stemmed term, or spell it out ("LGPL": "Lesser General Public License")?"""
         self.ensure_loaded()
-        return term in self.vocab
+        return term in self.vocab or term in self.initials
 
     def idf_of(self, term: str) -> float:
         """Inverse document frequency of a stemmed term (unknown terms get the maximum)."""
