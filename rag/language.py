@@ -116,3 +116,17 @@ def stem(word: str) -> str:
 def content_words(text: str) -> list[str]:
     """Stemmed words that carry meaning: stopwords dropped."""
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+_NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ \t]+(?:(?:of|and|the|for)[ \t]+)?[A-Z][a-z]+){2,5}\b")
+
+
+def initials(text: str) -> set[str]:
+    """The initials of each run of three to six capitalised words and of its tails of three or more
+    ("The Debian Free Software Guidelines" -> "tdfsg", "dfsg", "fsg"): a question's abbreviation
+    names what a document spells out."""
+    out: set[str] = set()
+    for run in _NAME_RUN.findall(text):
+        letters = "".join(w[0] for w in re.findall(r"[A-Z][a-z]+", run)).lower()
+        out.update(letters[i:] for i in range(len(letters) - 2))
+    return out

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.retrieve.query import is_authorship_question
-from rag.language import NUMBER_WORDS, content_words, split_sentences
+from rag.language import NUMBER_WORDS, content_words, initials, split_sentences
 from rag.domain import Passage
 from rag.index.protocols import TextEmbedder
 
@@ -33,6 +33,19 @@ _ANSWER_TYPES = [
     (re.compile(r"(?i)^\s*where\b|\bin which (city|country|place)\b"),
      re.compile(rf"\b(in|at|from|to)\s+(?!(?:{_MONTHS}|the\b|The\b))[A-Z][a-z]+")),
 ]
+
+
+# "What does ESS stand for?" is answered by a sentence that spells the abbreviation out.
+_EXPANSION = re.compile(r"(?i)\bstands?\s+for\b|\babbreviat|\bacronym\b|\bshort\s+for\b")
+_ABBREVIATION = re.compile(r"\b[A-Z]{3,6}\b")
+
+
+def spelled_out(question: str, sentence: str) -> bool:
+    """Does the sentence spell out an abbreviation the question asks the meaning of?"""
+    if not _EXPANSION.search(question):
+        return False
+    found = initials(sentence)
+    return any(a.lower() in found for a in _ABBREVIATION.findall(question))
 
 
 def answer_type_asked(question: str) -> bool:
@@ -109,6 +122,9 @@ class ExtractiveAnswerer:
                 if (len(sent.split()) >= 5 and not _NOISE.search(sent) and not _INSTRUCTS.search(sent)
                         and (not quantity or states_quantity(sent))):
                     cands.append((sent, i, (a, b)))
+        # "What does ESS stand for?": when a sentence spells it out, only such sentences answer.
+        expansions = [c for c in cands if spelled_out(question, c[0])]
+        cands = expansions or cands
         if not cands:
             return []
         vecs = self.embedder.embed([c[0] for c in cands])

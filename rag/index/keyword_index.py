@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import zipfile
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.language import TOKENS_VERSION, content_words
+from rag.language import TOKENS_VERSION, content_words, initials
 
 
 class KeywordIndexError(RuntimeError):
@@ -37,20 +36,6 @@ def _fingerprint(ids: list[str]) -> str:
 
 # What an index holds besides its terms; an index saved in another format is rebuilt from the chunks.
 FORMAT = 2  # 2: the initials of the collection's capitalised names
-_NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ \t]+(?:(?:of|and|the|for)[ \t]+)?[A-Z][a-z]+){2,5}\b")
-
-
-def initials(text: str) -> set[str]:
-    """The initials of each run of three to six capitalised words and of its tails of three or more
-    ("The Debian Free Software Guidelines" -> "tdfsg", "dfsg", "fsg"): a question's abbreviation
-    names what a document spells out."""
-    out: set[str] = set()
-    for run in _NAME_RUN.findall(text):
-        letters = "".join(w[0] for w in re.findall(r"[A-Z][a-z]+", run)).lower()
-        out.update(letters[i:] for i in range(len(letters) - 2))
-    return out
-
-
 class KeywordIndex:
     """BM25 (k1=1.5, b=0.75) with weights precomputed into a sparse term-document matrix."""
 

@@ -64,6 +64,22 @@ def test_the_byline_outscores_every_sentence_wherever_the_front_matter_ranks(cor
     assert evidence[0].score > max(e.score for e in evidence[1:])
 
 
+def test_what_an_abbreviation_stands_for_is_answered_by_the_sentence_spelling_it_out(corpus_pipeline):
+    from rag.answer.extractive import spelled_out
+
+    question = "What does the abbreviation ESS stand for?"
+    spelled = "There is an Emacs package called ESS (\u201cEmacs Speaks Statistics\u201d) for statistical work."
+    assert spelled_out(question, spelled)
+    assert not spelled_out(question, "For help with ESS, send email to the ESS help list today.")
+    assert not spelled_out("What is ESS used for?", spelled)  # not asked what it stands for
+    mail = Passage(id="a#1", source="a.txt", title="ESS", section="", score=0.9, index=1,
+                   text="For help with ESS, send email to the ESS help list today. Please send ESS bug reports to the ESS list.")
+    intro = Passage(id="b#2", source="b.txt", title="Editors", section="", score=0.5, index=2, text=spelled)
+    ex = corpus_pipeline.answerer.extractive
+    evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [mail, intro])
+    assert [e.text for e in evidence] == [spelled]  # the mail lines echo "ESS" and answer nothing
+
+
 @pytest.mark.parametrize(
     "question, why",
     [
