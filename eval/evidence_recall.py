@@ -11,14 +11,12 @@ generated: one run over all dev questions takes a minute, where the LLM bench ta
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import statistics
 import sys
-from pathlib import Path
 
-from eval import ROOT
+from eval import probe_args
 from eval.corpora import corpora, corpus_settings
 from rag.config import Settings
 
@@ -84,10 +82,7 @@ def summary(rows: list[dict]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.evidence_recall", description=__doc__.splitlines()[0])
-    p.add_argument("--model", required=True, help="GGUF file (its tokenizer counts the tokens)")
-    p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports" / "evidence_recall.json")
-    args = p.parse_args(argv)
+    args = probe_args("eval.evidence_recall", __doc__, "evidence_recall.json", "GGUF file (its tokenizer counts the tokens)", argv)
     rows = run(args.model)
     report = {"questions": len(rows), "summary": summary(rows), "rows": rows}
     args.out.write_text(json.dumps(report, indent=1), encoding="utf-8")

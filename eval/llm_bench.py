@@ -1,9 +1,7 @@
 """The LLM section of the benchmarks: one run, the same dev questions, each answered by the local
-model three ways, interleaved question by question so machine load falls on all of them alike:
-
-- `windows`: the product's prompt (evidence windows of the best-evidenced passages, RAG_LLM_EVIDENCE=windows);
-- `passages`: the previous prompt (every usable passage quoted whole, the old answer-length limit);
-- `starter`: llama-index's starter query engine (1024-token chunks, top 2, its default QA prompt) on the same model.
+model every way in VARIANTS (prompt settings spelled out: whole passages, the product default, and
+token budgets), and by llama-index's starter query engine (1024-token chunks, top 2, its default QA
+prompt) on the same model, interleaved question by question so machine load falls on all alike.
 
     .venv/bin/python -m eval.llm_bench --model MODEL.gguf [--every 3] [--starter-every 3] [--out eval/reports]
 

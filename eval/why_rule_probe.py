@@ -9,13 +9,11 @@ abstentions. The product prompt is not changed by it; docs/benchmarks.md has the
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-from pathlib import Path
 
 import rag.answer.prompt as prompt
-from eval import ROOT
+from eval import probe_args
 from eval.corpora import corpora, corpus_settings
 from eval.llm_figures import ask
 from eval.runner import score_question
@@ -56,10 +54,7 @@ def run(model: str) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.why_rule_probe", description=__doc__.splitlines()[0])
-    p.add_argument("--model", required=True, help="GGUF file")
-    p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports" / "why_rule_probe.json")
-    args = p.parse_args(argv)
+    args = probe_args("eval.why_rule_probe", __doc__, "why_rule_probe.json", "GGUF file", argv)
     rows = run(args.model)
     summary = {v: {k: sum(r[k] for r in rows if r["variant"] == v) for k in ("correct", "restated", "abstained")}
                | {"questions": sum(r["variant"] == v for r in rows)} for v in variants()}

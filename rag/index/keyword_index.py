@@ -36,6 +36,8 @@ def _fingerprint(ids: list[str]) -> str:
 
 # What an index holds besides its terms; an index saved in another format is rebuilt from the chunks.
 FORMAT = 2  # 2: the initials of the collection's capitalised names
+
+
 class KeywordIndex:
     """BM25 (k1=1.5, b=0.75) with weights precomputed into a sparse term-document matrix."""
 
