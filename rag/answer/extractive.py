@@ -114,14 +114,16 @@ class ExtractiveAnswerer:
         years = event_years(question)
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
-        cands: list[tuple[str, int, tuple[int, int]]] = []  # sentence, passage index, span in the passage
+        # sentence, passage index, span in the passage, the sentence before it in the passage
+        cands: list[tuple[str, int, tuple[int, int], str]] = []
         for i in admissible(question, passages):
             p = passages[i]
-            for a, b in split_sentences(p.text):
+            spans = split_sentences(p.text)
+            for k, (a, b) in enumerate(spans):
                 sent = p.text[a:b].strip()
                 if (len(sent.split()) >= 5 and not _NOISE.search(sent) and not _INSTRUCTS.search(sent)
                         and (not quantity or states_quantity(sent))):
-                    cands.append((sent, i, (a, b)))
+                    cands.append((sent, i, (a, b), p.text[slice(*spans[k - 1])] if k else ""))
         # "What does ESS stand for?": when a sentence spells it out, only such sentences answer.
         expansions = [c for c in cands if spelled_out(question, c[0])]
         cands = expansions or cands
@@ -133,9 +135,12 @@ class ExtractiveAnswerer:
         weights = self._term_weights(terms)
         total = sum(weights.values()) or 1.0
         out = []
-        for (sent, i, span), sem in zip(cands, semantic):
+        for (sent, i, span, before), sem in zip(cands, semantic):
             words = set(content_words(sent))
-            coverage = sum(w for t, w in weights.items() if t in words) / total
+            # A sentence is read with the one before it: "This ensures that the site profile is not
+            # read" answers "what does --vanilla do?" after "Invoking R with --vanilla ..." names it.
+            window = words | set(content_words(before))
+            coverage = sum(w for t, w in weights.items() if t in window) / total
             rank_bonus = 0.03 * (1 - i / max(len(passages), 1))
             type_bonus = 0.08 if answer_type_match(question, sent) else 0.0
             # A question about a particular year is answered by a sentence that names that year.
