@@ -162,7 +162,7 @@ class ExtractiveAnswerer:
         Abbottabad raid" is answered by a sentence on bin Laden's killing in Abbottabad, and no
         document says "raid"), and kept, at the highest weight, when they do not, so a question
         mostly about things absent from the collection stays under the abstention floor."""
-        weights = {t: self.idf(t) for t in terms}
+        weights = {t: self.idf(t) for t in sorted(terms)}  # a fixed order: sums in set order vary by process
         if self.known is None:
             return weights
         known = {t: w for t, w in weights.items() if self.known(t)}

@@ -209,7 +209,8 @@ class KeywordIndex:
         last = self._last  # one read: answers run in parallel threads
         if last is not None and last[0] == query and last[1] is self.matrix:
             return last[2]
-        terms = [self.vocab[t] for t in set(content_words(query)) if t in self.vocab]
+        # In a fixed order: summed in set order, the scores differ in their last bits from one process to the next.
+        terms = [self.vocab[t] for t in sorted(set(content_words(query))) if t in self.vocab]
         scores = np.asarray(self.matrix[:, terms].sum(axis=1)).ravel() if terms and self.ids else None
         self._last = (query, self.matrix, scores)
         return scores

@@ -72,7 +72,9 @@ class SentenceIndex:
         best: dict[str, float] = {}
         for cid, (_, similarity) in zip(chunks, hits):
             if cid:
-                best[cid] = max(best.get(cid, -1.0), similarity)
+                # Rounded: the index's distances vary in their last bits from one process to the next,
+                # which was enough to swap two passages' ranks between runs of the same eval.
+                best[cid] = max(best.get(cid, -1.0), round(similarity, 6))
         return best
 
     @cached_property

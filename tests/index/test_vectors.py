@@ -161,3 +161,14 @@ def test_cli_reports_a_dead_server_without_a_traceback(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert "cannot reach the Chroma server" in err and "chroma run" in err
     assert "Traceback" not in err
+
+
+def test_collections_search_widely_also_when_made_before(settings):
+    # An index made with Chroma's default search breadth (100) is widened when it is opened.
+    from rag.index.vectors import SEARCH_EF
+
+    store = VectorStore(settings, "model-x")
+    assert store.collection.configuration["hnsw"]["ef_search"] >= SEARCH_EF
+    sentences = store.open_collection("extra")
+    sentences.modify(configuration={"hnsw": {"ef_search": 100}})
+    assert VectorStore(settings, "model-x").open_collection("extra").configuration["hnsw"]["ef_search"] == SEARCH_EF
