@@ -55,6 +55,14 @@ _DETERMINERS = frozenset("the a an his her its their our my your".split())
 # Words that presuppose an earlier event or place ("afterwards", "in return", "there", not "there is").
 _PRESUPPOSING = re.compile(r"(?i)\b(?:afterwards?|in\s+return|in\s+response|as\s+a\s+result|after\s+that|before\s+that|"
                            r"instead|either|the\s+same|the\s+former|the\s+latter|then|there(?!\s+(?:is|are|was|were|has|have|had)\b))\b")
+# "the first one", "the other ones": an ordinal with nothing but "one" after it points back; "the
+# second option" usually does, but "the first attack on ..." may not, so it is a weak cue only.
+_ORDINALS = r"(?:first|second|third|fourth|last|other|former|latter)"
+_ORDINAL_ONE = re.compile(rf"(?i)\bthe\s+{_ORDINALS}\s+ones?\b")
+_ORDINAL = re.compile(rf"(?i)\bthe\s+{_ORDINALS}\s+[a-z]+(?=\s*(?:[,?.;]|$))")
+# Words after which "that" is an object pronoun ("call that again", "do that on Windows").
+_AFTER_OBJECT = frozenset("again too also later now instead first anyway back myself yourself ourselves manually "
+                          "automatically".split())
 _AUXILIARY = re.compile(r"(?i)\b(?:is|are|was|were|be|been|did|does|do|has|have|had|can|could|will|would|should|may|might)\b")
 # Function words: a "this/that" after one of them points ("in that year", "did that study ..."), and they are
 # not nouns a pronoun could refer to.
@@ -210,7 +218,9 @@ def references(q: str) -> dict[str, bool]:
                 thing = True
         elif w in _DEMONSTRATIVE and _points(lower, i, tokens):
             demonstrative = True
-    if _PRESUPPOSING.search(q) or _OPENER.match(q):
+    if _ORDINAL_ONE.search(q):  # "Who claimed the first one?"
+        demonstrative = True
+    if _PRESUPPOSING.search(q) or _OPENER.match(q) or _ORDINAL.search(q):
         weak = True
     short = len(tokens) <= 3 and not _AUXILIARY.search(q)
     return {"person": person, "thing": thing, "demonstrative": demonstrative,
@@ -230,8 +240,18 @@ def _points(lower: list[str], i: int, tokens: list[str]) -> bool:
     if prev in _CLAUSE_BEFORE or i + 1 == len(lower):
         return False
     nxt = lower[i + 1]
-    verb = nxt.endswith("ed") or (nxt.endswith("s") and not nxt.endswith("ss"))
-    return nxt not in _FUNCTION and not verb and not tokens[i + 1][:1].isupper() and (i + 2 == len(lower) or lower[i + 2] in _FUNCTION)
+    if nxt in _AFTER_OBJECT or nxt in _PREPOSITIONS:  # "call that again later", "do that on Windows"
+        return True
+
+    def noun(j: int) -> bool:  # a word that may close the pointed-at phrase: not a verb form, a name or a function word
+        w = lower[j]
+        return w not in _FUNCTION and not (w.endswith("ed") or (w.endswith("s") and not w.endswith("ss"))) and not tokens[j][:1].isupper()
+
+    def closes(j: int) -> bool:  # the question ends there, or goes on with a function word or an adverb
+        return j == len(lower) or lower[j] in _FUNCTION or lower[j] in _AFTER_OBJECT
+
+    # "that ordering myself", and with one adjective, "that old behaviour back"
+    return noun(i + 1) and (closes(i + 2) or (i + 2 < len(lower) and noun(i + 2) and closes(i + 3)))
 
 
 def _has_noun_phrase(tokens: list[str]) -> bool:

@@ -48,6 +48,9 @@ def cited(answer) -> str:
     ("How did Pakistan see that attack?", "demonstrative"),
     ("Why did that happen?", "demonstrative"),
     ("how can I check that ordering myself?", "demonstrative"),
+    ("Who claimed the first one?", "demonstrative"),
+    ("can I call that again later in the program to change the level?", "demonstrative"),
+    ("can i get that old behaviour back on a new python?", "demonstrative"),
 ])
 def test_a_pointer_with_nothing_to_point_at_in_the_question_is_a_strong_cue(question, cue):
     cues = references(question)
@@ -65,6 +68,12 @@ def test_a_pointer_with_nothing_to_point_at_in_the_question_is_a_strong_cue(ques
 ])
 def test_a_question_that_stands_on_its_own_has_no_strong_cue(question):
     assert not references(question)["strong"]
+
+
+def test_an_ordinal_naming_an_earlier_item_is_a_weak_cue():
+    # "the second option" may point back; "the first attack on ..." names its own subject
+    assert references("if I pick the second option, what do I lose?")["weak"]
+    assert not references("Who carried out the first attack on Chinese engineers in Pakistan?")["weak"]
 
 
 def test_names_in_a_text_and_the_person_it_is_about():
