@@ -32,6 +32,7 @@ import numpy as np
 from rag.citations import strip_markers
 from rag.domain import Exchange
 from rag.language import STOPWORDS, content_words, split_sentences
+from rag.retrieve.names import NOT_NAMES, capitalised_phrases, salient_name
 
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'\u2019\-./]*[A-Za-z0-9%]|[A-Za-z0-9]")
 _WH = r"(?:what|which|whose|who|whom|when|where|why|how(?:\s+(?:many|much|long|often|old|far|big|large|soon))?)"
@@ -41,6 +42,8 @@ _ONLY_WH = re.compile(rf"(?i)^(?:(?:and|but|so|then|also)\s+)?((?:(?:in|on|at|fo
 # The last question's own question phrase, to be replaced by the follow-up's.
 _LEAD_WH = re.compile(rf"(?i)^\s*(?:(?:in|on|at|for|by|from|to|during|since|until|of|with)\s+)?{_WH}\b\s*")
 _WHAT_ABOUT = re.compile(r"(?i)^\s*(?:(?:and|but|so|also|then|ok|okay)[,\s]+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$")
+_ABOUT_THEN_ASK = re.compile(r"(?i)^\s*(?:(?:and|but|so|also|then|ok|okay)[,\s]+)?(?:what|how)\s+about\s+(?P<x>[^,?]{1,40}?)\s*,\s*"
+                             r"(?P<q>(?:what|which|who|whom|how|why|when|where|can|could|does|do|did|is|are|would|should|will)\b[^?]*\??)\s*$")
 _AND_X = re.compile(r"(?i)^\s*(?:and|also|or|but)\s+(?P<x>(?:in|for|during|on|with|about|from)?\s*[^?]{1,40}?)\s*\??\s*$")
 _OPENER = re.compile(r"(?i)^\s*(?:and|but|so|also|then|besides|moreover|in that case|if so)\b")
 _DEFINITION = re.compile(r"(?i)^\s*(?:what|who)\s+(?:is|was|are|were)\s+(?P<x>.+?)\s*\??\s*$|^\s*(?:tell\s+me\s+about|describe|explain)\s+(?P<y>.+?)\s*[?.]?\s*$")
@@ -74,19 +77,6 @@ _PLEONASTIC = re.compile(r"(?i)\b(?:it\s+(?:is|was|has\s+been|would\s+be|will\s+
 _FORM = STOPWORDS | {"many", "much", "long", "often", "else", "exactly", "happen", "happened", "mean", "means", "meant",
                      "year", "years", "month", "months", "date", "day", "days", "time", "times", "way", "ways", "reason",
                      "reasons", "kind", "type", "number", "amount", "ok", "okay", "please", "happens", "instead", "again"}
-# Capitalised words that are not names, and words that make a capitalised phrase an organisation or place.
-_NOT_NAMES = frozenset("i the a an in on at for of to and or but if when what which who whom whose why how where after "
-                       "before during while since with by from as this that these those there then he she it they we you "
-                       "mr mrs ms dr january february march april may june july august september october november december "
-                       "monday tuesday wednesday thursday friday saturday sunday "
-                       "does do did is are was were can could will would should might has have had".split())
-_NOT_PERSON = frozenset("act agency army bank bill court council department party league ministry office organization "
-                        "organisation program programme states state nations union university institute center centre "
-                        "committee commission force forces government province republic kingdom street river sea ocean "
-                        "asia europe america africa east west north south strategy plan treaty accord agreement "
-                        "conference summit review report service services corps group fund foundation network movement "
-                        "front airport prize war operation city county district region valley islands island company "
-                        "corporation council assembly parliament senate congress house times post journal press news".split())
 # Cosine of a question to the last turn (its question or its answer's first sentence) from which a weak cue
 # makes it a follow-up: set by eye on follow-ups and changes of topic written for the shipped corpus (a
 # one-subject collection, where unrelated questions still reach 0.2-0.45), not on any eval set.
@@ -145,6 +135,12 @@ class FollowUps:
         if m and not subject_words(q):
             body = _LEAD_WH.sub("", last_q, count=1).strip()
             return f"{_capital(m.group(1))} {body.rstrip('?')}?" if body else q
+        m = _ABOUT_THEN_ASK.match(q)
+        if m:  # "What about the US, what could it do?": the question with "it" standing for the US
+            x, asked = m.group("x").strip(), m.group("q").strip()
+            own = re.sub(r"\b(?:it|they|them)\b", x, asked, count=1, flags=re.I)
+            context = key_terms(last_q, answer, own)
+            return f"{own.rstrip(' ?')}? ({context})" if context else f"{own.rstrip(' ?')}?"
         m = _WHAT_ABOUT.match(q) or (_AND_X.match(q) if len(q.split()) <= 6 and not _AUXILIARY.search(q) else None)
         if m:
             return self._swap(m.group("x").strip(), last_q) or q
@@ -266,44 +262,7 @@ def _has_noun_phrase(tokens: list[str]) -> bool:
 
 
 def _is_name(token: str, position: int) -> bool:
-    return token[:1].isupper() and token.lower() not in _NOT_NAMES and (position > 0 or token.lower() not in _FORM)
-
-
-def capitalised_phrases(text: str) -> list[str]:
-    """Runs of capitalised words ("Raymond Davis", "Kerry-Lugar-Berman Act"), in order of appearance;
-    acronyms count ("CIA"). A lone capitalised word opening a sentence counts only when the text
-    also capitalises it elsewhere ("One of ..." is not a name, "Pakistan signed ..." is)."""
-    runs: list[tuple[str, bool]] = []
-    for sent_start, sent_end in split_sentences(text):
-        run: list[str] = []
-        initial = True
-        for m in re.finditer(r"[A-Za-z][\w'\u2019\-.]*|\S", text[sent_start:sent_end]):
-            tok = m.group(0).rstrip(".'\u2019")
-            if tok[:1].isupper() and tok.lower() not in _NOT_NAMES:
-                run.append(tok.removesuffix("'s").removesuffix("\u2019s"))
-                continue
-            if run:
-                runs.append((" ".join(run), initial and len(run) == 1))
-            run, initial = [], False
-        if run:
-            runs.append((" ".join(run), initial and len(run) == 1))
-    inside = {r for r, at_start in runs if not at_start}
-    return list(dict.fromkeys(r for r, at_start in runs if not at_start or r in inside))
-
-
-def salient_name(last_q: str, answer: str) -> str | None:
-    """The person the last turn was about: a name of two or more words, one the last question
-    named first, else the first one the answer names; None when there is none."""
-
-    def person(phrase: str) -> bool:
-        words = phrase.split()
-        return (1 < len(words) <= 4 and not any(w.isupper() and len(w) > 1 for w in words)
-                and not any(w.lower() in _NOT_PERSON for w in words))
-
-    for phrase in capitalised_phrases(last_q) + capitalised_phrases(answer):
-        if person(phrase) and not re.search(rf"(?i)\bthe\s+{re.escape(phrase)}", last_q + " " + answer):
-            return phrase
-    return None
+    return token[:1].isupper() and token.lower() not in NOT_NAMES and (position > 0 or token.lower() not in _FORM)
 
 
 def _replace_person(q: str, name: str) -> str:

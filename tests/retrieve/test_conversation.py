@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from rag.domain import Exchange
-from rag.retrieve.conversation import FollowUps, capitalised_phrases, references, salient_name
+from rag.retrieve.conversation import FollowUps, references
+from rag.retrieve.names import capitalised_phrases, salient_name
 
 DAVIS = "Which CIA contractor killed two pedestrians in Lahore?"
 DAVIS_ANSWER = ("Another notable incident was when a CIA contractor, Raymond Davis, killed two Pakistani pedestrians in "
@@ -132,6 +133,14 @@ def test_it_takes_the_subject_of_a_what_is_question(followups):
     last = Exchange("What is the China-Pakistan Economic Corridor?", "A part of China's Belt and Road Initiative. [1]")
     assert followups.standalone("Which initiative is it part of?", [last]).query == (
         "Which initiative is the China-Pakistan Economic Corridor part of?")
+
+
+def test_what_about_x_then_a_question_asks_that_question_of_x(followups):
+    last = Exchange("What does Shamil say Afghanistan must do to get along with the world?",
+                    "Shamil says the Taliban must form an inclusive government. [1]")
+    s = followups.standalone("What about the US, what could it do?", [last])
+    assert s.query.startswith("what could the US do? (") and "Afghanistan" in s.query
+    assert s.queries[-1] == "What about the US, what could it do?"  # the typed question is searched too
 
 
 def test_a_pointer_without_a_clear_referent_adds_the_last_turns_key_terms(followups):
