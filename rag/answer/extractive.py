@@ -35,6 +35,11 @@ _ANSWER_TYPES = [
 ]
 
 
+# A label of one to three words on its own line, and a short value under it that looks like a path or a setting.
+_LABEL = re.compile(r"[A-Z][\w+#.\-]*(?: [\w+#.\-]+){0,2}")
+_VALUE = re.compile(r"[/~\\%=]")
+
+
 # "What does ESS stand for?" is answered by a sentence that spells the abbreviation out.
 _EXPANSION = re.compile(r"(?i)\bstands?\s+for\b|\babbreviat|\bacronym\b|\bshort\s+for\b")
 _ABBREVIATION = re.compile(r"\b[A-Z]{3,6}\b")
@@ -114,16 +119,20 @@ class ExtractiveAnswerer:
         years = event_years(question)
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
-        # sentence, passage index, span in the passage, the sentence before it in the passage
-        cands: list[tuple[str, int, tuple[int, int], str]] = []
+        # sentence, passage index, span in the passage, the sentence before it, is it a labelled value
+        cands: list[tuple[str, int, tuple[int, int], str, bool]] = []
         for i in admissible(question, passages):
             p = passages[i]
             spans = split_sentences(p.text)
             for k, (a, b) in enumerate(spans):
                 sent = p.text[a:b].strip()
-                if (len(sent.split()) >= 5 and not _NOISE.search(sent) and not _INSTRUCTS.search(sent)
+                label = p.text[slice(*spans[k - 1])].strip() if k else ""
+                if len(sent.split()) < 5 and _VALUE.search(sent) and _LABEL.fullmatch(label):
+                    # A value under its label ("Linux", then "~/.cache/pip", as tabs and definition lists render)
+                    cands.append((f"{label}: {sent}", i, (spans[k - 1][0], b), "", True))
+                elif (len(sent.split()) >= 5 and not _NOISE.search(sent) and not _INSTRUCTS.search(sent)
                         and (not quantity or states_quantity(sent))):
-                    cands.append((sent, i, (a, b), p.text[slice(*spans[k - 1])] if k else ""))
+                    cands.append((sent, i, (a, b), label, False))
         # "What does ESS stand for?": when a sentence spells it out, only such sentences answer.
         expansions = [c for c in cands if spelled_out(question, c[0])]
         cands = expansions or cands
@@ -135,7 +144,7 @@ class ExtractiveAnswerer:
         weights = self._term_weights(terms)
         total = sum(weights.values()) or 1.0
         out = []
-        for (sent, i, span, before), sem in zip(cands, semantic):
+        for (sent, i, span, before, labelled), sem in zip(cands, semantic):
             words = set(content_words(sent))
             # A sentence is read with the one before it: "This ensures that the site profile is not
             # read" answers "what does --vanilla do?" after "Invoking R with --vanilla ..." names it.
@@ -148,7 +157,8 @@ class ExtractiveAnswerer:
             # A sentence that only restates the question ("They wanted Pakistan to condemn the invasion")
             # adds nothing: the answer is in words the question does not have.
             new = len(words - terms) / max(1, len(words))
-            echo_penalty = ECHO_WEIGHT * max(0.0, ECHO_FLOOR - new)
+            # A labelled value is new however many of its words the question has ("~/.cache/pip").
+            echo_penalty = 0.0 if labelled else ECHO_WEIGHT * max(0.0, ECHO_FLOOR - new)
             score = (self.semantic_weight * float(sem) + (1 - self.semantic_weight) * coverage + rank_bonus + type_bonus
                      - year_penalty - echo_penalty)
             out.append(Evidence(sent, i, score, float(sem), span))

@@ -235,3 +235,16 @@ def test_a_sentence_is_read_with_the_one_before_it(corpus_pipeline):
     evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [p, q])
     scores = {e.text: e.score for e in evidence}
     assert scores[answer] > scores[other]
+
+
+def test_a_short_value_under_its_label_is_one_candidate(corpus_pipeline):
+    # Tabs and definition lists render as a label line and a value line of a word or two.
+    ex = corpus_pipeline.answerer.extractive
+    text = ("Linux\n\n~/.cache/pip\n\npip will also respect the XDG_CACHE_HOME variable.\n\n"
+            "MacOS\n\n~/Library/Caches/pip\n\nWindows\n\n%LocalAppData%\\pip\\Cache")
+    p = Passage(id="0", source="caching.md", title="Caching", section="Default paths", text=text, score=0.7)
+    question = "Where does pip keep its cache on Linux by default?"
+    evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [p])
+    assert evidence[0].text == "Linux: ~/.cache/pip"
+    assert "MacOS: ~/Library/Caches/pip" in [e.text for e in evidence]
+    assert "Windows: %LocalAppData%\\pip\\Cache" in [e.text for e in evidence]
