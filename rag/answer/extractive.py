@@ -126,13 +126,13 @@ class ExtractiveAnswerer:
             spans = split_sentences(p.text)
             for k, (a, b) in enumerate(spans):
                 sent = p.text[a:b].strip()
-                label = p.text[slice(*spans[k - 1])].strip() if k else ""
-                if len(sent.split()) < 5 and _VALUE.search(sent) and _LABEL.fullmatch(label):
-                    # A value under its label ("Linux", then "~/.cache/pip", as tabs and definition lists render)
-                    cands.append((f"{label}: {sent}", i, (spans[k - 1][0], b), "", True))
-                elif (len(sent.split()) >= 5 and not _NOISE.search(sent) and not _INSTRUCTS.search(sent)
-                        and (not quantity or states_quantity(sent))):
-                    cands.append((sent, i, (a, b), label, False))
+                prev = p.text[slice(*spans[k - 1])].strip() if k else ""
+                # A value under its label ("Linux", then "~/.cache/pip", as tabs and definition lists render) is one unit.
+                labelled = len(sent.split()) < 5 and bool(_VALUE.search(sent)) and bool(_LABEL.fullmatch(prev))
+                text = f"{prev}: {sent}" if labelled else sent
+                if ((labelled or len(sent.split()) >= 5) and not _NOISE.search(text) and not _INSTRUCTS.search(text)
+                        and (not quantity or states_quantity(text))):
+                    cands.append((text, i, (spans[k - 1][0], b) if labelled else (a, b), "" if labelled else prev, labelled))
         # "What does ESS stand for?": when a sentence spells it out, only such sentences answer.
         expansions = [c for c in cands if spelled_out(question, c[0])]
         cands = expansions or cands

@@ -41,8 +41,10 @@ _ONLY_WH = re.compile(rf"(?i)^(?:(?:and|but|so|then|also)\s+)?((?:(?:in|on|at|fo
                       rf"{_WH}(?:\s+[A-Za-z]+)?(?:\s+(?:else|exactly|then|not|so|again|instead))?)\s*\??$")
 # The last question's own question phrase, to be replaced by the follow-up's.
 _LEAD_WH = re.compile(rf"(?i)^\s*(?:(?:in|on|at|for|by|from|to|during|since|until|of|with)\s+)?{_WH}\b\s*")
-_WHAT_ABOUT = re.compile(r"(?i)^\s*(?:(?:and|but|so|also|then|ok|okay)[,\s]+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$")
-_ABOUT_THEN_ASK = re.compile(r"(?i)^\s*(?:(?:and|but|so|also|then|ok|okay)[,\s]+)?(?:what|how)\s+about\s+(?P<x>[^,?]{1,40}?)\s*,\s*"
+_ABOUT = r"(?i)^\s*(?:(?:and|but|so|also|then|ok|okay)[,\s]+)?(?:what|how)\s+about\s+"
+_WHAT_ABOUT = re.compile(_ABOUT + r"(?P<x>.+?)\s*\??\s*$")
+# "What about the US, what could it do?": an item, then a question of its own about it.
+_ABOUT_THEN_ASK = re.compile(_ABOUT + r"(?P<x>[^,?]{1,40}?)\s*,\s*"
                              r"(?P<q>(?:what|which|who|whom|how|why|when|where|can|could|does|do|did|is|are|would|should|will)\b[^?]*\??)\s*$")
 _AND_X = re.compile(r"(?i)^\s*(?:and|also|or|but)\s+(?P<x>(?:in|for|during|on|with|about|from)?\s*[^?]{1,40}?)\s*\??\s*$")
 _OPENER = re.compile(r"(?i)^\s*(?:and|but|so|also|then|besides|moreover|in that case|if so)\b")
