@@ -91,7 +91,7 @@ class RetrievalSettings(BaseSettings):
         0.5, ge=0, le=1, description="Multiplier on the fused score of bibliography chunks (reference lists rarely answer)."
     )
     author_boost: float = Field(
-        0.5, ge=0, description="Extra weight for passages of a paper whose author the question names."
+        0.5, ge=0, description="Extra weight for passages of a document whose author, title or file name the question names."
     )
     embed_context: Literal["full", "section", "text"] = Field(
         "text", description="What the dense vector sees besides the chunk: title+authors+section, section only, or nothing. BM25 always sees the full context."

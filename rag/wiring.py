@@ -57,15 +57,19 @@ class Pipeline:
     @cached_property
     def retriever(self):
         from rag.retrieve.rerank import CrossEncoderReranker
+        from rag.retrieve.query import document_names
         from rag.retrieve.retriever import Retriever
 
         reranker = CrossEncoderReranker(self.settings.retrieval.reranker_path) if self.settings.retrieval.reranker_path else None
         def authors() -> dict[str, tuple[str, ...]]:
             return {d.doc_id: tuple(d.authors) for d in self.manifest.documents.values()}
 
+        def names() -> dict[str, tuple[str, ...]]:
+            return {d.doc_id: document_names(d.title, d.source) for d in self.manifest.documents.values()}
+
         return Retriever(
             self.settings, self.embedder, self.store, self.keyword, reranker, mode=self.retrieval_mode, authors=authors,
-            sentences=self.sentences,
+            sentences=self.sentences, names=names,
         )
 
     @cached_property

@@ -4,6 +4,9 @@ document's author it names)."""
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
+
+from rag.language import STOPWORDS, stem, words
 
 _AUTHORSHIP = re.compile(
     r"(?i)\b(who\s+(wrote|authored|writes|is\s+the\s+author|are\s+the\s+authors)|authors?\s+of|written\s+by|whose\s+(paper|article|study))\b"
@@ -38,3 +41,43 @@ def mentioned_documents(question: str, authors: dict[str, tuple[str, ...]]) -> t
                 named.add(doc_id)
                 content = re.sub(rf"\b{re.escape(surname)}\b", " ", content)
     return named, re.sub(r"\s{2,}", " ", content).strip() or question
+
+
+def _name_tokens(text: str) -> list[str]:
+    """Stemmed content words with versions read alike: 'Version 2.0', 'v2' and 'gpl-2.0' all give '2'."""
+    found = words(text.replace("-", " ").replace("_", " "))
+    return [re.sub(r"(\.0)+$", "", w) if w[0].isdigit() else stem(w) for w in found
+            if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def titled_documents(question: str, names: dict[str, tuple[str, ...]]) -> set[str]:
+    """Documents the question names by title or file name ("according to the reference card", "the
+    GPLv2", "Apache License 2.0"). A run of the question's consecutive content words names a document
+    when at least two of them are words of its title or file name (one other document's name word
+    may sit between them) and no other document's names hold them all. Single words never name a document: a title
+    word alone ("logging", "configuration") is usually just the topic."""
+    vocab = {doc_id: {t for n in ns for t in _name_tokens(n)} for doc_id, ns in names.items()}
+    tokens = _name_tokens(question)
+    common = set().union(*vocab.values()) if vocab else set()
+    named: set[str] = set()
+    for doc_id, own in vocab.items():
+        run: list[str] = []
+        gap = 0
+        for t in tokens + [""]:
+            if t and t in own:
+                run.append(t)
+                gap = 0
+                continue
+            if t and run and gap == 0 and t in common:
+                gap = 1  # another document's name word may sit inside ("Apache License 2.0" vs apache-2.0)
+                continue
+            found = set(run)
+            if len(found) >= 2 and not any(found <= other for d, other in vocab.items() if d != doc_id):
+                named.add(doc_id)
+            run, gap = ([t] if t in own else []), 0
+    return named
+
+
+def document_names(title: str, source: str) -> tuple[str, ...]:
+    """What a user may call a document: its title and its file name without the extension."""
+    return (title, PurePath(source).stem)

@@ -14,7 +14,7 @@ import numpy as np
 from rag.config import Settings
 from rag.domain import Passage
 from rag.index.protocols import KeywordIndex, SentenceIndex, TextEmbedder, VectorIndex
-from rag.retrieve.query import is_authorship_question, mentioned_documents
+from rag.retrieve.query import is_authorship_question, mentioned_documents, titled_documents
 from rag.retrieve.rerank import Reranker
 
 
@@ -37,6 +37,7 @@ class Retriever:
         self, settings: Settings, embedder: TextEmbedder, store: VectorIndex, keyword: KeywordIndex,
         reranker: Reranker | None = None, mode: str = "hybrid",
         authors: Callable[[], dict[str, tuple[str, ...]]] | None = None, sentences: SentenceIndex | None = None,
+        names: Callable[[], dict[str, tuple[str, ...]]] | None = None,
     ):
         if mode not in ("hybrid", "dense", "keyword"):
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of dense, hybrid, keyword")
@@ -48,12 +49,14 @@ class Retriever:
         self.mode = mode
         self.authors = authors or (lambda: {})  # callable: doc_id -> author names, kept current by ingest
         self.sentences = sentences if mode == "hybrid" else None
+        self.names = names or (lambda: {})  # callable: doc_id -> what a user may call it (title, file name)
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         t0 = time.perf_counter()
         s = self.settings
         k = k or s.retrieval.top_k
         named, content = mentioned_documents(question, self.authors())
+        named |= titled_documents(question, self.names())
         # Author names identify the paper, not the content: the vector sees the rest of the question.
         qvec = self.embedder.embed_query(content)
         depth = max(s.retrieval.candidates, k)

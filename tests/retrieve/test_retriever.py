@@ -3,6 +3,7 @@
 import pytest
 
 from rag.wiring import Pipeline
+from rag.retrieve.query import document_names, titled_documents
 from rag.retrieve.retriever import _overlap, is_authorship_question, mentioned_documents
 
 from tests.conftest import make_settings
@@ -76,6 +77,53 @@ def test_author_names_in_a_question():
     assert mentioned_documents("Why did Imran Khan visit Moscow?", authors)[0] == set()  # someone else
     assert is_authorship_question("Who wrote the policy outlook?")
     assert not is_authorship_question("Who leads the Taliban?")
+
+
+LICENCES = {
+    "gpl-2.0": document_names("GNU GENERAL PUBLIC LICENSE Version 2, June 1991", "gpl-2.0.txt"),
+    "gpl-3.0": document_names("GNU GENERAL PUBLIC LICENSE Version 3, 29 June 2007", "gpl-3.0.txt"),
+    "lgpl-3.0": document_names("GNU LESSER GENERAL PUBLIC LICENSE Version 3, 29 June 2007", "lgpl-3.0.txt"),
+    "mpl-2.0": document_names("Mozilla Public License Version 2.0", "mpl-2.0.txt"),
+    "apache-2.0": document_names("TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION", "apache-2.0.txt"),
+}
+MANUALS = {
+    "refcard": document_names("Debian Reference Card", "debian-refcard.pdf"),
+    "tutorial": document_names("Debian Packaging Tutorial", "packaging-tutorial.pdf"),
+    "guide": document_names("Guide for Debian Maintainers", "debmake-doc.pdf"),
+    "logging": document_names("Logging HOWTO", "logging-howto.md"),
+}
+
+
+def test_a_question_names_a_document_by_its_title_or_file_name():
+    assert titled_documents("I broke the GPLv2; do my users lose their rights?", LICENCES) == {"gpl-2.0"}
+    assert titled_documents("I never signed the GPL version 2, so why am I bound?", LICENCES) == {"gpl-2.0"}
+    assert titled_documents("Under LGPLv3, how many days do I have?", LICENCES) == {"lgpl-3.0"}
+    # The title was read badly; the file name still names it, with 'License' between its words.
+    assert titled_documents("Why does the Apache License 2.0 forbid that?", LICENCES) == {"apache-2.0"}
+    assert titled_documents("Which port does the reference card give for CUPS?", MANUALS) == {"refcard"}
+    assert titled_documents("What does the maintainers' guide suggest?", MANUALS) == {"guide"}
+
+
+def test_a_topic_word_alone_names_no_document():
+    assert titled_documents("Does version 2 of anything apply?", LICENCES) == set()  # 'version 2' is in two names
+    assert titled_documents("How do I turn logging off?", MANUALS) == set()  # one title word is the topic
+    # 'package' and 'Debian' are both in the tutorial's title, but 'file' between them is no name word.
+    assert titled_documents("Which package did a file on my Debian system come from?", MANUALS) == set()
+
+
+def test_the_document_a_question_names_ranks_first(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    clause = "The warranty on the pump lasts {} months from the day of purchase, and covers seals and valves."
+    (docs / "pump-manual-2.txt").write_text("Pump Manual Edition 2\n\n" + clause.format("twelve"), encoding="utf-8")
+    # Edition 3 words the clause closer to the question, so only the named edition can put edition 2 first.
+    (docs / "pump-manual-3.txt").write_text(
+        "Pump Manual Edition 3\n\n" + clause.format("eighteen") + " How long is the pump warranty? Eighteen months.",
+        encoding="utf-8")
+    pipe = Pipeline(make_settings(tmp_path / "data", docs, top_k=2, candidates=3))
+    pipe.ingestor.ingest()
+    assert pipe.retriever.retrieve("How long is the pump warranty under edition 2 of the pump manual?").passages[0].source == "pump-manual-2.txt"
+    assert pipe.retriever.retrieve("How long is the pump warranty?").passages[0].source == "pump-manual-3.txt"
 
 
 def test_removed_document_cannot_be_found_by_keyword_or_sentence(tmp_path):
