@@ -114,18 +114,24 @@ def _continues(prev: str, nxt: str, broken: bool) -> bool:
 
 _NOT_NAME = re.compile(
     r"\b(university|department|scholar|professor|lecturer|college|review|journal|letter|"
-    r"institute|email|available|issn|abstract|keywords|introduction|policy|outlook|author|"
-    r"relations|pakistan|afghanistan|united|states|analysis|research)\b",
+    r"institute|email|available|issn|abstract|keywords|introduction|author|analysis|research)\b",
     re.I,
 )
+_FUNCTION_WORDS = frozenset("a an and as at by for from in into of on or the to with".split())
 _NAME_WORD = re.compile(r"^(Dr\.?|Mr\.?|Ms\.?|Prof\.?|[A-Z][a-zA-Z'\-]*\.?|bin|Bin|ul|al|de|van)$")
 
 
 def _clean_head(block: str) -> str:
     text = strip_markdown(_HEADING_MD.sub("", block))
     text = re.sub(r"[\u00b9\u00b2\u00b3\u2070-\u2079*]", "", text)  # superscript marks
-    text = re.sub(r"(?<=[A-Za-z.])\d+\b", "", text)  # footnote digits glued to names
+    # Footnote digits glued to names ("Mohyidin1"), not versions ("Version 1.3", "GPLv3", "S3").
+    text = re.sub(r"(?<=[a-z]{2})\d{1,2}\b", "", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _head_text(block: str) -> str:
+    """A head block's text without web addresses (a title block may end with "http://…")."""
+    return _clean_head(re.sub(r"<?\b(?:https?://|www\.)\S*", " ", block))
 
 
 def _find_title(blocks: list[str]) -> str | None:
@@ -133,12 +139,11 @@ def _find_title(blocks: list[str]) -> str | None:
         if _HEADING_MD.match(block):
             return _clean_head(block)
     for block in blocks[:12]:
-        text = _clean_head(block)
+        text = _head_text(block)
         words = text.split()
         if (
             3 <= len(words) <= 30
             and not _PAGE_NO.match(text)
-            and "http" not in text
             and not text.endswith((".", ","))
         ):
             return text
@@ -148,9 +153,10 @@ def _find_title(blocks: list[str]) -> str | None:
 def _find_authors(blocks: list[str], title: str) -> list[str]:
     """Names stated at the head of the document, between the title and the first real paragraph."""
     authors: list[str] = []
-    start = next((i for i, b in enumerate(blocks[:15]) if _clean_head(b) == title), None)
+    start = next((i for i, b in enumerate(blocks[:15]) if _head_text(b) == title), None)
     if start is None:
         return authors
+    in_title = {w.lower() for w in title.split()}
     for block in blocks[start + 1 : start + 12]:
         text = _clean_head(block)
         if len(text.split()) > 40 or re.match(r"(?i)^(abstract|introduction|keywords)\b", text):
@@ -159,7 +165,9 @@ def _find_authors(blocks: list[str], title: str) -> list[str]:
             continue
         for part in re.split(r"\s*(?:,|&|\band\b)\s*", text):
             words = part.split()
-            if 2 <= len(words) <= 5 and all(_NAME_WORD.match(w) for w in words):
+            # A name has no function words and no word of the title ("TERMS AND CONDITIONS FOR USE").
+            if (2 <= len(words) <= 5 and all(_NAME_WORD.match(w) for w in words)
+                    and not any(w.lower() in _FUNCTION_WORDS or w.lower() in in_title for w in words)):
                 name = re.sub(r"^(Dr|Mr|Ms|Prof)\.?\s+", "", part)
                 if name not in authors:
                     authors.append(name)

@@ -28,7 +28,7 @@ SUPPORTED = {".txt", ".md", ".markdown", ".pdf"}
 # with no space; line-end hyphens kept in compounds (update-alternatives); a contents page's last
 # entries alone on the next page and lone `*` bullet marks dropped; a chunk's page_end is the latest
 # page it covers.
-CLEANING_VERSION = 3
+CLEANING_VERSION = 4
 
 
 # --- reading ---------------------------------------------------------------

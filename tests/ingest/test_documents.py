@@ -53,6 +53,20 @@ def test_title_and_authors(name, title, authors):
     assert doc.source == name
 
 
+def test_a_license_head_gives_its_name_and_version_as_title_and_no_authors():
+    apache = (
+        "                                 Apache License\n                           Version 2.0, January 2004\n"
+        "                        http://www.apache.org/licenses/\n\n"
+        "   TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION\n\n   1. Definitions.\n\n"
+        '      "License" shall mean the terms and conditions for use, reproduction,\n      and distribution.\n'
+    )
+    doc = parse_document(apache, path=Path("apache-2.0.txt"))
+    assert doc.title == "Apache License Version 2.0, January 2004"
+    assert doc.authors == ()
+    gfdl = "\n                GNU Free Documentation License\n                 Version 1.3, 3 November 2008\n\n\n Everyone is permitted to copy and distribute verbatim copies of this license document.\n"
+    assert parse_document(gfdl, path=Path("gfdl.txt")).title == "GNU Free Documentation License Version 1.3, 3 November 2008"
+
+
 def test_headings_become_sections():
     doc = read_document(CORPUS / "004_29f2909e5ffeaef2.txt")
     titles = [s.title for s in doc.sections]
