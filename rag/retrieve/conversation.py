@@ -47,6 +47,8 @@ _WHAT_ABOUT = re.compile(_ABOUT + r"(?P<x>.+?)\s*\??\s*$")
 _ABOUT_THEN_ASK = re.compile(_ABOUT + r"(?P<x>[^,?]{1,40}?)\s*,\s*"
                              r"(?P<q>(?:what|which|who|whom|how|why|when|where|can|could|does|do|did|is|are|would|should|will)\b[^?]*\??)\s*$")
 _AND_X = re.compile(r"(?i)^\s*(?:and|also|or|but)\s+(?P<x>(?:in|for|during|on|with|about|from)?\s*[^?]{1,40}?)\s*\??\s*$")
+# "and if I'd rather keep the changes in-house?": a condition added to the last turn's case.
+_AND_IF = re.compile(r"(?i)^\s*(?:and|but|or|so)[,\s]+(?:what\s+)?(?:if|unless|even\s+if)\b")
 _OPENER = re.compile(r"(?i)^\s*(?:and|but|so|also|then|besides|moreover|in that case|if so)\b")
 _DEFINITION = re.compile(r"(?i)^\s*(?:what|who)\s+(?:is|was|are|were)\s+(?P<x>.+?)\s*\??\s*$|^\s*(?:tell\s+me\s+about|describe|explain)\s+(?P<y>.+?)\s*[?.]?\s*$")
 _PERSON = {"he": "", "she": "", "him": "", "his": "'s", "her": "", "hers": "'s", "himself": "", "herself": ""}
@@ -197,8 +199,8 @@ def subject_words(question: str) -> list[str]:
 def references(q: str) -> dict[str, bool]:
     """Which cues that the question leans on an earlier turn it has: a `person` pronoun with no name
     before it in the question, a `thing` pronoun ("it", "they") with no noun phrase before it, a
-    `demonstrative` ("that study", "why did that happen?"); `strong` is any of these or a very short
-    question; `weak` an opener ("and ..."), a pronoun that may refer inside the question, or a word
+    `demonstrative` ("that study", "why did that happen?"); `strong` is any of these, a very short
+    question or an added condition ("and if ...?"); `weak` an opener ("and ..."), a pronoun that may refer inside the question, or a word
     that presupposes an earlier event ("afterwards", "in return", "there")."""
     tokens = _TOKEN.findall(q)
     lower = [t.lower() for t in tokens]
@@ -221,8 +223,8 @@ def references(q: str) -> dict[str, bool]:
     if _PRESUPPOSING.search(q) or _OPENER.match(q) or _ORDINAL.search(q):
         weak = True
     short = len(tokens) <= 3 and not _AUXILIARY.search(q)
-    return {"person": person, "thing": thing, "demonstrative": demonstrative,
-            "strong": person or thing or demonstrative or short, "weak": weak}
+    strong = person or thing or demonstrative or short or bool(_AND_IF.match(q))
+    return {"person": person, "thing": thing, "demonstrative": demonstrative, "strong": strong, "weak": weak}
 
 
 def _points(lower: list[str], i: int, tokens: list[str]) -> bool:
@@ -235,7 +237,9 @@ def _points(lower: list[str], i: int, tokens: list[str]) -> bool:
         return prev not in _CLAUSE_BEFORE
     # after a content word: "... see that attack?", "check that ordering myself?": a pointer before a noun that
     # closes the question or is followed by a function word; not "the rule that governs ..." (a verb: -s, -ed)
-    if prev in _CLAUSE_BEFORE or i + 1 == len(lower):
+    if i + 1 == len(lower):  # "how do I fix that?": a clause never ends the question
+        return prev not in _CLAUSE_BEFORE
+    if prev in _CLAUSE_BEFORE:
         return False
     nxt = lower[i + 1]
     if nxt in _AFTER_OBJECT or nxt in _PREPOSITIONS:  # "call that again later", "do that on Windows"

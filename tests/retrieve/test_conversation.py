@@ -52,6 +52,9 @@ def cited(answer) -> str:
     ("Who claimed the first one?", "demonstrative"),
     ("can I call that again later in the program to change the level?", "demonstrative"),
     ("can i get that old behaviour back on a new python?", "demonstrative"),
+    ("how do i fix that?", "demonstrative"),
+    ("and if I'd rather keep the changes in-house?", "strong"),
+    ("But what if the author is dead?", "strong"),
 ])
 def test_a_pointer_with_nothing_to_point_at_in_the_question_is_a_strong_cue(question, cue):
     cues = references(question)
@@ -66,6 +69,8 @@ def test_a_pointer_with_nothing_to_point_at_in_the_question_is_a_strong_cue(ques
     "When did President Biden announce the withdrawal from Afghanistan?",
     "Which license has a clause that forbids advertising with the authors' names?",  # a relative clause
     "Is there a tool that checked the copyright in the past?",
+    "Did the minister say that?",  # after "say", "that" opens a clause that was left unfinished
+    "What if a court voids the licence?",  # a new hypothetical, not one added to the last turn
 ])
 def test_a_question_that_stands_on_its_own_has_no_strong_cue(question):
     assert not references(question)["strong"]
