@@ -198,7 +198,7 @@ class ExtractiveAnswerer:
         chosen: list[Evidence] = []
         units = 0
         for e in evidence:
-            if units >= self.sentences or e.score < best * 0.85:
+            if units >= self.sentences or e.score < best * CLOSE_TO_BEST:
                 break
             if any(c.passage == e.passage and c.span == e.span for c in chosen):
                 continue  # already part of an earlier sentence's completion
@@ -206,6 +206,13 @@ class ExtractiveAnswerer:
                 chosen.extend(complete(e, passages[e.passage]) if passages is not None else [e])
                 units += 1
         return chosen
+
+
+# A sentence joins the answer when it scores at least this share of the best one. The answer sentence
+# is often second or third, after one that repeats the question's words ("... is turned into a vector."
+# before "... drop = FALSE"); on the dev splits every corpus gained down to 0.6 and nothing below it
+# (0.85 before), so 0.6 is the shortest answer with all of that gain.
+CLOSE_TO_BEST = 0.6
 
 
 # A sentence that cannot stand alone: it points back ("This was the motivation ...") ...

@@ -239,6 +239,8 @@ class _Facts:
         n = name.lower().replace("\u2019", "'").removesuffix("'s")
         if n in self.words or stem(n) in self.stems:
             return True
+        if "'" in n:  # "O'Reilly" is read as its parts; a curly apostrophe splits it in the passage's words
+            return all(self.has_name(p) for p in n.split("'") if len(p) > 1)
         if name.isupper() and 2 <= len(name) <= 5 and n in self.initials:
             return True  # US <- United States
         # Pakistani ~ Pakistan, Afghans ~ Afghanistan: a shared stem of at least 5 letters
@@ -274,6 +276,7 @@ class _Claim:
             if first and m.start() == first.start(1):
                 continue  # sentence-initial capital says nothing
             for part in m.group(0).split("-"):
+                part = part.strip("'\u2018\u2019")  # a closing quote is no part of the name ("X.Y.Z’")
                 low = part.lower().removesuffix("'s").removesuffix("\u2019s")
                 if len(part) > 1 and low not in STOPWORDS and low not in _MONTHS and part[0].isupper() and part not in names:
                     names.append(part)

@@ -190,6 +190,19 @@ def test_select_completes_each_chosen_sentence_once():
     assert [e.text for e in chosen] == [text[first[0]:first[1]], text[second[0]:second[1]]]
 
 
+def test_a_runner_up_well_behind_the_best_still_joins_the_answer_and_a_distant_one_does_not():
+    from rag.answer.extractive import ExtractiveAnswerer
+
+    texts = ["When a single row is taken out of a matrix, it is by default turned into a vector.",
+             "Use mat[2, , drop = FALSE] to keep a row matrix.",
+             "Matrices are stored column by column."]
+    ps = [Passage(id=str(i), source="a.pdf", title="t", section="", text=t, score=0.5) for i, t in enumerate(texts)]
+    ev = [Evidence(t, i, score, score, (0, len(t))) for i, (t, score) in enumerate(zip(texts, (0.65, 0.51, 0.30)))]
+    chosen = ExtractiveAnswerer(embedder=None, idf=lambda t: 1.0).select(ev, ps)
+    # the second sentence (0.78 of the best) holds the answer; the third (0.46 of it) is about something else
+    assert [e.text for e in chosen] == texts[:2]
+
+
 def test_a_sentence_that_only_restates_the_question_loses_score(corpus_pipeline, monkeypatch):
     import rag.answer.extractive as extractive
 

@@ -21,6 +21,18 @@ def test_supported_sentence_keeps_its_citation():
     assert g.text == "Biden announced an unconditional withdrawal from Afghanistan in April 2021 [1]."
 
 
+def test_a_quoted_sentence_with_curly_apostrophes_and_quotes_is_supported():
+    for sentence in (
+        "The most complete book on regular expressions is almost certainly Jeffrey Friedl\u2019s Mastering Regular Expressions, published by O\u2019Reilly.",
+        "If logging.raiseExceptions is True, a message \u2018No handlers could be found for logger X.Y.Z\u2019 is printed once.",
+        "The name is partly a play on the name of the Bell Labs language \u2018S\u2019 (see Section 3.1).",
+    ):
+        g = check(sentence + " [1]", [sentence])
+        assert g.sentences[0].supported, sentence
+    # the parts of a name still have to be there
+    assert not check("It was published by O\u2019Reilly. [1]", ["It was published by O\u2019Brien."]).sentences[0].supported
+
+
 def test_date_absent_from_the_cited_passage_is_unsupported():
     # The month and year are right, the day is invented: the failure seen with a 1.5B model.
     g = check("The Doha agreement was signed on 29 February 2020 [2].", SOURCES)
