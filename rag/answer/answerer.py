@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from rag.config import Settings
 from rag.answer.answerability import Gate, measure
-from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible
+from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible, not_said_again
 from rag.answer.judge import judged_no
 from rag.answer.questions import QuestionError, validate_question
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
@@ -43,6 +43,7 @@ class Turn:
     answering: float  # after retrieval
     ranked: list[tuple[int, str]] = field(default_factory=list)  # evidence for the prompt: (passage, text), best first
     judge_ms: float = 0.0  # the model's yes/no on the best evidence (RAG_LLM_JUDGE)
+    said: str = ""  # the conversation's last answer: a follow-up asks for something it did not say
 
     def ms_since(self, t: float) -> float:
         return (time.perf_counter() - t) * 1000
@@ -92,7 +93,7 @@ class Answerer:
         standalone = self._standalone(q, history, name)
         sq = standalone.query
         retrieval = self.retriever.retrieve_all(standalone.queries, k)
-        turn = Turn(q, sq, name, strict, retrieval, [], started, time.perf_counter())
+        turn = Turn(q, sq, name, strict, retrieval, [], started, time.perf_counter(), said=history[-1].answer if history else "")
         answer = yield from self._answer(turn, reading)
         answer.searched_for = sq
         if history:
@@ -102,7 +103,7 @@ class Answerer:
     def _answer(self, turn: Turn, reading: Callable[[list[Citation]], None] | None = None):
         """Yields the answer's text deltas and returns the Answer for the turn's retrieval."""
         q, name, retrieval = turn.query, turn.backend, turn.retrieval
-        evidence = self.extractive.candidates(q, retrieval.query_vector, retrieval.passages)
+        evidence = not_said_again(self.extractive.candidates(q, retrieval.query_vector, retrieval.passages), turn.said)
         turn.chosen = self.extractive.select(evidence, retrieval.passages)
         signals = measure(q, evidence, retrieval.passages, retrieval.ranks, self.extractive)
         threshold = self.settings.answer.answerability_threshold

@@ -208,6 +208,21 @@ class ExtractiveAnswerer:
         return chosen
 
 
+# A follow-up asks for something the last answer did not say: a sentence it already quoted scores this
+# share of its score. On the dev conversations 0.8 gained follow-ups in three corpora (0.5 lost papers);
+# leave one corpus out, three of four held-out corpora chose 0.8 and gained.
+SAID_AGAIN = 0.8
+
+
+def not_said_again(evidence: list[Evidence], said: str) -> list[Evidence]:
+    """The evidence with the sentences the last answer already quoted demoted, best first again."""
+    if not said:
+        return evidence
+    said = " ".join(said.split())
+    out = [replace(e, score=e.score * SAID_AGAIN) if " ".join(e.text.split()) in said else e for e in evidence]
+    return sorted(out, key=lambda e: -e.score)
+
+
 # A sentence joins the answer when it scores at least this share of the best one. The answer sentence
 # is often second or third, after one that repeats the question's words ("... is turned into a vector."
 # before "... drop = FALSE"); on the dev splits every corpus gained down to 0.6 and nothing below it

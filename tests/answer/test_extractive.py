@@ -203,6 +203,16 @@ def test_a_runner_up_well_behind_the_best_still_joins_the_answer_and_a_distant_o
     assert [e.text for e in chosen] == texts[:2]
 
 
+def test_a_follow_up_is_not_answered_with_what_the_last_answer_already_said():
+    from rag.answer.extractive import not_said_again
+
+    said = "Use data to send a POST request. [1] The data must be encoded first. [2]"
+    ev = [Evidence("Use data to send a POST request.", 0, 0.70, 0.7, (0, 32)),
+          Evidence("Without data, the request is a GET.", 0, 0.62, 0.6, (33, 70))]
+    assert [e.text for e in not_said_again(ev, said)][0] == "Without data, the request is a GET."
+    assert not_said_again(ev, "") == ev  # a first question: nothing was said yet
+
+
 def test_a_sentence_that_only_restates_the_question_loses_score(corpus_pipeline, monkeypatch):
     import rag.answer.extractive as extractive
 
