@@ -36,7 +36,7 @@ _WHEN = (r"when\s+(?:did|does|do|is|was|were|are|will|would|can|could|should|has
          r"(?:since|until|till)\s+when\b|^\s*(?:(?:and|but|so)\s+)?when(?:\s+exactly)?\s*\?")
 _ASKS_VALUE = re.compile(
     rf"(?i)\b(?:how\s+(?:many|much)\s+(?P<unit>[a-z]+)|how\s+(?:many|much|long|old|often|big|large|far|fast|soon|high|tall|wide)\b|"
-    rf"{_WHEN}|(?:what|which)\s+(?:[\w\-]+\s+){{0,5}}?(?P<noun>{_VALUE_NOUNS})s?\b|\bin\s+(?P<per>seconds|minutes|hours|days|"
+    rf"{_WHEN}|(?:what|which)\s+(?:[\w\-]+\s+){{0,5}}?(?P<noun>{_VALUE_NOUNS})s?\b(?!['\u2019]s\b)|\bin\s+(?P<per>seconds|minutes|hours|days|"
     rf"weeks|months|years|bytes|kb|mb|gb|percent)\b)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _SELF_EVIDENT = frozenset("year month date day time version release age percentage percent share proportion".split())

@@ -37,6 +37,7 @@ def test_questions_that_ask_for_a_value(question, unit):
     "Does Creative Commons take on any obligations when someone applies CC0 to their work?",
     # a possessive is the head of the phrase, not a modifier of a value noun
     "Which newspaper's investigative release exposed major flaws in American policy?",
+    "What decides which PostgreSQL version's client binary runs when I type psql?",  # the binary is asked
     "Who wrote the policy outlook?",
 ])
 def test_questions_that_ask_for_no_value(question):
