@@ -188,7 +188,14 @@ class FollowUps:
             # the name with its version ("Apache 2.0", "Python 3"), when it has one
             named = re.search(re.escape(names[best]) + r"(?:\s+v?\d{1,2}(?:\.\d+)*\b)?", body)
             return body.replace(named.group(0) if named else names[best], x, 1) + "?"
-        return f"{body} \u2014 {x}?"
+        # The key terms of a resolved follow-up hold its own words too ("the question mark"): on the dev
+        # conversations they help more often ("page headers" for "what about a long title?") than not.
+        context = key_terms(body, "", x)
+        if re.match(rf"(?i){_WH}\b", x) or not context:  # "and how many US servicemembers?": the last question, of another item
+            return f"{body} \u2014 {x}?"
+        # "and if I leave data out?": a new side of the last topic, searched with the topic's key terms
+        # rather than inside the whole last question, whose words would outweigh its own
+        return f"{x}? ({context})"
 
 
 def subject_words(question: str) -> list[str]:
