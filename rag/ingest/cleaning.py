@@ -117,6 +117,7 @@ _NOT_NAME = re.compile(
     r"institute|email|available|issn|abstract|keywords|introduction|author|analysis|research)\b",
     re.I,
 )
+# Words no personal name holds; not the full STOPWORDS, which would reject "Will" or "Say".
 _FUNCTION_WORDS = frozenset("a an and as at by for from in into of on or the to with".split())
 _NAME_WORD = re.compile(r"^(Dr\.?|Mr\.?|Ms\.?|Prof\.?|[A-Z][a-zA-Z'\-]*\.?|bin|Bin|ul|al|de|van)$")
 

@@ -207,8 +207,8 @@ def references(q: str) -> dict[str, bool]:
     """Which cues that the question leans on an earlier turn it has: a `person` pronoun with no name
     before it in the question, a `thing` pronoun ("it", "they") with no noun phrase before it, a
     `demonstrative` ("that study", "why did that happen?"); `strong` is any of these, a very short
-    question or an added condition ("and if ...?"); `weak` an opener ("and ..."), a pronoun that may refer inside the question, or a word
-    that presupposes an earlier event ("afterwards", "in return", "there")."""
+    question or an added condition ("and if ...?"); `weak` an opener ("and ..."), a pronoun that may
+    refer inside the question, or a word that presupposes an earlier event ("afterwards", "there")."""
     tokens = _TOKEN.findall(q)
     lower = [t.lower() for t in tokens]
     person = thing = demonstrative = weak = False

@@ -4,6 +4,7 @@ document's author it names)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePath
 
 from rag.language import STOPWORDS, stem, words
@@ -43,19 +44,21 @@ def mentioned_documents(question: str, authors: dict[str, tuple[str, ...]]) -> t
     return named, re.sub(r"\s{2,}", " ", content).strip() or question
 
 
-def _name_tokens(text: str) -> list[str]:
-    """Stemmed content words with versions read alike: 'Version 2.0', 'v2' and 'gpl-2.0' all give '2'."""
+@lru_cache(maxsize=8192)
+def _name_tokens(text: str) -> tuple[str, ...]:
+    """Stemmed content words with versions read alike: 'Version 2.0', 'v2' and 'gpl-2.0' all give '2'.
+    Unlike `content_words`, a one-digit version stays. Cached: every question reads every title again."""
     found = words(text.replace("-", " ").replace("_", " "))
-    return [re.sub(r"(\.0)+$", "", w) if w[0].isdigit() else stem(w) for w in found
-            if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return tuple(re.sub(r"(\.0)+$", "", w) if w[0].isdigit() else stem(w) for w in found
+                 if w not in STOPWORDS and (len(w) > 1 or w.isdigit()))
 
 
 def titled_documents(question: str, names: dict[str, tuple[str, ...]]) -> set[str]:
     """Documents the question names by title or file name ("according to the reference card", "the
     GPLv2", "Apache License 2.0"). A run of the question's consecutive content words names a document
     when at least two of them are words of its title or file name (one other document's name word
-    may sit between them) and no other document's names hold them all. Single words never name a document: a title
-    word alone ("logging", "configuration") is usually just the topic."""
+    may sit between them) and no other document's names hold them all. Single words never name a
+    document: a title word alone ("logging", "configuration") is usually just the topic."""
     vocab = {doc_id: {t for n in ns for t in _name_tokens(n)} for doc_id, ns in names.items()}
     tokens = _name_tokens(question)
     common = set().union(*vocab.values()) if vocab else set()
@@ -63,7 +66,7 @@ def titled_documents(question: str, names: dict[str, tuple[str, ...]]) -> set[st
     for doc_id, own in vocab.items():
         run: list[str] = []
         gap = 0
-        for t in tokens + [""]:
+        for t in (*tokens, ""):
             if t and t in own:
                 run.append(t)
                 gap = 0
