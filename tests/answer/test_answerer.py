@@ -71,6 +71,17 @@ def test_extractive_answer_is_cited_and_checked(corpus_pipeline):
     assert out["grounding"]["supported_fraction"] == 1.0 and out["grounding"]["sentences"][0]["citations"]
 
 
+def test_a_follow_up_leads_with_what_the_last_answer_did_not_say(corpus_pipeline):
+    from rag.domain import Exchange
+
+    q = "When did Biden announce the withdrawal from Afghanistan?"
+    first = corpus_pipeline.answerer.ask(q)
+    again = corpus_pipeline.answerer.ask(q, history=[Exchange(q, first.answer)])
+    lead = first.grounding[0].sentence
+    assert not again.abstained and again.grounding[0].sentence != lead
+    assert lead in again.answer  # demoted, not dropped: it still answers
+
+
 def test_off_topic_question_abstains(corpus_pipeline):
     deltas, a = run(corpus_pipeline.answerer, OFF_TOPIC)
     assert a.abstained and a.answer == ABSTAIN_TEXT == "".join(deltas)
