@@ -38,6 +38,9 @@ _ANSWER_TYPES = [
 # A label of one to three words on its own line, and a short value under it that looks like a path or a setting.
 _LABEL = re.compile(r"[A-Z][\w+#.\-]*(?: [\w+#.\-]+){0,2}")
 _VALUE = re.compile(r"[/~\\%=]")
+# The cells of a table row that come before its description ("CUPS at http:", "//hostname:631", then
+# "Browser interface to printing system."): blocks too short to be sentences, one holding a value.
+_CELL_VALUE = re.compile(r"[/~\\%=:]|[A-Za-z]\d|\d[A-Za-z]|\w-\w")
 
 
 # "What does ESS stand for?" is answered by a sentence that spells the abbreviation out.
@@ -51,6 +54,24 @@ def spelled_out(question: str, sentence: str) -> bool:
         return False
     found = initials(sentence)
     return any(a.lower() in found for a in _ABBREVIATION.findall(question))
+
+
+def _cells_before(text: str, spans: list[tuple[int, int]], k: int) -> int:
+    """The index of the first table cell that leads sentence k (k itself when none does): up to two
+    blocks just before it, each under five words and not ending a sentence, one of them a value."""
+    j = k
+    if len(text[slice(*spans[k])].split()) >= 15:  # a table's description cell is short
+        return k
+    while j > max(0, k - 2):
+        cell = text[slice(*spans[j - 1])].strip()
+        if len(cell.split()) >= 5 or cell[-1:] in ".!?" or "\n\n" not in text[spans[j - 1][1]:spans[j][0]]:
+            break
+        if j >= 2 and _VALUE.search(cell) and _LABEL.fullmatch(text[slice(*spans[j - 2])].strip()):
+            break  # a value under its label ("Linux", "~/.cache/pip") ends its own row
+        j -= 1
+    while j < k and not any(_CELL_VALUE.search(text[slice(*spans[m])]) for m in range(j, k)):
+        j += 1
+    return j
 
 
 def answer_type_asked(question: str) -> bool:
@@ -130,7 +151,10 @@ class ExtractiveAnswerer:
                 # A value under its label ("Linux", then "~/.cache/pip", as tabs and definition lists render) is one unit.
                 labelled = len(sent.split()) < 5 and bool(_VALUE.search(sent)) and bool(_LABEL.fullmatch(prev))
                 text = f"{prev}: {sent}" if labelled else sent
-                if ((labelled or len(sent.split()) >= 5) and not _NOISE.search(text) and not _INSTRUCTS.search(text)
+                if not labelled and (j := _cells_before(p.text, spans, k)) < k:
+                    text = " ".join(p.text[slice(*spans[m])].strip() for m in range(j, k + 1))
+                    a, prev = spans[j][0], p.text[slice(*spans[j - 1])].strip() if j else ""
+                if ((labelled or len(text.split()) >= 5) and not _NOISE.search(text) and not _INSTRUCTS.search(text)
                         and (not quantity or states_quantity(text))):
                     cands.append((text, i, (spans[k - 1][0], b) if labelled else (a, b), "" if labelled else prev, labelled))
         # "What does ESS stand for?": when a sentence spells it out, only such sentences answer.
@@ -200,12 +224,16 @@ class ExtractiveAnswerer:
         for e in evidence:
             if units >= self.sentences or e.score < best * CLOSE_TO_BEST:
                 break
-            if any(c.passage == e.passage and c.span == e.span for c in chosen):
-                continue  # already part of an earlier sentence's completion
+            if any(c.passage == e.passage and _overlap(c.span, e.span) for c in chosen):
+                continue  # already part of an earlier sentence, its completion or its table row
             if all(_jaccard(e.text, c.text) < 0.6 for c in chosen):
                 chosen.extend(complete(e, passages[e.passage]) if passages is not None else [e])
                 units += 1
         return chosen
+
+
+def _overlap(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
+    return a == b or (a is not None and b is not None and a[0] < b[1] and b[0] < a[1])
 
 
 # A follow-up asks for something the last answer did not say: a sentence it already quoted scores this

@@ -271,3 +271,41 @@ def test_a_short_value_under_its_label_is_one_candidate(corpus_pipeline):
     assert evidence[0].text == "Linux: ~/.cache/pip"
     assert "MacOS: ~/Library/Caches/pip" in [e.text for e in evidence]
     assert "Windows: %LocalAppData%\\pip\\Cache" in [e.text for e in evidence]
+
+
+def test_the_cells_of_a_table_row_lead_its_description(corpus_pipeline):
+    # A reference card's row reads as blocks: "CUPS at http:", "//hostname:631", then the description.
+    # Alone, the description lacks the port and the name; the row is one candidate.
+    ex = corpus_pipeline.answerer.extractive
+    text = ("Configuration\n\n/etc/\n\nAll system configuration files are under directory /etc/.\n\n"
+            "CUPS at http:\n\n//hostname:631\n\nBrowser interface to printing system.\n\n"
+            "Changing bug status:\n\nSend commands to control@bugs.debian.org\n\n"
+            "Introduction\n\nThe printing system is described in the handbook.")
+    p = Passage(id="0", source="refcard.pdf", title="Reference Card", section="", text=text, score=0.7)
+    question = "On which port is the CUPS printing web interface reached?"
+    evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [p])
+    texts = [e.text for e in evidence]
+    assert evidence[0].text == "CUPS at http: //hostname:631 Browser interface to printing system."
+    assert evidence[0].span == (text.index("CUPS"), text.index("system.") + len("system."))
+    assert "Browser interface to printing system." not in texts  # the row replaces its last cell
+    assert "Changing bug status: Send commands to control@bugs.debian.org" in texts  # a label ending in a colon
+    # A heading without a value stays out of the sentence after it; a long sentence is no table cell.
+    assert "The printing system is described in the handbook." in texts
+    assert not any(t.startswith("Introduction") for t in texts)
+
+
+def test_a_value_under_its_label_ends_its_row_and_overlapping_candidates_are_quoted_once(corpus_pipeline):
+    from rag.answer.extractive import ExtractiveAnswerer
+
+    ex = corpus_pipeline.answerer.extractive
+    text = "Linux\n\n~/.cache/pip\n\npip will also respect the XDG_CACHE_HOME variable."
+    p = Passage(id="0", source="caching.md", title="Caching", section="", text=text, score=0.7)
+    question = "Where does pip keep its cache on Linux?"
+    texts = [e.text for e in ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [p])]
+    assert "pip will also respect the XDG_CACHE_HOME variable." in texts and not any(t.startswith("~") for t in texts)
+    # Two candidates over the same words (a row and one of its sentences) are not both quoted.
+    row_text = "CUPS printing service at http:\n\n//hostname:631\n\nBrowser interface."
+    row = Evidence(" ".join(row_text.split()), 0, 0.8, 0.8, (0, len(row_text)))
+    part = Evidence("Browser interface.", 0, 0.79, 0.79, (row_text.index("Browser"), len(row_text)))
+    q = Passage(id="1", source="a.pdf", title="t", section="", text=row_text, score=0.5)
+    assert ExtractiveAnswerer(embedder=None, idf=lambda t: 1.0).select([row, part], [q]) == [row]
