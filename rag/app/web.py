@@ -244,8 +244,8 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column():
                         files = gr.File(
-                            label=f"Add documents (.txt, .md, .pdf; up to {s.web.max_upload_mb:g} MB each)",
-                            file_count="multiple", file_types=[".txt", ".md", ".pdf"], elem_id="upload",
+                            label=f"Add documents (.txt, .md, .html, .pdf; up to {s.web.max_upload_mb:g} MB each)",
+                            file_count="multiple", file_types=[".txt", ".md", ".html", ".htm", ".pdf"], elem_id="upload",
                         )
                     with gr.Column():
                         doomed = gr.Dropdown([], label="Remove a document from the index", elem_id="remove-choice")

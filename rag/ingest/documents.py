@@ -1,8 +1,8 @@
-"""Reading documents (.txt, .md, .pdf) into cleaned text with sections: `read_document(path)`.
+"""Reading documents (.txt, .md, .html, .pdf) into cleaned text with sections: `read_document(path)`.
 
 PDFs are read page by page with PDFium (rag.ingest.pdf, pdf_cleaning), so every section and chunk
 knows its pages. Markdown and reStructuredText keep their headings and code blocks
-(rag.ingest.markdown). Other text (PDF-to-text output) is cleaned by rag.ingest.cleaning: running
+(rag.ingest.markdown), and so do HTML pages (rag.ingest.html). Other text (PDF-to-text output) is cleaned by rag.ingest.cleaning: running
 headers and page numbers removed, paragraphs broken by a page break rejoined, headings guessed.
 """
 
@@ -19,16 +19,18 @@ from rag.ingest.cleaning import (  # noqa: F401  (strip_markdown is part of this
     _FOOTNOTE, _HEADING_MD, _PAGE_NO, _TERMINAL, _blocks, _continues, _find_authors, _find_title, _inline,
     _is_heading, _normalize, _repeated_headers, strip_markdown,
 )
+from rag.ingest.html import parse_html
 from rag.ingest.markdown import parse_markup
 
-SUPPORTED = {".txt", ".md", ".markdown", ".pdf"}
+SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
+KINDS = ".txt, .md, .html or .pdf"  # how an error message names them
 # Bump when cleaning changes what text a file yields, so indexes are rebuilt. 2: PDFs read with PDFium
 # page by page (pages, headings from bookmarks, contents pages and footers dropped); markdown/reST
 # headings and code blocks recognized. 3: PDF words spaced where the glyphs leave a gap PDFium fills
 # with no space; line-end hyphens kept in compounds (update-alternatives); a contents page's last
 # entries alone on the next page and lone `*` bullet marks dropped; a chunk's page_end is the latest
-# page it covers.
-CLEANING_VERSION = 4
+# page it covers. 5: HTML pages read, and HTML blocks in Markdown read as text (tables as pipe-table lines).
+CLEANING_VERSION = 5
 
 
 # --- reading ---------------------------------------------------------------
@@ -39,13 +41,16 @@ def read_document(path: Path, progress: Callable[[int, int], None] | None = None
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        raise DocumentError(f"{path.name}: unsupported type {suffix or '(none)'}; use .txt, .md or .pdf")
+        raise DocumentError(f"{path.name}: unsupported type {suffix or '(none)'}; use {KINDS}")
     try:
         data = path.read_bytes()
     except OSError as e:
         raise DocumentError(f"{path.name}: cannot read ({e.strerror or e})") from None
     if suffix == ".pdf":
         return _pdf_document(path, data, progress)
+    if suffix in (".html", ".htm"):
+        raw = _decode_html(path, data)
+        return _markup_document(parse_html(raw), raw, path, hashlib.sha256(data).hexdigest())
     raw = _decode_text(path, data)
     return parse_document(raw, path=path, sha256=hashlib.sha256(data).hexdigest())
 
@@ -59,6 +64,24 @@ def _decode_text(path: Path, data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise DocumentError(f"{path.name}: not valid UTF-8 text (byte {e.start}); convert it to UTF-8") from None
+
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
+
+
+def _decode_html(path: Path, data: bytes) -> str:
+    """An HTML page's text in the charset its <meta> declares when it is not UTF-8 (older pages
+    are often ISO-8859-1)."""
+    try:
+        return _decode_text(path, data)
+    except DocumentError:
+        m = _CHARSET.search(data[:4096])
+        if not m or b"\x00" in data[:8192]:
+            raise
+        try:
+            return data.decode(m.group(1).decode("ascii"))
+        except (LookupError, UnicodeDecodeError):
+            raise DocumentError(f"{path.name}: not valid {m.group(1).decode('ascii')} text, as its <meta> says") from None
 
 
 def _pdf_document(path: Path, data: bytes, progress: Callable[[int, int], None] | None = None) -> Document:
@@ -156,7 +179,7 @@ def _markup_document(markup, raw: str, path: Path, sha256: str | None) -> Docume
         if it.kind == "code":
             parts.append(Part(it.text.strip("\n"), "code"))
             continue
-        text = _inline(it.text)
+        text = it.text if markup.plain else _inline(it.text)
         if not text:
             continue
         if it.kind == "heading" and i != first:
@@ -191,4 +214,4 @@ def _classify(f: Path, found: list[Path], skipped: dict[str, str]) -> None:
     if f.suffix.lower() in SUPPORTED:
         found.append(f.resolve())
     else:
-        skipped[str(f)] = f"unsupported type {f.suffix or '(none)'}; use .txt, .md or .pdf"
+        skipped[str(f)] = f"unsupported type {f.suffix or '(none)'}; use {KINDS}"

@@ -24,6 +24,8 @@ _DIRECTIVE = re.compile(r"^\.\. ([\w:-]+)::\s*(.*)$")
 _MYST = re.compile(r"^\{([\w:-]+)\}\s*(.*)$")
 _META = re.compile(r"^:?(authors?|by)\s*:\s*(.*)$", re.I)
 _CODE_DIRECTIVES = {"code", "code-block", "sourcecode", "literalinclude", "parsed-literal", "doctest", "testcode", "math"}
+# CommonMark's HTML blocks that hold document text (a table, a figure, a details box), not inline tags.
+_HTML_BLOCK = re.compile(r"(?i)^<(table|div|p|details|section|article|blockquote|figure|center|dl|ul|ol|h[1-6]|pre)\b[^>]*>?")
 _VERSIONS = {"versionadded": "New in version", "versionchanged": "Changed in version", "deprecated": "Deprecated since version"}
 
 
@@ -40,6 +42,7 @@ class Markup:
     title: str = ""  # from YAML front matter
     author: str = ""  # from front matter or an "Author:" field
     headings: int = 0  # headings written in markup (not guessed)
+    plain: bool = False  # the items are plain text already (HTML): no inline markup to strip
 
 
 def parse_markup(raw: str, *, markdown: bool) -> Markup | None:
@@ -70,6 +73,20 @@ def parse_markup(raw: str, *, markdown: bool) -> Markup | None:
             item.text = ""
     markup.items = [i for i in markup.items if i.text.strip()]
     return markup
+
+
+def _html_block_end(lines: list[str], i: int) -> int:
+    """Where an HTML block starting at line i ends: at a blank line (CommonMark), but a table or a
+    preformatted block runs to its closing tag."""
+    closing = re.match(r"(?i)<(table|pre)\b", lines[i].strip())
+    j = i
+    while j < len(lines):
+        if closing and re.search(rf"(?i)</{closing.group(1)}>", lines[j]):
+            return j + 1
+        if not closing and not lines[j].strip():
+            return j
+        j += 1
+    return j
 
 
 def _looks_like_rest(lines: list[str]) -> bool:
@@ -134,6 +151,13 @@ class _Parser:
                 while j < n and lines[j].strip().startswith("|"):
                     j += 1
                 self.items.append(Item("code", "\n".join(ln.strip() for ln in lines[i:j])))
+                i = j
+                continue
+            if start_of_block and self.markdown and _HTML_BLOCK.match(stripped):  # raw HTML: its text, tables as rows
+                j = _html_block_end(lines, i)
+                from rag.ingest.html import html_items  # html builds this module's Items
+
+                self.items += html_items("\n".join(lines[i:j]))
                 i = j
                 continue
             item = _ITEM.match(line)

@@ -26,7 +26,7 @@ from rag.rwlock import ReadWriteLock
 if TYPE_CHECKING:
     from rag.wiring import Pipeline
 
-ALLOWED_TYPES = (".txt", ".md", ".pdf")
+ALLOWED_TYPES = (".txt", ".md", ".html", ".htm", ".pdf")
 MAX_NAME_CHARS = 120
 
 
@@ -92,7 +92,7 @@ class Library:
         """Reject an upload by type or size before touching anything."""
         ext = Path(name).suffix.lower()
         if ext not in ALLOWED_TYPES:
-            raise LibraryError(f"{name}: {ext or 'files without an extension'} cannot be added; use .txt, .md or .pdf")
+            raise LibraryError(f"{name}: {ext or 'files without an extension'} cannot be added; use .txt, .md, .html or .pdf")
         try:
             size = Path(path).stat().st_size
         except OSError as e:

@@ -1,0 +1,160 @@
+"""HTML documents (and HTML blocks inside Markdown) as headings, paragraphs, code and table rows.
+
+Documentation is most often HTML: Sphinx, DocBook and mdBook output, saved web pages. Only the page's
+text counts: the main content when the page marks it (`<main>`, `role="main"`, `<article>`), and never
+scripts, styles, navigation, sidebars, tables of contents or permalink marks. `<pre>` stays as code
+line by line, and a table as the lines of a pipe table.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from rag.ingest.markdown import _META, Item, Markup
+
+_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "aside", "button", "form", "select", "head"}
+# Class or id names that mark navigation and page furniture in Sphinx, DocBook, mdBook and common themes.
+_SKIP_CLASS = re.compile(r"^(?:nav\w*|\w*sidebar\w*|related|breadcrumbs?|toc|headerlink|skip-?links?|footer|"
+                         r"menu-bar|sidebar-scrollbox|mobile-nav-chapters)$", re.I)
+_BLOCK = {"p", "div", "li", "dt", "dd", "blockquote", "section", "article", "main", "figure", "figcaption",
+          "header", "footer", "ul", "ol", "dl", "br", "hr", "tr", "details", "summary", "caption", "body", "center"}
+_VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param"}
+_MAIN = re.compile(r"(?i)<main\b|role=[\"']main[\"']|<article\b")
+
+
+class _Reader(HTMLParser):
+    """Walks the tags, keeping the text of block elements as items in document order."""
+
+    def __init__(self, main_only: bool):
+        super().__init__(convert_charrefs=True)
+        self.items: list[Item] = []
+        self.text: list[str] = []
+        self.title, self.author = "", ""
+        self.stack: list[tuple[str, bool, bool]] = []  # open elements: (tag, skipped, main content)
+        self.main_only = main_only
+        self.in_title = self.pre = 0
+        self.table: list[list[str]] | None = None  # rows of cells while inside a table
+        self.heading: int | None = None
+
+    @property
+    def skipping(self) -> bool:
+        return any(skip for _, skip, _ in self.stack) or (self.main_only and not any(m for _, _, m in self.stack))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "meta" and a.get("name", "").lower() == "author" and not self.author:
+            self.author = a.get("content", "").strip()
+        if tag == "title":
+            self.in_title += 1
+        if tag in _VOID:
+            if tag in ("br", "hr") and not self.skipping:
+                self.text.append("\n" if self.pre else " ")
+            return
+        names = (a.get("class", "") + " " + a.get("id", "")).split()
+        skip = tag in _SKIP_TAGS or any(_SKIP_CLASS.match(n) for n in names) or a.get("role") == "navigation"
+        self.stack.append((tag, skip, tag in ("main", "article") or a.get("role") == "main"))
+        if self.skipping:
+            return
+        if tag == "pre":
+            self.flush()
+            self.pre += 1
+        elif tag == "table" and self.table is None:
+            self.flush()
+            self.table = []
+        elif self.table is not None and tag == "tr":
+            self.table.append([])
+        elif self.table is not None and tag in ("td", "th") and self.table:
+            self.table[-1].append("")
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.flush()
+            self.heading = int(tag[1])
+        elif tag in _BLOCK and self.table is None:
+            self.flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = max(0, self.in_title - 1)
+        if tag in _VOID or not any(t == tag for t, _, _ in self.stack):
+            return
+        skipping = self.skipping
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+        if skipping:
+            return
+        if tag == "pre" and self.pre:
+            self.pre -= 1
+            code = "".join(self.text).strip("\n")
+            self.text = []
+            if code.strip():
+                self.items.append(Item("code", code))
+        elif tag == "table" and self.table is not None:
+            # Rows as pipe-table lines, as Markdown tables are kept: on the dev questions a sentence per
+            # row ("Level: ERROR; Numeric value: 40.") answered fewer follow-ups (docs/evaluation.md).
+            rows = [[_squash(c).replace("|", "\\|") for c in r] for r in self.table if any(c.strip() for c in r)]
+            if rows:
+                self.items.append(Item("code", "\n".join("| " + " | ".join(r) + " |" for r in rows)))
+            self.table = None
+        elif re.fullmatch(r"h[1-6]", tag) and self.heading is not None:
+            text = _squash("".join(self.text).replace("\u00b6", ""))
+            self.text = []
+            if text:
+                self.items.append(Item("heading", text, self.heading))
+            self.heading = None
+        elif tag in _BLOCK and self.table is None:
+            self.flush()
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title += data
+            return
+        if self.skipping:
+            return
+        if self.table is not None and self.table and self.table[-1] and not self.pre:
+            self.table[-1][-1] += data
+        elif self.table is None or self.pre:
+            self.text.append(data)
+
+    def flush(self) -> None:
+        if self.pre or self.heading is not None:
+            return
+        text = _squash("".join(self.text))
+        self.text = []
+        if text:
+            self.items.append(Item("para", text))
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def parse_html(raw: str) -> Markup:
+    """An HTML page's items, title (`<title>`, else its first heading) and author (`<meta name=author>`)."""
+    reader = _Reader(main_only=bool(_MAIN.search(raw)))
+    reader.feed(raw)
+    reader.close()
+    reader.flush()
+    # "<title>Logging HOWTO — Python 3.11 documentation": the page's own name, not the site's.
+    title = _squash(reader.title)
+    h1 = next((i.text for i in reader.items if i.kind == "heading" and i.level == 1), "")
+    title = h1 if h1 and title.startswith(h1) else title.split(" \u2014 ")[0].split(" | ")[0].strip()
+    author = reader.author
+    for k, item in enumerate(reader.items[:15]):  # a field list: "Author:", then the name (Sphinx, DocBook)
+        m = _META.match(item.text) if item.kind == "para" else None
+        if m and not author:
+            named = [item] if m.group(2).strip() else reader.items[k : k + 2]
+            author = re.sub(r"\s*<[^<>]*>", "", named[-1].text if len(named) == 2 else m.group(2))  # "Name <e-mail>"
+            for it in named:
+                it.text = ""
+    reader.items = [i for i in reader.items if i.text.strip()]
+    return Markup(items=reader.items, title=title, author=author,
+                  headings=sum(i.kind == "heading" for i in reader.items), plain=True)
+
+
+def html_items(fragment: str) -> list[Item]:
+    """The items of an HTML fragment (a block inside a Markdown file)."""
+    reader = _Reader(main_only=False)
+    reader.feed(fragment)
+    reader.close()
+    reader.flush()
+    return reader.items

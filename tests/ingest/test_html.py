@@ -1,0 +1,84 @@
+"""HTML pages: real Sphinx and DocBook output read as text with headings, code and tables."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.ingest.assemble import DocumentError
+from rag.ingest.documents import read_document
+from rag.ingest.html import parse_html
+from rag.ingest.markdown import parse_markup
+from rag.wiring import Pipeline
+
+from tests.conftest import make_settings
+
+HTML = Path(__file__).resolve().parents[1] / "fixtures" / "html"
+SPHINX = HTML / "python-sorting-howto.html"  # python3-doc 3.11: Sorting HOW TO
+DOCBOOK = HTML / "debian-faq-pkg-basics.html"  # debian-faq 11.1: chapter 7
+
+
+def test_a_sphinx_page_keeps_its_text_headings_and_code_and_drops_the_page_furniture():
+    raw = SPHINX.read_text(encoding="utf-8")
+    doc = read_document(SPHINX)
+    assert doc.title == "Sorting HOW TO" and doc.authors == ("Andrew Dalke", "Raymond Hettinger")
+    assert [s.title for s in doc.sections][:3] == ["Sorting Basics", "Key Functions", "Operator Module Functions"]
+    assert "It returns a new sorted list:\n\n>>> sorted([5, 2, 3, 1, 4])\n[1, 2, 3, 4, 5]" in doc.text
+    for furniture in ("Previous topic", "Quick search", "Table of Contents", "Report a Bug", "\u00b6"):
+        assert furniture in raw and furniture not in doc.text  # sidebar, search box, permalinks
+    assert not re.search(r"</?(?:div|span|a|p|pre|code|h\d)\b", doc.text)  # no markup left
+
+
+def test_a_docbook_chapter_without_a_main_element_drops_its_navigation_and_contents():
+    doc = read_document(DOCBOOK)
+    assert doc.title == "Chapter 7. Basics of the Debian package management system"
+    assert [s.title for s in doc.sections][0] == "7.1. What is a Debian package?"
+    assert doc.text.startswith("Chapter 7.") and "Navigation" not in doc.text
+    assert "Prev" not in doc.text.split() and "Next" not in doc.text.split()
+    assert doc.text.count("7.1. What is a Debian package?") == 1  # the chapter's contents list is gone
+
+
+def test_a_page_keeps_tables_as_rows_and_code_as_lines_without_scripts_or_styles():
+    page = ("<html><head><title>Levels | Site</title><style>td{color:red}</style></head><body>"
+            "<script>var x = 1;</script><h1>Levels</h1><p>The numeric values are in the table.</p>"
+            "<table><tr><th>Level</th><th>Numeric value</th></tr><tr><td><code>ERROR</code></td><td>40</td></tr>"
+            "<tr><td>a|b</td><td>\n 10 </td></tr></table><pre>x = 1\n  y = 2</pre></body></html>")
+    markup = parse_html(page)
+    assert markup.title == "Levels"
+    assert [(i.kind, i.text) for i in markup.items] == [
+        ("heading", "Levels"), ("para", "The numeric values are in the table."),
+        ("code", "| Level | Numeric value |\n| ERROR | 40 |\n| a\\|b | 10 |"), ("code", "x = 1\n  y = 2"),
+    ]
+
+
+def test_html_blocks_in_markdown_are_read_as_text():
+    md = ("# Logging\n\n<table>\n<tr><th>Task</th><th>Tool</th></tr>\n\n"
+          "<tr><td>Report events</td><td><code>logging.info()</code></td></tr>\n</table>\n\n"
+          "<div align=\"center\">\n<b>Centered</b> note\n</div>\n\nAfter.\n")
+    items = [(i.kind, i.text) for i in parse_markup(md, markdown=True).items]
+    assert items == [("heading", "Logging"), ("code", "| Task | Tool |\n| Report events | logging.info() |"),
+                     ("para", "Centered note"), ("para", "After.")]
+
+
+def test_a_page_in_another_charset_is_read_as_its_meta_says(tmp_path):
+    page = tmp_path / "old.html"
+    page.write_bytes('<html><head><meta charset="iso-8859-1"><title>Caf\xe9</title></head><body><p>Caf\xe9 cr\xe8me.</p></body></html>'
+                     .encode("latin-1"))
+    assert read_document(page).text == "Caf\u00e9 cr\u00e8me."
+    bad = tmp_path / "bad.html"
+    bad.write_bytes(b"<p>caf\xe9</p>")
+    with pytest.raises(DocumentError, match="UTF-8"):
+        read_document(bad)
+
+
+@pytest.mark.slow
+def test_an_html_page_is_ingested_and_answers_with_a_citation(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SPHINX, docs / SPHINX.name)
+    pipe = Pipeline(make_settings(tmp_path / "data", docs))
+    assert pipe.ingestor.ingest().added == [SPHINX.name]
+    answer = pipe.answerer.ask("Which built-in function builds a new sorted list from an iterable?")
+    assert not answer.abstained and "sorted()" in answer.answer
+    assert answer.citations[0].source == SPHINX.name and answer.citations[0].title == "Sorting HOW TO"
