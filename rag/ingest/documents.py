@@ -30,7 +30,8 @@ KINDS = ".txt, .md, .html or .pdf"  # how an error message names them
 # with no space; line-end hyphens kept in compounds (update-alternatives); a contents page's last
 # entries alone on the next page and lone `*` bullet marks dropped; a chunk's page_end is the latest
 # page it covers. 5: HTML pages read, and HTML blocks in Markdown read as text (tables as pipe-table lines).
-CLEANING_VERSION = 5
+# 6: a Markdown code fence opening a list item ("- ```") is code, so the fences after it pair.
+CLEANING_VERSION = 6
 
 
 # --- reading ---------------------------------------------------------------

@@ -121,7 +121,7 @@ class _Parser:
             if fence and fence.group(2)[0] == "~" and self.para and len(self.para) == 1:
                 fence = None  # "Title\n~~~~~" is an underline, not a fence
             if fence:
-                i = self.fenced(lines, i, fence)
+                i = self.fenced(lines, i, fence, len(fence.group(1)))
                 continue
             nxt = lines[i + 1].rstrip() if i + 1 < n else ""
             heading = self.heading(lines, i, line, nxt)
@@ -167,6 +167,10 @@ class _Parser:
                     lists.pop()
                 lists.append(len(item.group(0)) if item.group(3) else indent + 2)
                 body = line[item.end():].strip()
+                fence = _FENCE.match(body) if self.markdown else None
+                if fence:  # "- ```": a code block as the item's first line, closed at the item's indent
+                    i = self.fenced(lines, i, fence, lists[-1])
+                    continue
                 marker = item.group(2)
                 self.para.append(f"{marker} {body}" if marker[0].isdigit() else body)
                 i += 1
@@ -224,12 +228,12 @@ class _Parser:
         """reST: the first heading style seen is level 1, the next new one level 2, ..."""
         return self.levels.setdefault(style, len(self.levels) + 1)
 
-    def fenced(self, lines: list[str], i: int, fence: re.Match) -> int:
+    def fenced(self, lines: list[str], i: int, fence: re.Match, indent: int = 0) -> int:
         self.flush()
         mark, info = fence.group(2), fence.group(3).strip()
-        close = re.compile(rf"^ {{0,3}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
+        close = re.compile(rf"^ {{0,{indent + 3}}}{re.escape(mark[0])}{{{len(mark)},}}[ \t]*$")
         end = next((j for j in range(i + 1, len(lines)) if close.match(lines[j])), len(lines))
-        body = lines[i + 1 : end]
+        body = [ln[min(indent, len(ln) - len(ln.lstrip(" "))):] for ln in lines[i + 1 : end]]  # out of its list item
         myst = _MYST.match(info)
         if myst and myst.group(1) not in _CODE_DIRECTIVES:  # a MyST directive: its body is markdown
             name, arg = myst.group(1), myst.group(2).strip()

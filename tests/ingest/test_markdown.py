@@ -5,6 +5,7 @@ from pathlib import Path
 
 from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import parse_document, read_document
+from rag.ingest.markdown import parse_markup
 
 WEBDOCS = Path(__file__).resolve().parents[2] / "eval" / "corpora" / "webdocs" / "docs"
 
@@ -152,3 +153,15 @@ def test_plain_text_without_markup_keeps_the_old_cleaning():
     doc = parse_document(f"Title of a Paper\n\n{body}\n\n12\n\ncontinues here after the page number.", path=Path("x.txt"))
     assert "goes on for a while continues here after the page number." in doc.text
     assert doc.code_spans == () and doc.page_starts == ()
+
+
+def test_a_code_block_opening_a_list_item_is_code_and_the_fences_after_it_still_pair():
+    # pip's configuration page: "- ```" inside a list; reading it as text paired every later fence
+    # wrongly, so a note became code and the next heading was lost inside it.
+    md = ("# Env\n\n- `PIP_TIMEOUT=60` is the same as `--timeout=60`\n- ```\n  PIP_FIND_LINKS=\"a b\"\n  ```\n\n"
+          "  is the same as\n\n  ```\n  --find-links=a --find-links=b\n  ```\n\n"
+          "```{note}\nEmpty values are **not** false.\n```\n\n## Precedence\n\nCommand line options win.\n")
+    items = [(i.kind, i.text) for i in parse_markup(md, markdown=True).items]
+    assert items == [("heading", "Env"), ("para", "`PIP_TIMEOUT=60` is the same as `--timeout=60`"),
+                     ("code", 'PIP_FIND_LINKS="a b"'), ("para", "is the same as"), ("code", "--find-links=a --find-links=b"),
+                     ("para", "Empty values are **not** false."), ("heading", "Precedence"), ("para", "Command line options win.")]
