@@ -4,6 +4,7 @@ to text output) the running headers, page numbers, headings, title and authors g
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
 from collections import Counter
 
@@ -90,7 +91,35 @@ def _is_heading(text: str, md_heading: bool) -> bool:
 
 def _normalize(raw: str) -> str:
     raw = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
-    return _CONTROL.sub("", raw).replace("\t", "    ").replace("\u00a0", " ")
+    return _unbox(_CONTROL.sub("", raw).replace("\t", "    ").replace("\u00a0", " "))
+
+
+_BORDER = re.compile(r"^ *([*#=+])\1{9,} *$")  # a box's top or bottom edge: a row of one character
+
+
+def _unbox(text: str) -> str:
+    """Text drawn in an ASCII box (the MPL's disclaimer: a row of asterisks, then "*  6. Disclaimer
+    of Warranty  *" ...) without its frame. Read with it, each framed line was a paragraph of its own
+    (a "*" bullet) and no sentence survived whole."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        edge = _BORDER.match(lines[i])
+        if edge:
+            ch = re.escape(edge.group(1))
+            frame = re.compile(rf"^ *{ch}(.*?){ch} *$")
+            j = i + 1
+            while j < len(lines) and frame.match(lines[j]) and not _BORDER.match(lines[j]):
+                j += 1
+            if j - i > 2 and j < len(lines) and _BORDER.match(lines[j]):
+                inner = [frame.match(ln).group(1).rstrip() for ln in lines[i + 1 : j]]
+                out += ["", *textwrap.dedent("\n".join(inner)).split("\n"), ""]
+                i = j + 1
+                continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
 
 
 _REST_LINK = re.compile(r"`([^`<>]+?)\s*<[^>`]+>`__?")

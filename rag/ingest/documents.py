@@ -31,7 +31,8 @@ KINDS = ".txt, .md, .html or .pdf"  # how an error message names them
 # entries alone on the next page and lone `*` bullet marks dropped; a chunk's page_end is the latest
 # page it covers. 5: HTML pages read, and HTML blocks in Markdown read as text (tables as pipe-table lines).
 # 6: a Markdown code fence opening a list item ("- ```") is code, so the fences after it pair.
-CLEANING_VERSION = 6
+# 7: text drawn in an ASCII box (a row of asterisks above and below, "*" at both ends of each line) unframed.
+CLEANING_VERSION = 7
 
 
 # --- reading ---------------------------------------------------------------

@@ -218,7 +218,10 @@ class _Parser:
             ok = (_MD_UNDERLINE.match(nxt) is not None) if self.markdown else (_UNDERLINE.match(under) is not None)
             if self.markdown and not ok and _UNDERLINE.match(under) and under[0] in "~^*+":
                 ok = True  # reST-style underline in a .md file
-            if ok and len(under) >= max(2, min(len(stripped), 3)) and not _ITEM.match(line):
+            item = _ITEM.match(line)
+            # "1. Definitions" over a line of dashes as long is a numbered title (the MPL), not a list item.
+            numbered_title = bool(item) and item.group(2)[0].isdigit() and len(under) >= len(stripped)
+            if ok and len(under) >= max(2, min(len(stripped), 3)) and (not item or numbered_title):
                 level = {"=": 1, "-": 2}.get(under[0], 3) if self.markdown else self.level(under[0])
                 self.items.append(Item("heading", stripped, level))
                 return i + 2

@@ -165,3 +165,19 @@ def test_a_code_block_opening_a_list_item_is_code_and_the_fences_after_it_still_
     assert items == [("heading", "Env"), ("para", "`PIP_TIMEOUT=60` is the same as `--timeout=60`"),
                      ("code", 'PIP_FIND_LINKS="a b"'), ("para", "is the same as"), ("code", "--find-links=a --find-links=b"),
                      ("para", "Empty values are **not** false."), ("heading", "Precedence"), ("para", "Command line options win.")]
+
+
+def test_numbered_titles_and_boxed_text_of_a_plain_text_license(tmp_path):
+    # The MPL 2.0 as Mozilla ships it: "1. Definitions" underlined with dashes, and its disclaimers
+    # drawn in boxes of asterisks; read as list items and "*" bullets, no section and no whole sentence.
+    text = ("Mozilla Public License Version 2.0\n==================================\n\n1. Definitions\n--------------\n\n"
+            "1.1. \"Contributor\"\n    means each individual.\n\n" + "*" * 40 + "\n*" + " " * 38 + "*\n"
+            "*  6. Disclaimer of Warranty            *\n*  -------------------------           *\n*" + " " * 38 + "*\n"
+            "*  Covered Software is provided \"as is\" *\n*  basis, without warranty.            *\n" + "*" * 40 + "\n\n"
+            "- 1. not a title\n- two\n")
+    path = tmp_path / "mpl-2.0.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = read_document(path)
+    assert [s.title for s in doc.sections] == ["1. Definitions", "6. Disclaimer of Warranty"]
+    assert 'Covered Software is provided "as is" basis, without warranty.' in doc.text
+    assert "*" not in doc.text and "---" not in doc.text
