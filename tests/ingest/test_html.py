@@ -82,3 +82,13 @@ def test_an_html_page_is_ingested_and_answers_with_a_citation(tmp_path):
     answer = pipe.answerer.ask("Which built-in function builds a new sorted list from an iterable?")
     assert not answer.abstained and "sorted()" in answer.answer
     assert answer.citations[0].source == SPHINX.name and answer.citations[0].title == "Sorting HOW TO"
+
+
+def test_a_page_with_no_text_or_broken_markup_is_refused_or_read_without_crashing(tmp_path):
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html><body><script>alert(1)</script><nav>Home</nav></body></html>", encoding="utf-8")
+    with pytest.raises(DocumentError, match="no text"):
+        read_document(empty)
+    broken = tmp_path / "broken.html"
+    broken.write_text("<p>unclosed <b>bold <table><tr><td>x<td>y</table> <div><p>one<p>two</div>", encoding="utf-8")
+    assert read_document(broken).text == "unclosed bold\n\n| x | y |\n\none\n\ntwo"
