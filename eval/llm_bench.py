@@ -220,6 +220,14 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def write_report(report: dict, out: Path, name: str, markdown) -> None:
+    """NAME.json (every answer) and NAME.md (the table) under `out`; the table is printed too."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+    (out / f"{name}.md").write_text(markdown(report), encoding="utf-8")
+    print(markdown(report))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.llm_bench", description=__doc__.splitlines()[0])
     p.add_argument("--model", default=os.environ.get("RAG_LLM_MODEL"), help="GGUF file (default: RAG_LLM_MODEL)")
@@ -234,10 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         print("llm_bench: give --model PATH.gguf or set RAG_LLM_MODEL", file=sys.stderr)
         return 2
     report = run(args.model, args.every, args.starter_every, args.limit, args.corpus)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
-    (args.out / f"{args.name}.md").write_text(markdown(report), encoding="utf-8")
-    print(markdown(report))
+    write_report(report, args.out, args.name, markdown)
     return 0
 
 

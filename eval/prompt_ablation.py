@@ -11,7 +11,6 @@ prompt's (gained, lost). Writes prompt_ablation.json (every answer) and prompt_a
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -22,7 +21,7 @@ from unittest import mock
 
 from eval import ROOT
 from eval.corpora import Corpus, corpora, corpus_settings
-from eval.llm_bench import Recorder, figures
+from eval.llm_bench import Recorder, figures, write_report
 from eval.llm_figures import ask
 from eval.runner import score_question
 from rag.answer import prompt as prompt_module
@@ -231,10 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.data_dir:
         updates["data_dir"] = args.data_dir
     report = run(args.model, args.every, args.limit, args.corpus, updates)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
-    (args.out / f"{args.name}.md").write_text(markdown(report), encoding="utf-8")
-    print(markdown(report))
+    write_report(report, args.out, args.name, markdown)
     return 0
 
 

@@ -22,7 +22,8 @@ import gradio as gr
 
 from rag.answer.answerer import QuestionError
 from rag.config import Settings
-from rag.ingest.uploads import Library, LibraryError, table_row
+from rag.ingest.documents import KINDS
+from rag.ingest.uploads import ALLOWED_TYPES, Library, LibraryError, table_row
 from rag.app import sources
 from rag.app.sources import SourceFiles
 from rag.app.render import render_answer, render_error, render_question, render_streaming
@@ -244,8 +245,8 @@ def build_app(pipeline, lock: ReadWriteLock | None = None) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column():
                         files = gr.File(
-                            label=f"Add documents (.txt, .md, .html, .pdf; up to {s.web.max_upload_mb:g} MB each)",
-                            file_count="multiple", file_types=[".txt", ".md", ".html", ".htm", ".pdf"], elem_id="upload",
+                            label=f"Add documents ({KINDS.replace(' or', ',')}; up to {s.web.max_upload_mb:g} MB each)",
+                            file_count="multiple", file_types=list(ALLOWED_TYPES), elem_id="upload",
                         )
                     with gr.Column():
                         doomed = gr.Dropdown([], label="Remove a document from the index", elem_id="remove-choice")

@@ -143,7 +143,7 @@ def parse_html(raw: str) -> Markup:
         m = _META.match(item.text) if item.kind == "para" else None
         if m and not author:
             named = [item] if m.group(2).strip() else reader.items[k : k + 2]
-            author = re.sub(r"\s*<[^<>]*>", "", named[-1].text if len(named) == 2 else m.group(2))  # "Name <e-mail>"
+            author = named[-1].text if len(named) == 2 else m.group(2)  # split_names drops a "<e-mail>"
             for it in named:
                 it.text = ""
     reader.items = [i for i in reader.items if i.text.strip()]

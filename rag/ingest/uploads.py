@@ -19,6 +19,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+from rag.ingest.documents import KINDS
 from rag.ingest.manifest import DocRecord
 from rag.ingest.progress import ProgressCallback
 from rag.rwlock import ReadWriteLock
@@ -26,7 +27,7 @@ from rag.rwlock import ReadWriteLock
 if TYPE_CHECKING:
     from rag.wiring import Pipeline
 
-ALLOWED_TYPES = (".txt", ".md", ".html", ".htm", ".pdf")
+ALLOWED_TYPES = (".txt", ".md", ".html", ".htm", ".pdf")  # what the Library tab offers (read_document reads these)
 MAX_NAME_CHARS = 120
 
 
@@ -92,7 +93,7 @@ class Library:
         """Reject an upload by type or size before touching anything."""
         ext = Path(name).suffix.lower()
         if ext not in ALLOWED_TYPES:
-            raise LibraryError(f"{name}: {ext or 'files without an extension'} cannot be added; use .txt, .md, .html or .pdf")
+            raise LibraryError(f"{name}: {ext or 'files without an extension'} cannot be added; use {KINDS}")
         try:
             size = Path(path).stat().st_size
         except OSError as e:

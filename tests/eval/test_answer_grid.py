@@ -1,26 +1,17 @@
 """The answer-length grid: it reads dev questions only, and its leave-one-corpus-out choice."""
 
-import re
-
 from eval import answer_grid
 from eval import corpora as ec
+from tests.eval.dev_only import assert_source_reads_only_dev, spy_on_questions
 
 
 def test_the_grid_reads_dev_questions_only(monkeypatch):
-    asked = []
     real = ec.Corpus.questions
-
-    def spy(self, split=None):
-        asked.append(split)
-        return real(self, split)
-
-    monkeypatch.setattr(ec.Corpus, "questions", spy)
+    asked = spy_on_questions(monkeypatch)
     for corpus in ec.corpora().values():
         assert {q.id for q in answer_grid.dev_questions(corpus)} == set(corpus.split_ids()["dev"])
     assert set(asked) == {"dev"}
-    source = open(answer_grid.__file__, encoding="utf-8").read()
-    assert source.count(".questions(") == 1 and re.findall(r'questions\("(\w+)"\)', source) == ["dev"]
-    assert "conversation" not in source
+    assert_source_reads_only_dev(answer_grid)
 
 
 def test_each_held_out_corpus_gets_the_cut_off_the_others_choose():

@@ -1,11 +1,10 @@
 """The system-prompt ablation: each variant is the shipped prompt minus exactly one part, every part is
 ablated once, and the module reads dev questions only."""
 
-import re
-
 from eval import corpora as ec
 from eval import prompt_ablation as pa
 from rag.answer.prompt import template
+from tests.eval.dev_only import assert_source_reads_only_dev, spy_on_questions
 
 EXPECTED = {f"no_rule_{n}" for n in range(1, 7)} | {"no_example", "no_data_not_instructions"}
 
@@ -53,23 +52,15 @@ def test_a_variant_still_formats_as_the_prompt_module_formats_it():
 
 
 def test_the_ablation_reads_dev_questions_only(monkeypatch):
-    asked = []
     real = ec.Corpus.questions
-
-    def spy(self, split=None):
-        asked.append(split)
-        return real(self, split)
-
-    monkeypatch.setattr(ec.Corpus, "questions", spy)
+    asked = spy_on_questions(monkeypatch)
     for corpus in ec.corpora().values():
         dev = set(corpus.split_ids()["dev"])
         chosen = pa.dev_questions(corpus, 8)
         assert chosen and {q.id for q in chosen} <= dev
         assert [q.id for q in chosen] == [q.id for q in real(corpus, "dev")[::8]]
     assert set(asked) == {"dev"}
-    source = open(pa.__file__, encoding="utf-8").read()
-    assert source.count(".questions(") == 1 and re.findall(r'questions\("(\w+)"\)', source) == ["dev"]
-    assert "conversation" not in source
+    assert_source_reads_only_dev(pa)
 
 
 def test_gained_and_lost_count_against_the_shipped_prompt():
