@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from eval.conversations import FOLLOW_UP, Conversation
 from eval.metrics import percentile
 from eval.runner import Question, score_question
+from rag.retrieve.conversation import continued_documents
 
 def run_conversations(pipeline, conversations: Sequence[Conversation], k: int | None = None, backend: str | None = None,
                       progress=None) -> tuple[list[dict], dict]:
@@ -25,30 +26,32 @@ def run_conversations(pipeline, conversations: Sequence[Conversation], k: int | 
     for n, conv in enumerate(conversations, 1):
         history: list[Exchange] = []
         for i, turn in enumerate(conv.turns, 1):
-            row = _ask(pipeline, turn.question, turn.question.question, tuple(history), k, backend)
+            row, answer = _ask(pipeline, turn.question, turn.question.question, tuple(history), k, backend)
             row.update(conversation=conv.id, turn=i, kind=turn.kind, standalone=turn.standalone)
             if i > 1:
-                alone = _ask(pipeline, turn.question, turn.standalone, (), k, backend)
+                alone, _ = _ask(pipeline, turn.question, turn.standalone, (), k, backend)
                 row["alone"] = {key: alone.get(key) for key in ("correct", "abstained", "rank", "hit5", "rr", "answer", "searched_for")}
             rows.append(row)
-            history.append(Exchange(turn.question.question, row["answer"]))
+            history.append(Exchange.of(turn.question.question, answer))
         if progress:
             progress(n, len(conversations))
     return rows, summarize_conversations(rows)
 
 
-def _ask(pipeline, q: Question, text: str, history: tuple, k: int | None, backend: str | None) -> dict:
+def _ask(pipeline, q: Question, text: str, history: tuple, k: int | None, backend: str | None):
+    """The turn's scored row, and its Answer (the next turn's history)."""
     t0 = time.perf_counter()
     answer = pipeline.answerer.ask(text, k, backend=backend, history=history) if history else pipeline.answerer.ask(text, k, backend=backend)
     total = (time.perf_counter() - t0) * 1000
     result = answer.to_dict()
     searched = getattr(answer, "searched_for", None) or text
-    ranked = [p.text for p in pipeline.retriever.retrieve_all(searched_queries(pipeline, text, history, searched), 10).passages]
+    queries = searched_queries(pipeline, text, history, searched)
+    ranked = [p.text for p in pipeline.retriever.retrieve_all(queries, 10, prefer=continued_documents(history, text, searched)).passages]
     row = score_question(q, result, ranked)
     row.update(question=text, searched_for=searched, answer=result["answer"], backend=result["backend"],
                grounding=result.get("grounding"), fallback=result.get("fallback"),
                timings={**result["timings"], "total_ms": round(total, 1)})
-    return row
+    return row, answer
 
 
 def searched_queries(pipeline, question: str, history: Sequence, searched_for: str) -> tuple[str, ...]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from rag.citations import cited_numbers
+
 
 @dataclass(frozen=True)
 class Section:
@@ -147,10 +149,19 @@ class SentenceCheck:
 @dataclass(frozen=True)
 class Exchange:
     """One earlier turn of a conversation: what was asked and what was answered (its text, with [n]
-    markers). Only the words travel: earlier sources are never evidence for a later question."""
+    markers), and the documents its answer cited. Only the words travel: earlier sources are never
+    evidence for a later question; a follow-up only searches their documents a little harder."""
 
     question: str
     answer: str
+    documents: tuple[str, ...] = ()  # doc_ids the answer cited, in the order it cites them (none when it abstained)
+
+    @classmethod
+    def of(cls, question: str, answer: Answer) -> Exchange:
+        """The turn as the next question sees it: `question` as typed and what `answer` said and cited."""
+        by_n = {c.n: c.doc_id for c in answer.citations if c.doc_id}
+        cited = cited_numbers(answer.answer) if not answer.abstained else []
+        return cls(question, answer.answer, tuple(dict.fromkeys(by_n[n] for n in cited if n in by_n)))
 
 
 @dataclass

@@ -19,7 +19,7 @@ from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_l
 from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_budget, evidence_windows
 from rag.answer.prompt import template
 from rag.retrieve.condenser import accept_condensed, condense_messages, read_reply
-from rag.retrieve.conversation import FollowUps, Standalone
+from rag.retrieve.conversation import FollowUps, Standalone, continued_documents
 from rag.retrieve.retriever import Retrieval, Retriever
 from rag.domain import Answer, Citation, Exchange, Passage
 
@@ -92,7 +92,7 @@ class Answerer:
         started = time.perf_counter()
         standalone = self._standalone(q, history, name)
         sq = standalone.query
-        retrieval = self.retriever.retrieve_all(standalone.queries, k)
+        retrieval = self.retriever.retrieve_all(standalone.queries, k, prefer=continued_documents(history, q, sq))
         turn = Turn(q, sq, name, strict, retrieval, [], started, time.perf_counter(), said=history[-1].answer if history else "")
         answer = yield from self._answer(turn, reading)
         answer.searched_for = sq

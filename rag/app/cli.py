@@ -195,7 +195,7 @@ def _ask_batch(pipe, args) -> int:
             history = conversations.setdefault(str(conversation), []) if conversation is not None else []
             answer = pipe.answerer.ask(question, args.k, backend=args.backend, strict=args.strict, history=history)
             if conversation is not None:
-                history.append(Exchange(question, answer.answer))
+                history.append(Exchange.of(question, answer))
             out = {**echo, **answer.to_dict()}
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
             out, failures = {"line": lineno, **echo, "error": f"bad input line: {e}"}, failures + 1
@@ -236,7 +236,7 @@ def _ask_loop(pipe, args, conversation: bool = False) -> int:
             print(f"(searched for: {answer.searched_for})")
         _print_citations(answer)
         if conversation:
-            history.append(Exchange(question, answer.answer))
+            history.append(Exchange.of(question, answer))
 
 
 def cmd_chat(settings: Settings, args) -> int:

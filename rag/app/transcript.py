@@ -12,12 +12,14 @@ from rag.config import Settings
 from rag.domain import Answer, Exchange
 
 MAX_ANSWER_CHARS = 20_000  # an earlier answer sent back (answers are a few sentences; this is generous)
+MAX_CITATIONS = 50  # of an earlier turn (answers cite a handful)
 EXCERPT_CHARS = 600  # of each cited passage, kept for the export
 
 
 def exchanges(history: object, settings: Settings) -> list[Exchange]:
     """The earlier turns a client sent, oldest first, as Exchanges; QuestionError saying what is
-    wrong otherwise. None or [] is no history."""
+    wrong otherwise. None or [] is no history. A turn may carry the `citations` its answer came
+    with: the documents cited are where a follow-up searches a little harder."""
     if history is None:
         return []
     if not isinstance(history, list):
@@ -32,8 +34,20 @@ def exchanges(history: object, settings: Settings) -> list[Exchange]:
         if len(turn["question"]) > settings.answer.max_question_chars or len(turn["answer"]) > MAX_ANSWER_CHARS:
             raise QuestionError(f"history turn {i} is too long (question up to {settings.answer.max_question_chars} "
                                 f"characters, answer up to {MAX_ANSWER_CHARS})")
-        out.append(Exchange(turn["question"], turn["answer"]))
+        out.append(Exchange(turn["question"], turn["answer"], _documents(turn.get("citations"), turn["answer"], i)))
     return out
+
+
+def _documents(citations: object, answer: str, i: int) -> tuple[str, ...]:
+    """The documents a turn's answer cites by its [n] markers, in that order, from the `citations`
+    it came back with (each with its "n" and "doc_id"); a turn sent without them has none."""
+    if citations is None:
+        return ()
+    if not isinstance(citations, list) or len(citations) > MAX_CITATIONS:
+        raise QuestionError(f"history turn {i}: citations must be a list of at most {MAX_CITATIONS} objects")
+    by_n = {c.get("n"): c.get("doc_id") for c in citations if isinstance(c, dict)}
+    ids = [by_n.get(n) for n in cited_numbers(answer)]
+    return tuple(dict.fromkeys(d for d in ids if isinstance(d, str) and 0 < len(d) <= 200))
 
 
 def record(answer: Answer) -> dict:
@@ -44,7 +58,7 @@ def record(answer: Answer) -> dict:
     return {
         "question": answer.question, "answer": answer.answer, "searched_for": answer.searched_for,
         "abstained": answer.abstained,
-        "citations": [{"n": c.n, "title": c.title, "source": c.source, "section": c.section, "pages": c.pages,
+        "citations": [{"n": c.n, "doc_id": c.doc_id, "title": c.title, "source": c.source, "section": c.section, "pages": c.pages,
                        "text": c.text if len(c.text) <= EXCERPT_CHARS else c.text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " \u2026"}
                       for c in shown],
     }

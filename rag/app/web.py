@@ -104,7 +104,7 @@ class WebChat:
         saved = conversation(saved)
         messages, turns = list(saved["messages"]), list(saved["turns"])
         try:
-            history = exchanges([{"question": t["question"], "answer": t["answer"]}
+            history = exchanges([{"question": t["question"], "answer": t["answer"], "citations": t.get("citations")}
                                  for t in turns[-self.settings.conversation.max_turns:]], self.settings)
         except QuestionError:  # a stored turn over the limits (edited by hand): answer without the history
             history = []
@@ -139,7 +139,8 @@ class WebChat:
 
     def ask(self, question: str, backend: str | None = None, history: list[dict] | None = None) -> dict:
         """The `/ask` API: the same JSON object as `rag ask --json` (or {question, error}). `history`:
-        the conversation's earlier turns, oldest first, as [{"question": ..., "answer": ...}]."""
+        the conversation's earlier turns, oldest first, as [{"question": ..., "answer": ..., "citations": [...]}]
+        (citations optional, as the answer came back)."""
         answer = None
         try:
             turns = exchanges(history, self.settings)

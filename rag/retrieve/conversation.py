@@ -198,6 +198,13 @@ class FollowUps:
         return f"{x}? ({context})"
 
 
+def continued_documents(history: Sequence[Exchange], question: str, searched_for: str) -> frozenset[str]:
+    """The document a follow-up continues in: the one the last answer cited first (its best
+    evidence; a later sentence may come from elsewhere), when the question was resolved against the
+    conversation. A question searched as typed may change the topic, so it is not pulled back."""
+    return frozenset(history[-1].documents[:1]) if history and searched_for != question else frozenset()
+
+
 def subject_words(question: str) -> list[str]:
     """The words of a question that say what it is about (not its form, nor pointers like "he")."""
     return [w for w in content_words(question) if w not in _FORM and w not in _PERSON and w not in _THING]

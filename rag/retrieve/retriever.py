@@ -51,7 +51,9 @@ class Retriever:
         self.sentences = sentences if mode == "hybrid" else None
         self.names = names or (lambda: {})  # callable: doc_id -> what a user may call it (title, file name)
 
-    def retrieve(self, question: str, k: int | None = None) -> Retrieval:
+    def retrieve(self, question: str, k: int | None = None, prefer: frozenset[str] = frozenset()) -> Retrieval:
+        """Passages for one question; those of the documents in `prefer` (a follow-up's last cited
+        documents) weigh `continuity_boost` more."""
         t0 = time.perf_counter()
         s = self.settings
         k = k or s.retrieval.top_k
@@ -80,6 +82,8 @@ class Retriever:
                 fused[cid] *= s.retrieval.reference_penalty
             if p.doc_id in named:
                 fused[cid] *= 1.0 + s.retrieval.author_boost
+            if p.doc_id in prefer:
+                fused[cid] *= 1.0 + s.retrieval.continuity_boost
         ranked = [passages[c] for c in sorted(fused, key=lambda c: -fused[c]) if c in passages]
         if self.reranker is not None:
             ranked = self.reranker.rerank(question, ranked)
@@ -92,7 +96,8 @@ class Retriever:
         ranks = {p.id: {name: order.index(p.id) + 1 for name, order in lists.items() if p.id in order} for p in result}
         return Retrieval(passages=result, query_vector=qvec, ms=(time.perf_counter() - t0) * 1000, ranks=ranks)
 
-    def retrieve_all(self, queries: Sequence[str], k: int | None = None, weights: Sequence[float] = (1.0, 0.5)) -> Retrieval:
+    def retrieve_all(self, queries: Sequence[str], k: int | None = None, weights: Sequence[float] = (1.0, 0.5),
+                     prefer: frozenset[str] = frozenset()) -> Retrieval:
         """Passages for several wordings of one question (a follow-up resolved from its conversation,
         and as typed), fused by reciprocal rank and scored by cosine similarity to the first, which is
         the query the answer is judged against. The later wordings weigh less (`weights`; on follow-ups
@@ -100,11 +105,11 @@ class Retriever:
         than 0.7 or 1.0), and the best passage of each keeps a place in case the resolution went wrong.
         One query is `retrieve` itself."""
         if len(queries) == 1:
-            return self.retrieve(queries[0], k)
+            return self.retrieve(queries[0], k, prefer)
         t0 = time.perf_counter()
         s = self.settings
         k = k or s.retrieval.top_k
-        runs = [self.retrieve(q, 2 * k) for q in queries]
+        runs = [self.retrieve(q, 2 * k, prefer) for q in queries]
         fused: dict[str, float] = {}
         found: dict[str, Passage] = {}
         for i, run in enumerate(runs):

@@ -208,6 +208,7 @@ def test_ask_takes_the_conversation_so_far(client, corpus_pipeline):
     ([{"question": DAVIS, "answer": 3}], "turn 1 must be"),
     ([{"question": DAVIS, "answer": "x" * 20_001}], "too long"),
     ([{"question": DAVIS, "answer": "a"}] * 51, "the limit is 50"),
+    ([{"question": DAVIS, "answer": "a [1]", "citations": "doc"}], "citations must be a list"),
 ])
 def test_ask_refuses_a_malformed_history_saying_why(client, history, message):
     got = client.predict(FOLLOW_UP, history=history, api_name="/ask")
@@ -222,6 +223,7 @@ def test_chat_follow_up_is_searched_with_the_stored_conversation(corpus_pipeline
     assert f"searched for: {RESOLVED}" in html and "rag-answered" in html
     assert "searched for" not in messages[1]["content"]  # the first question was searched as typed
     assert [t["searched_for"] for t in saved2["turns"]] == [DAVIS, RESOLVED]
+    assert saved["turns"][0]["citations"][0]["doc_id"]  # what the next follow-up searches a little harder
     assert len(saved["turns"]) == 1  # the stored conversation that came in is not changed
 
 

@@ -11,6 +11,7 @@ from eval import conversation_runner as cr
 from eval.conversations import Conversation, Turn
 from eval.corpora import get_corpus
 from eval.runner import Question
+from rag.domain import Citation
 
 EVIDENCE = "Raymond Davis was allowed to leave after money was paid to the victims' families"
 
@@ -27,6 +28,14 @@ class FakeAnswer:
     abstained: bool
     searched_for: str
     timings: dict
+
+    @property
+    def answer(self) -> str:
+        return self.text
+
+    @property
+    def citations(self) -> list[Citation]:
+        return [Citation(1, "a.txt", "a", "", EVIDENCE, 0.8, doc_id="doc-a")]
 
     def to_dict(self) -> dict:
         return {"answer": self.text, "abstained": self.abstained, "backend": "extractive", "searched_for": self.searched_for,
@@ -45,6 +54,7 @@ class FakePipeline:
     script: dict
     asked: list = field(default_factory=list)
     searched: list = field(default_factory=list)
+    preferred: list = field(default_factory=list)
 
     def __post_init__(self):
         self.answerer = self
@@ -56,8 +66,9 @@ class FakePipeline:
         timings = {"retrieve_ms": 1.0, **({"condense_ms": 2.0} if history else {})}
         return FakeAnswer(text, abstained, searched, timings)
 
-    def retrieve_all(self, queries, k):
+    def retrieve_all(self, queries, k, prefer=frozenset()):
         self.searched.append(tuple(queries))
+        self.preferred.append(prefer)
         hit = any("Davis" in x for x in queries)
         return type("R", (), {"passages": [FakePassage(EVIDENCE if hit else "something else")]})()
 
@@ -85,6 +96,9 @@ def test_each_turn_gets_the_earlier_exchanges_and_is_asked_alone_in_standalone_f
     assert pipe.asked[1][1][0].answer == "Raymond Davis. [1]"  # the bot's own earlier answer is the history
     # The evidence ranking searches what the answerer searched: the resolved query beside the question as typed.
     assert pipe.searched[1] == ("How did Raymond Davis leave?", "How did he leave?")
+    # ... preferring what the answerer preferred: the document the last answer cited (a resolved follow-up only)
+    assert pipe.preferred[:3] == [frozenset(), frozenset({"doc-a"}), frozenset()]
+    assert pipe.asked[1][1][0].documents == ("doc-a",)
     assert [r["kind"] for r in rows] == ["first", "pronoun", "absent"] and "alone" not in rows[0]
     assert rows[1]["correct"] and rows[1]["hit5"] == 1.0 and rows[1]["alone"]["correct"]
     assert rows[2]["correct"] and rows[2]["abstained"]

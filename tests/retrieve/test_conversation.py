@@ -27,7 +27,7 @@ def followups(corpus_pipeline) -> FollowUps:
 
 def turn(answerer, question: str) -> Exchange:
     """The exchange as the product answered it (what a client sends back as history)."""
-    return Exchange(question, answerer.ask(question).answer)
+    return Exchange.of(question, answerer.ask(question))
 
 
 def cited(answer) -> str:
@@ -251,3 +251,21 @@ def test_the_rules_know_nothing_of_the_subject(tmp_path):
     assert hired.searched_for == "When was Marta Okonkwo hired?" and hired.citations[0].source == "staff.txt"
     rain = a.ask("When did heavy rain fall across the valley?", history=[boss])
     assert rain.searched_for == "When did heavy rain fall across the valley?"
+
+
+def test_a_follow_up_searches_the_document_the_last_answer_cited_first_harder(answerer, monkeypatch):
+    """Only a resolved follow-up prefers the last answer's first cited document; a question asked as
+    typed (a change of topic) prefers nothing."""
+    first = turn(answerer, DAVIS)
+    assert first.documents
+    preferred = []
+    search = answerer.retriever.retrieve_all
+
+    def spy(queries, k=None, **kw):
+        preferred.append(kw.get("prefer"))
+        return search(queries, k, **kw)
+
+    monkeypatch.setattr(answerer.retriever, "retrieve_all", spy)
+    answerer.ask("How did he manage to leave Pakistan afterwards?", history=[first])
+    answerer.ask("What is the China-Pakistan Economic Corridor?", history=[first])
+    assert preferred == [frozenset(first.documents[:1]), frozenset()]

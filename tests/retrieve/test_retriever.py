@@ -156,3 +156,17 @@ def test_several_wordings_are_fused_and_scored_against_the_first(corpus_pipeline
     limit = corpus_pipeline.settings.retrieval.max_overlap
     assert all(_overlap(a, b) <= limit for i, a in enumerate(both.passages) for b in both.passages[i + 1:])
     assert (both.query_vector == one.query_vector).all()
+
+
+def test_a_follow_up_searches_the_documents_the_last_answer_cited_harder(toy):
+    """`prefer` (a follow-up's last cited documents) lifts their passages by `continuity_boost`;
+    with no documents to prefer, or a boost of 0, the ranking is the plain one."""
+    q = "What rose last year in the region near the valley?"
+    plain = toy.retriever.retrieve(q, 2).passages
+    runner_up = plain[1]
+    boosted = Pipeline(toy.settings.updated(continuity_boost=5.0)).retriever
+    assert [p.id for p in boosted.retrieve(q, 2).passages] == [p.id for p in plain]  # nothing preferred
+    lifted = boosted.retrieve_all([q, "What rose?"], 2, prefer=frozenset({runner_up.doc_id})).passages
+    assert lifted[0].doc_id == runner_up.doc_id
+    off = Pipeline(toy.settings.updated(continuity_boost=0.0)).retriever
+    assert [p.id for p in off.retrieve(q, 2, frozenset({runner_up.doc_id})).passages] == [p.id for p in plain]
