@@ -231,50 +231,25 @@ def _chart(path: Path, rows: list[dict], summary: dict) -> str | None:
     return path.name
 
 
-# --- comparison and gate ------------------------------------------------------
+# --- figures and gate ----------------------------------------------------------
 
-def _flatten(summary: dict, prefix: str = "") -> dict[str, float]:
+def flatten(summary: dict, prefix: str = "") -> dict[str, float]:
+    """A summary's figures by dotted name ("retrieval.hit@5"), its `meta` left out."""
     out = {}
     for key, value in summary.items():
         if key == "meta":
             continue
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            out.update(_flatten(value, name + "."))
+            out.update(flatten(value, name + "."))
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             out[name] = float(value)
     return out
 
 
-def compare(a: Path, b: Path) -> str:
-    """What changed from run A to run B: metrics, then questions newly right or wrong."""
-    sa = json.loads((Path(a) / "summary.json").read_text(encoding="utf-8"))
-    sb = json.loads((Path(b) / "summary.json").read_text(encoding="utf-8"))
-    fa, fb = _flatten(sa), _flatten(sb)
-    lines = [f"metric changes {a} -> {b}:"]
-    for key in sorted(set(fa) | set(fb)):
-        va, vb = fa.get(key), fb.get(key)
-        if va != vb:
-            delta = "" if va is None or vb is None else f" ({vb - va:+.3f})"
-            lines.append(f"  {key}: {va} -> {vb}{delta}")
-    ra = {r["id"]: r for r in _rows(a)}
-    rb = {r["id"]: r for r in _rows(b)}
-    newly_wrong = [i for i in ra if i in rb and ra[i]["correct"] and not rb[i]["correct"]]
-    newly_right = [i for i in ra if i in rb and not ra[i]["correct"] and rb[i]["correct"]]
-    lines.append(f"newly wrong ({len(newly_wrong)}):")
-    lines += [f"  {i}: {rb[i]['question']}" for i in newly_wrong]
-    lines.append(f"newly right ({len(newly_right)}):")
-    lines += [f"  {i}: {rb[i]['question']}" for i in newly_right]
-    return "\n".join(lines)
-
-
-def _rows(run: Path) -> list[dict]:
-    return [json.loads(ln) for ln in (Path(run) / "results.jsonl").read_text(encoding="utf-8").splitlines() if ln.strip()]
-
-
 def check_gate(summary: dict, thresholds: dict) -> list[str]:
     """Failures: metrics below their minimum (or above their maximum) in the thresholds file."""
-    flat = _flatten(summary)
+    flat = flatten(summary)
     failures = []
     for key, bound in thresholds.get("min", {}).items():
         value = flat.get(key)

@@ -32,7 +32,9 @@ def run_eval_command(settings: Settings, args) -> int:
     from eval import ROOT as PROJECT_ROOT
 
     if args.compare:
-        print(evaluation.compare(*args.compare))
+        from eval.comparison import compare
+
+        print(compare(*args.compare))
         return 0
     if args.gate and args.dataset:
         raise ValueError("--gate judges every eval corpus's test split (eval/thresholds.json); leave out --dataset")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import eval.runner as evaluation
+from eval.comparison import compare
 from eval.corpora import check_gates, corpora, evaluate, get_corpus
 from rag.wiring import Pipeline
 from rag.domain import Document, Section
@@ -43,7 +44,7 @@ def test_dense_only_retrieval_is_a_regression_the_gate_catches(corpus_pipeline, 
     failures = evaluation.check_gate(summary, THRESHOLDS)
     assert any(f.startswith("retrieval.") for f in failures), failures
     evaluation.write_report(tmp_path, rows, summary, {"backend": "extractive"})
-    report = evaluation.compare(default_run[0], tmp_path)
+    report = compare(default_run[0], tmp_path)
     assert "retrieval.hit@5" in report and "newly wrong" in report
 
 
