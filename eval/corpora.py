@@ -20,6 +20,7 @@ from typing import NamedTuple
 from eval import ROOT
 from eval.conversation_runner import run_conversations
 from eval.conversations import Conversation, load_conversations
+from eval.metrics import wilson
 from eval.runner import Question, load_questions, run_eval
 from rag.config import Settings
 
@@ -185,6 +186,30 @@ def table(summaries: dict[str, dict]) -> str:
         cells = [_cell(metric(s, path)) for _, path in TABLE]
         lines.append(f"| {name} | {s['questions']} | " + " | ".join(cells) + " |")
     lines.append("| **worst** | | " + " | ".join(f"**{_cell(v)}**" for v in worst) + " |")
+    return "\n".join(lines)
+
+
+# Figure, and the count it is a share of, for the intervals table.
+INTERVALS = [("correct", ("answers", "correctness"), ("answers", "answerable")),
+             ("abstains (unanswerable)", ("abstention", "correct_abstention"), ("abstention", "unanswerable")),
+             ("false abstention", ("abstention", "false_abstention"), ("answers", "answerable")),
+             ("follow-up correct", ("conversations", "followup", "correctness"), ("conversations", "followup", "turns"))]
+
+
+def intervals(summaries: dict[str, dict]) -> str:
+    """Each corpus's main shares with their 95% Wilson intervals and counts: a split of a few dozen
+    questions measures a rate only to within about 0.15, so a difference inside that is not news."""
+    lines = ["| corpus | " + " | ".join(label for label, _, _ in INTERVALS) + " |", "|---|" + "---|" * len(INTERVALS)]
+    for name, s in summaries.items():
+        cells = []
+        for _, path, count in INTERVALS:
+            rate, n = metric(s, path), metric(s, count)
+            if rate is None or not n:
+                cells.append("–")
+                continue
+            lo, hi = wilson(rate, int(n))
+            cells.append(f"{rate:.3f} ({lo:.2f}-{hi:.2f}, n={int(n)})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

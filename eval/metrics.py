@@ -66,3 +66,13 @@ def percentile(values: list[float], q: float) -> float:
     idx = (len(s) - 1) * q
     lo, hi = math.floor(idx), math.ceil(idx)
     return s[lo] + (s[hi] - s[lo]) * (idx - lo)
+
+
+def wilson(rate: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a share `rate` measured on `n` questions: the true rates that
+    such a result is consistent with. On 31 questions a measured 0.516 spans 0.35-0.68."""
+    if n <= 0:
+        return 0.0, 1.0
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)

@@ -126,6 +126,7 @@ def summarize(rows: list[dict], timings: dict[str, list[float]]) -> dict:
             "evidence_recall": _mean(answerable, "cite_evidence_recall"),
         },
         "answers": {
+            "answerable": len(answerable),
             "correctness": round(sum(r["correct"] for r in answerable) / max(1, len(answerable)), 4),
             "by_type": {t: round(sum(v) / len(v), 4) for t, v in sorted(by_type.items())},
         },
@@ -134,6 +135,7 @@ def summarize(rows: list[dict], timings: dict[str, list[float]]) -> dict:
             "lexical_supported_sentences": _mean(answerable, "lexical_supported"),
         },
         "abstention": {
+            "unanswerable": len(unanswerable),
             "correct_abstention": round(sum(r["abstained"] for r in unanswerable) / max(1, len(unanswerable)), 4),
             "false_abstention": round(sum(r["abstained"] for r in answerable) / max(1, len(answerable)), 4),
         },

@@ -94,6 +94,7 @@ def _eval_corpora(settings: Settings, args) -> int:
     chats = conversation_runner.table(summaries)
     if chats:
         text += f"\n## Conversations (turn by turn, with the history)\n\n{chats}\n"
+    text += f"\n## How sure: 95% intervals (Wilson score) and counts\n\n{ec.intervals(summaries)}\n"
     out.mkdir(parents=True, exist_ok=True)
     (out / "corpora.md").write_text(text, encoding="utf-8")
     print(text)

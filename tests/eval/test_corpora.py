@@ -132,3 +132,19 @@ def test_the_shipped_gate_names_its_provenance():
     gate = json.loads(GATE_FILE.read_text(encoding="utf-8"))
     assert gate["weights"] and set(gate["weights"]) <= set(NAMES)
     assert "dev splits" in gate["fitted_on"] and set(gate["leave_one_corpus_out"]) == set(CORPORA)
+
+
+def test_the_intervals_table_gives_each_share_its_count_and_95_percent_interval():
+    from eval.metrics import wilson
+
+    lo, hi = wilson(0.516, 31)
+    assert (round(lo, 2), round(hi, 2)) == (0.35, 0.68)
+    assert wilson(0.0, 10)[0] == 0.0 and wilson(1.0, 10)[1] == 1.0 and wilson(0.5, 0) == (0.0, 1.0)
+    assert wilson(0.5, 400)[1] - wilson(0.5, 400)[0] < wilson(0.5, 40)[1] - wilson(0.5, 40)[0]  # more questions, narrower
+    summary = {"answers": {"correctness": 0.516, "answerable": 31}, "abstention": {"correct_abstention": 0.5, "unanswerable": 8,
+                                                                                  "false_abstention": 0.0},
+               "conversations": {"followup": {"correctness": 0.425, "turns": 47}}}
+    table = ec.intervals({"licenses": summary, "empty": {"answers": {}}})
+    row = next(line for line in table.splitlines() if line.startswith("| licenses"))
+    assert "0.516 (0.35-0.68, n=31)" in row and "0.500 (0.22-0.78, n=8)" in row and "n=47" in row
+    assert "| empty | – | – | – | – |" in table
