@@ -19,7 +19,7 @@ EXCERPT_CHARS = 600  # of each cited passage, kept for the export
 def exchanges(history: object, settings: Settings) -> list[Exchange]:
     """The earlier turns a client sent, oldest first, as Exchanges; QuestionError saying what is
     wrong otherwise. None or [] is no history. A turn may carry the `citations` its answer came
-    with: the documents cited are where a follow-up searches a little harder."""
+    with: the documents cited are where a follow-up may search harder (RAG_CONTINUITY_BOOST)."""
     if history is None:
         return []
     if not isinstance(history, list):
@@ -45,7 +45,7 @@ def _documents(citations: object, answer: str, i: int) -> tuple[str, ...]:
         return ()
     if not isinstance(citations, list) or len(citations) > MAX_CITATIONS:
         raise QuestionError(f"history turn {i}: citations must be a list of at most {MAX_CITATIONS} objects")
-    by_n = {c.get("n"): c.get("doc_id") for c in citations if isinstance(c, dict)}
+    by_n = {c["n"]: c.get("doc_id") for c in citations if isinstance(c, dict) and isinstance(c.get("n"), int)}
     ids = [by_n.get(n) for n in cited_numbers(answer)]
     return tuple(dict.fromkeys(d for d in ids if isinstance(d, str) and 0 < len(d) <= 200))
 

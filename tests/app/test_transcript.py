@@ -40,5 +40,6 @@ def test_malformed_citations_are_refused_saying_why(citations):
 
 
 def test_odd_citation_entries_are_ignored_not_trusted():
-    odd = [{"n": 1, "doc_id": 7}, "x", {"n": 1, "doc_id": "y" * 500}, {"n": 1}, {"n": 1, "doc_id": "ok"}]
+    odd = [{"n": 1, "doc_id": 7}, "x", {"n": 1, "doc_id": "y" * 500}, {"n": 1}, {"n": [1], "doc_id": "no"},
+           {"n": 1, "doc_id": "ok"}]
     assert exchanges([{"question": "q?", "answer": "One. [1]", "citations": odd}], Settings())[0].documents == ("ok",)
