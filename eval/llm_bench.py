@@ -228,18 +228,31 @@ def write_report(report: dict, out: Path, name: str, markdown) -> None:
     print(markdown(report))
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.llm_bench", description=__doc__.splitlines()[0])
+def dev_sample_parser(module: str, doc: str, every: int) -> argparse.ArgumentParser:
+    """The options every LLM script over a sample of the dev questions shares: the model, which
+    questions (every N-th, at most a limit, some corpora) and where the report goes (`--out`/`--name`)."""
+    p = argparse.ArgumentParser(prog=f"python -m eval.{module}", description=doc.splitlines()[0])
     p.add_argument("--model", default=os.environ.get("RAG_LLM_MODEL"), help="GGUF file (default: RAG_LLM_MODEL)")
-    p.add_argument("--every", type=int, default=3, help="every N-th dev question of each corpus")
-    p.add_argument("--starter-every", type=int, default=3, help="the starter on every N-th of those (0: not at all)")
+    p.add_argument("--every", type=int, default=every, help="every N-th dev question of each corpus")
     p.add_argument("--limit", type=int, default=None, help="at most this many questions per corpus")
     p.add_argument("--corpus", action="append", help="only this corpus (repeatable; default: all)")
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports")
-    p.add_argument("--name", default="llm_bench")
-    args = p.parse_args(argv)
+    p.add_argument("--name", default=module)
+    return p
+
+
+def model_given(args: argparse.Namespace, module: str) -> bool:
+    """Is there a model to run? If not, says how to give one."""
     if not args.model:
-        print("llm_bench: give --model PATH.gguf or set RAG_LLM_MODEL", file=sys.stderr)
+        print(f"{module}: give --model PATH.gguf or set RAG_LLM_MODEL", file=sys.stderr)
+    return bool(args.model)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = dev_sample_parser("llm_bench", __doc__, every=3)
+    p.add_argument("--starter-every", type=int, default=3, help="the starter on every N-th of those (0: not at all)")
+    args = p.parse_args(argv)
+    if not model_given(args, "llm_bench"):
         return 2
     report = run(args.model, args.every, args.starter_every, args.limit, args.corpus)
     write_report(report, args.out, args.name, markdown)

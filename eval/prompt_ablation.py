@@ -10,7 +10,6 @@ prompt's (gained, lost). Writes prompt_ablation.json (every answer) and prompt_a
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import re
@@ -19,9 +18,8 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from eval import ROOT
 from eval.corpora import Corpus, corpora, corpus_settings
-from eval.llm_bench import Recorder, figures, write_report
+from eval.llm_bench import Recorder, dev_sample_parser, figures, model_given, write_report
 from eval.llm_figures import ask
 from eval.runner import score_question
 from rag.answer import prompt as prompt_module
@@ -209,20 +207,13 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eval.prompt_ablation", description=__doc__.splitlines()[0])
-    p.add_argument("--model", default=os.environ.get("RAG_LLM_MODEL"), help="GGUF file (default: RAG_LLM_MODEL)")
-    p.add_argument("--every", type=int, default=8, help="every N-th dev question of each corpus")
-    p.add_argument("--limit", type=int, default=None, help="at most this many questions per corpus")
-    p.add_argument("--corpus", action="append", help="only this corpus (repeatable; default: all)")
+    p = dev_sample_parser("prompt_ablation", __doc__, every=8)
     p.add_argument("--budget", action="store_true", help="quote the 240-token evidence budget instead of whole passages")
     p.add_argument("--threads", type=int, default=None, help="llamacpp threads (default: the product's)")
     p.add_argument("--data-dir", help="index the corpora under DIR/eval (default: the configured data dir; a private one "
                    "keeps a concurrent `rag eval` from re-ingesting an index under this run)")
-    p.add_argument("--out", type=Path, default=ROOT / "eval" / "reports")
-    p.add_argument("--name", default="prompt_ablation")
     args = p.parse_args(argv)
-    if not args.model:
-        print("prompt_ablation: give --model PATH.gguf or set RAG_LLM_MODEL", file=sys.stderr)
+    if not model_given(args, "prompt_ablation"):
         return 2
     updates = {"llm_evidence": "budget", "llm_evidence_tokens": 240, "llm_window_sentences": 1} if args.budget else {}
     if args.threads:
