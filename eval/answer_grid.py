@@ -12,13 +12,11 @@ it scores on the held-out one. Reads only dev questions.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from eval import ROOT
+from eval import ROOT, markdown_report
 from eval.corpora import Corpus, corpora, corpus_settings
 from eval.runner import score_question
 from rag.answer import extractive
@@ -101,13 +99,7 @@ def report(scores: dict[str, dict[float, float]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m eval.answer_grid", description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=REPORT)
-    args = ap.parse_args(argv)
-    text = report(grid(Settings()))
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    return markdown_report("eval.answer_grid", __doc__, REPORT, lambda s: report(grid(s)), argv)
 
 
 if __name__ == "__main__":

@@ -102,6 +102,10 @@ class RetrievalSettings(BaseSettings):
     embed_context: Literal["full", "section", "text"] = Field(
         "text", description="What the dense vector sees besides the chunk: title+authors+section, section only, or nothing. BM25 always sees the full context."
     )
+    correct_spelling: bool = Field(
+        True, description="Correct a question's misspelt words (ones neither the collection nor English knows, one edit "
+        "from a collection word) before searching; the corrected question is shown as 'searched for'.",
+    )
     max_overlap: float = Field(0.5, ge=0, le=1, description="Drop a passage sharing more than this fraction of characters with a better one.")
     expand_neighbors: bool = Field(False, description="Append the neighbouring chunk to a hit when the answer may span a boundary.")
     reranker_path: Path | None = Field(None, description="Local cross-encoder folder; unset = no reranking.")

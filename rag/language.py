@@ -113,9 +113,14 @@ def stem(word: str) -> str:
     return word
 
 
+def meaningful(word: str) -> bool:
+    """Does a lowercased word carry meaning (no stopword, no single letter)?"""
+    return word not in STOPWORDS and len(word) > 1
+
+
 def content_words(text: str) -> list[str]:
     """Stemmed words that carry meaning: stopwords dropped."""
-    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
+    return [stem(w) for w in words(text) if meaningful(w)]
 
 
 _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ \t]+(?:(?:of|and|the|for)[ \t]+)?[A-Z][a-z]+){2,5}\b")

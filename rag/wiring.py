@@ -80,7 +80,12 @@ class Pipeline:
         extractive = ExtractiveAnswerer(
             self.embedder, self.keyword.idf_of, self.settings.answer.answer_sentences, known=self.keyword.knows
         )
-        return Answerer(self.settings, self.retriever, extractive)
+        speller = None
+        if self.settings.retrieval.correct_spelling:
+            from rag.retrieve.spelling import Speller, english_words
+
+            speller = Speller(self.keyword.writes, self.keyword.knows, self.keyword.idf_of, lambda: english_words(self.embedder.words()))
+        return Answerer(self.settings, self.retriever, extractive, speller=speller)
 
     def warm(self) -> None:
         """Load the models now (the server does this once, before the first question), and search

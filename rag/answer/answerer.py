@@ -21,6 +21,7 @@ from rag.answer.prompt import template
 from rag.retrieve.condenser import accept_condensed, condense_messages, read_reply
 from rag.retrieve.conversation import FollowUps, Standalone, continued_documents
 from rag.retrieve.retriever import Retrieval, Retriever
+from rag.retrieve.spelling import Speller
 from rag.domain import Answer, Citation, Exchange, Passage
 
 __all__ = ["ABSTAIN_TEXT", "Answerer", "QuestionError", "validate_question"]
@@ -52,8 +53,10 @@ class Turn:
 class Answerer:
     """Answers questions over the index; one instance serves many questions (models load once)."""
 
-    def __init__(self, settings: Settings, retriever: Retriever, extractive: ExtractiveAnswerer, gate: Gate | None = None):
+    def __init__(self, settings: Settings, retriever: Retriever, extractive: ExtractiveAnswerer, gate: Gate | None = None,
+                 speller: Speller | None = None):
         self.settings = settings
+        self.speller = speller  # corrects typos against the collection's words; None leaves questions as typed
         self.gate = gate or Gate.load()
         self.retriever = retriever
         self.extractive = extractive
@@ -90,9 +93,10 @@ class Answerer:
         name = check_backend(backend or self.settings.llm.backend)
         strict = self.settings.answer.strict if strict is None else strict
         started = time.perf_counter()
-        standalone = self._standalone(q, history, name)
+        asked = self.speller.correct(q) if self.speller else q
+        standalone = self._standalone(asked, history, name)
         sq = standalone.query
-        retrieval = self.retriever.retrieve_all(standalone.queries, k, prefer=continued_documents(history, q, sq))
+        retrieval = self.retriever.retrieve_all(standalone.queries, k, prefer=continued_documents(history, asked, sq))
         turn = Turn(q, sq, name, strict, retrieval, [], started, time.perf_counter(), said=history[-1].answer if history else "")
         answer = yield from self._answer(turn, reading)
         answer.searched_for = sq
@@ -332,10 +336,7 @@ def _abstains(text: str, grounding: Grounding) -> bool:
 
 def _citation_order(cited: list[int], total: int) -> list[int]:
     """Passage indexes numbered as cited first (in order of first citation), then the rest."""
-    order: list[int] = []
-    for i in cited:
-        if i not in order:
-            order.append(i)
+    order = list(dict.fromkeys(cited))
     return order + [i for i in range(total) if i not in order]
 
 

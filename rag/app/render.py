@@ -214,10 +214,12 @@ def excerpt_html(text: str, spans: list[tuple[int, int]], limit: int = EXCERPT_C
 # --- pieces ------------------------------------------------------------------
 
 def _searched(answer: Answer) -> str:
-    """"searched for: ..." when a follow-up was searched as something other than what was typed."""
+    """"searched for: ..." when the question was searched as something other than what was typed (a
+    follow-up made standalone, a misspelt word corrected)."""
     if not answer.searched_for or answer.searched_for.strip() == answer.question.strip():
         return ""
-    return f'<div class="rag-searched" title="The follow-up, made standalone from the conversation">searched for: {_inline(answer.searched_for)}</div>'
+    tip = "What was searched: the follow-up made standalone from the conversation, or the question with its misspelt words corrected"
+    return f'<div class="rag-searched" title="{tip}">searched for: {_inline(answer.searched_for)}</div>'
 
 
 def _banner(answer: Answer) -> str:

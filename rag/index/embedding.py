@@ -135,6 +135,10 @@ class Embedder:
         """Word-piece tokens of text, special tokens excluded."""
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
+    def words(self) -> list[str]:
+        """The whole lowercase words of the model's vocabulary: general English, as far as it knows it."""
+        return [t for t in self.tokenizer.get_vocab() if t.isalpha() and t.islower()]
+
     @cached_property
     def encoder(self) -> Encoder:
         """The backend's model, loaded (and for ONNX exported) on first use."""

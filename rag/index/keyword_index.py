@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.language import TOKENS_VERSION, content_words, initials
+from rag.language import TOKENS_VERSION, content_words, initials, meaningful, stem, words
 
 
 class KeywordIndexError(RuntimeError):
@@ -35,7 +35,7 @@ def _fingerprint(ids: list[str]) -> str:
 
 
 # What an index holds besides its terms; an index saved in another format is rebuilt from the chunks.
-FORMAT = 2  # 2: the initials of the collection's capitalised names
+FORMAT = 3  # 2: the initials of the collection's capitalised names; 3: its words as written (for spelling)
 
 
 class KeywordIndex:
@@ -52,6 +52,7 @@ class KeywordIndex:
         self.tokens = TOKENS_VERSION  # the tokenizer the terms were made with
         self.format = FORMAT
         self.initials: set[str] = set()
+        self.spellings: set[str] = set()  # every word as written (lowercased), unstemmed
         self._loaded = False
         self._row: dict[str, int] = {}
         self._last = None  # (query, matrix, scores) of the last query
@@ -69,10 +70,14 @@ class KeywordIndex:
 
         vocab: dict[str, int] = {}
         names: set[str] = set()
+        spellings: set[str] = set()
         cols, tfs, sizes, lengths = array("i"), array("f"), array("i"), array("f")
         for text in texts:
             names |= initials(text)
-            counts = Counter(content_words(text))
+            written = words(text)
+            spellings.update(written)
+            spellings.update(part for w in written if "-" in w for part in w.split("-"))
+            counts = Counter(stem(w) for w in written if meaningful(w))
             cols.extend(vocab.setdefault(term, len(vocab)) for term in counts)
             tfs.extend(counts.values())
             sizes.append(len(counts))
@@ -94,7 +99,7 @@ class KeywordIndex:
         self.matrix = csr.tocsc()
         self.ids, self.vocab, self.idf = list(ids), vocab, idf
         self.fingerprint = _fingerprint(self.ids)
-        self.tokens, self.format, self.initials = TOKENS_VERSION, FORMAT, names
+        self.tokens, self.format, self.initials, self.spellings = TOKENS_VERSION, FORMAT, names, spellings
         self._row = {}
         self._loaded = True
 
@@ -125,7 +130,8 @@ class KeywordIndex:
         sparse.save_npz(tmp / "matrix.npz", self.matrix)
         np.save(tmp / "idf.npy", self.idf)
         meta = {"ids": self.ids, "vocab": list(self.vocab), "fingerprint": self.fingerprint, "k1": self.k1, "b": self.b,
-                "tokens": self.tokens, "format": self.format, "initials": sorted(self.initials)}
+                "tokens": self.tokens, "format": self.format, "initials": sorted(self.initials),
+                "spellings": sorted(self.spellings)}
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         old = self.dir.with_name(self.dir.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -148,6 +154,7 @@ class KeywordIndex:
             self.ids, self.fingerprint = meta["ids"], meta["fingerprint"]
             self.tokens = meta.get("tokens", 1)
             self.format, self.initials = meta.get("format", 1), set(meta.get("initials", []))
+            self.spellings = set(meta.get("spellings", []))
             self.vocab = {t: i for i, t in enumerate(meta["vocab"])}
             self._row = {}
             if self.matrix.shape != (len(self.ids), len(self.vocab)) or len(self.idf) != len(self.vocab):
@@ -219,6 +226,12 @@ class KeywordIndex:
         """Does any chunk contain this stemmed term, or spell it out ("LGPL": "Lesser General Public License")?"""
         self.ensure_loaded()
         return term in self.vocab or term in self.initials
+
+    def writes(self, word: str) -> bool:
+        """Does any chunk contain this lowercased word exactly as written (not only its stem), alone
+        or as part of a hyphenated one ("buildpackage" of "dpkg-buildpackage")?"""
+        self.ensure_loaded()
+        return word in self.spellings
 
     def idf_of(self, term: str) -> float:
         """Inverse document frequency of a stemmed term (unknown terms get the maximum)."""

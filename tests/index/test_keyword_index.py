@@ -100,3 +100,13 @@ def test_an_abbreviation_is_known_when_the_collection_spells_it_out(tmp_path):
     del meta["format"], meta["initials"]  # saved before indexes kept initials: rebuilt
     (tmp_path / "kw" / "meta.json").write_text(json.dumps(meta))
     assert not KeywordIndex(tmp_path / "kw").is_current(Store())
+
+
+def test_the_index_keeps_its_words_as_written(tmp_path):
+    """The speller corrects to words a chunk contains as written, not to stems (rag/retrieve/spelling.py)."""
+    index = KeywordIndex(tmp_path / "kw")
+    index.build(["x"], ["It is impossible to comply; the terms imposed on you stand."])
+    assert index.writes("impossible") and index.writes("imposed")
+    assert not index.writes("imposible") and index.knows("impos")  # the typo's stem is a word's stem, not a word
+    index.save()
+    assert KeywordIndex(tmp_path / "kw").load().writes("impossible")
