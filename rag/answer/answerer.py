@@ -13,7 +13,7 @@ from rag.config import Settings
 from rag.answer.answerability import Gate, measure
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible, not_said_again
 from rag.answer.judge import judged_no
-from rag.answer.questions import QuestionError, validate_question
+from rag.answer.questions import QuestionError, validate_question, without_pleasantries
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
 from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_budget, evidence_windows
@@ -93,7 +93,9 @@ class Answerer:
         name = check_backend(backend or self.settings.llm.backend)
         strict = self.settings.answer.strict if strict is None else strict
         started = time.perf_counter()
-        asked = self.speller.correct(q) if self.speller else q
+        asked = without_pleasantries(q)  # what is asked, without "Hi, ..." and "Thanks!" around it
+        asked = self.speller.correct(asked) if self.speller else asked
+        history = [replace(e, question=without_pleasantries(e.question)) for e in history]
         standalone = self._standalone(asked, history, name)
         sq = standalone.query
         retrieval = self.retriever.retrieve_all(standalone.queries, k, prefer=continued_documents(history, asked, sq))
@@ -247,11 +249,9 @@ class Answerer:
             yield answer.answer
         else:
             # Number passages in retrieval order: the prompt's numbering, which the partial text uses.
-            order = list(range(len(retrieval.passages)))
-            quoted = " ".join(f"{e.text} [{e.passage + 1}]" for e in turn.chosen)
-            tail = " \u2026\n\n" + quoted
+            tail = " \u2026\n\n" + " ".join(f"{e.text} [{e.passage + 1}]" for e in turn.chosen)
             yield tail
-            citations = _citations(retrieval.passages, order)
+            citations = _citations(retrieval.passages, list(range(len(retrieval.passages))))
             grounding = self._check(partial.rstrip() + tail, retrieval.passages, turn)
             answer = Answer(
                 question=turn.question, answer=ABSTAIN_TEXT if grounding.abstain else grounding.text, abstained=grounding.abstain,

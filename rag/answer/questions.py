@@ -23,3 +23,40 @@ def validate_question(question: str, settings: Settings) -> str:
             f"the question is {len(q)} characters long; the limit is {settings.answer.max_question_chars} (setting RAG_MAX_QUESTION_CHARS)"
         )
     return q
+
+
+# The chat around a question: greetings, hedges and thanks are no part of what is asked. Searched and
+# judged with it, "Hi, quick question: ... Thanks!" carried words the collection lacks, which the
+# answerability gate reads as "off the collection's subject" (docs/evaluation.md, "Chat around a question").
+_LEAD = re.compile(
+    r"(?i)^\s*(?:"
+    r"(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day)|dear\s+\w+)"
+    r"(?:\s+(?:there|all|everyone|folks|team))?\s*[,!.:;\-\u2014]*"
+    r"|(?:sorry|apologies)(?:\s+(?:if|for)\b[^,.:;!?]{0,60})?\s*[,!.:;\-\u2014]*(?:\s*but\b)?"
+    r"|(?:(?:i\s+have|i've\s+got|just)\s+)?(?:a\s+)?(?:(?:quick|short|simple|small|stupid|dumb|silly|newbie|basic)\s+)?"
+    r"question(?:\s+for\s+you)?\s*[:,.!\-\u2014]+"
+    r"|i\s+(?:was\s+)?wonder(?:ing)?(?:\s*[:,]|\s+(?:if|whether)\b)"
+    r"|(?:can|could|would)\s+you\s+(?:please\s+)?(?:tell|help)\s+me(?:\s+(?:this|something|with\s+this))?\s*[:,]?"
+    r"|please\b[,:]?"
+    r"|(?:thanks|thank\s+you)(?:\s+(?:so|very)\s+much)?\s*[,!.:;\-\u2014]+"
+    r")\s*")
+_TAIL = re.compile(
+    r"(?i)[\s,;:\-\u2014]*(?:"
+    r"(?:many\s+)?thanks|thank\s+you|thx|cheers|much\s+appreciated|appreciate\s+it"
+    r"|(?:any\s+)?help\s+(?:is\s+|would\s+be\s+)?(?:much\s+|greatly\s+|really\s+)?appreciated|please"
+    r")(?:\s+(?:so|very)\s+much|\s+a\s+lot|\s+in\s+advance)?[\s.!:)]*$"
+    r"|,\s*please(?=\s*\?\s*$)")  # "..., please?"
+
+
+def without_pleasantries(question: str) -> str:
+    """What is asked, without the greetings, hedges and thanks around it ("Hi, quick question: ...
+    Thanks!"); the question itself when nothing of substance would be left."""
+    q = question
+    while True:
+        shorter = _TAIL.sub("", _LEAD.sub("", q, count=1), count=1).strip()
+        if shorter == q:
+            break
+        q = shorter
+    if not re.search(r"\w", q):  # "Thanks!" alone: nothing else was asked
+        return question
+    return q[:1].upper() + q[1:] if q != question else q

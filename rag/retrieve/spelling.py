@@ -3,7 +3,7 @@
 One typo ("pacakge", "imposisble") makes a word the collection lacks: BM25 finds nothing for it, the
 extractive scorer cannot match it, and the answerability gate reads an unknown word as "off the
 collection's subject" and abstains. On the eval's dev questions one swapped pair of letters in the
-longest word turned 21 of 155 right answers into abstentions or wrong ones (eval/reports/typos.md).
+longest word turned 21 of 155 right answers into abstentions or wrong ones (docs/evaluation.md, "As typed").
 
 A word is corrected only when all of these hold, so a real word the collection lacks ("boiling" in a
 collection about licences) stays what it is and still counts against answering:

@@ -1,0 +1,55 @@
+"""What is asked: the chat around a question (greetings, hedges, thanks) is not searched or judged,
+and the answer to a question wrapped in it is the answer to the question alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.questions import without_pleasantries
+
+DAVIS = "Which CIA contractor killed two pedestrians in Lahore?"
+
+
+@pytest.mark.parametrize("typed", [
+    "Hi, quick question: which CIA contractor killed two pedestrians in Lahore? Thanks!",
+    "Hello there! I was wondering: which CIA contractor killed two pedestrians in Lahore?",
+    "Hey, can you please tell me this: which CIA contractor killed two pedestrians in Lahore? Thank you so much.",
+    "Good morning. Which CIA contractor killed two pedestrians in Lahore? Cheers",
+    "Sorry if this is obvious, but which CIA contractor killed two pedestrians in Lahore?",
+    "Which CIA contractor killed two pedestrians in Lahore? Any help appreciated!",
+    "Question: which CIA contractor killed two pedestrians in Lahore? Thanks in advance.",
+    "Which CIA contractor killed two pedestrians in Lahore, please?",
+])
+def test_the_chat_around_a_question_is_left_out(typed):
+    assert without_pleasantries(typed) == DAVIS
+
+
+@pytest.mark.parametrize("question", [
+    DAVIS,
+    "How do I say thanks in the changelog?",  # the words inside a question are part of it
+    "What does the question mark mean in a regex?",
+    "Which license says 'Thank you'?",
+    "Who is the dear leader of North Korea?",
+    "Thanks!",  # nothing else was asked: left as typed
+    "Hi",
+])
+def test_a_question_without_chat_stays_as_typed(question):
+    assert without_pleasantries(question) == question
+
+
+def test_a_follow_up_keeps_its_cue():
+    assert without_pleasantries("Thanks! And what about the second one?") == "And what about the second one?"
+    assert without_pleasantries("Hi, quick question: why? Thanks!") == "Why?"
+
+
+def test_the_answer_is_the_answer_to_the_question_alone(corpus_pipeline):
+    answerer = corpus_pipeline.answerer
+    alone = answerer.ask(DAVIS)
+    wrapped = answerer.ask("Hi, quick question: which CIA contractor killed two pedestrians in Lahore? Thanks!")
+    assert not wrapped.abstained and wrapped.answer == alone.answer
+    assert wrapped.searched_for == DAVIS  # shown as "searched for"
+
+
+def test_an_off_topic_question_is_not_rescued_by_chat(corpus_pipeline):
+    wrapped = corpus_pipeline.answerer.ask("Hello! What is the boiling point of liquid nitrogen at sea level? Thanks a lot!")
+    assert wrapped.abstained

@@ -1,0 +1,31 @@
+"""The as-typed probe: it reads dev questions only, types each variant as it says, and counts per corpus and in all."""
+
+from eval import corpora as ec
+from eval import typed
+from tests.eval.dev_only import assert_source_reads_only_dev, spy_on_questions
+
+DAVIS = "Which CIA contractor killed two pedestrians in Lahore?"
+
+
+def test_the_probe_reads_dev_questions_only(monkeypatch):
+    asked = spy_on_questions(monkeypatch)
+    for corpus in ec.corpora().values():
+        assert {q.id for q in typed.dev_questions(corpus)} == set(corpus.split_ids()["dev"])
+    assert set(asked) == {"dev"}
+    assert_source_reads_only_dev(typed)
+
+
+def test_each_variant_is_typed_as_described():
+    assert typed.variant(DAVIS, "swap", 0) == "Which CIA contractor killed two pedesrtians in Lahore?"
+    assert typed.variant(DAVIS, "drop", 0) == "Which CIA contractor killed two pedesrians in Lahore?"
+    assert typed.variant(DAVIS, "lower", 0) == DAVIS.lower()
+    assert typed.variant(DAVIS, "chat", 0) == "Hi, quick question: which CIA contractor killed two pedestrians in Lahore? Thanks!"
+    assert typed.variant("GPLv3 or not?", "chat", 4) == "Sorry if this is obvious, but GPLv3 or not?"
+    assert typed.variant("Who is Raymond Davis?", "swap", 0) is None  # no lowercase word of six letters
+
+
+def test_the_report_counts_each_corpus_and_all():
+    row = {f"{k} {part}": [1, 2] for k in typed.VARIANTS for part in ("right", "abstains")}
+    text = typed.report({"a": row, "b": row})
+    assert "| a | " + " | ".join(["1/2"] * 10) + " |" in text
+    assert "| **all** | " + " | ".join(["2/4"] * 10) + " |" in text
