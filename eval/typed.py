@@ -6,7 +6,9 @@ typo, wrapped in chat, and all in lowercase.
   middle;
 - **chat**: greetings, hedges and thanks around it, six framings in turn ("Hi, quick question: ...
   Thanks!", "Sorry if this is obvious, but ...", "... Any help appreciated!");
-- **lower**: the whole question in lowercase, as many people type in a chat box.
+- **lower**: the whole question in lowercase, as many people type in a chat box;
+- and in the dev conversations, each follow-up after an acknowledgement of the last answer ("Ok,
+  thanks. and for binaries?", "Got it. ...", six in turn), against the follow-ups as written.
 
 Each is scored as `rag eval` scores it: right answers among the answerable questions, abstentions
 among the unanswerable ones. Reads only dev questions.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import replace
 
 from eval import ROOT, markdown_report
 from eval.corpora import Corpus, corpora, corpus_settings
@@ -44,9 +47,42 @@ FRAMES = (
 )
 
 
+ACKNOWLEDGEMENTS = ("Thanks! ", "Ok, thanks. ", "Great, ", "Got it. ", "Cool, thank you! ", "Ok. ")
+
+
 def dev_questions(corpus: Corpus):
     """The only question loader of the probe: the dev split."""
     return corpus.questions("dev")
+
+
+def dev_conversations(corpus: Corpus):
+    """The only conversation loader of the probe: the dev split."""
+    return corpus.conversations("dev")
+
+
+def acknowledged(conversation, start: int = 0):
+    """The conversation with each follow-up opening with an acknowledgement, taken in turn from `start`."""
+    turns = [conversation.turns[0]]
+    for j, t in enumerate(conversation.turns[1:], start):
+        q = ACKNOWLEDGEMENTS[j % len(ACKNOWLEDGEMENTS)] + _lower_first(t.question.question)
+        turns.append(replace(t, question=replace(t.question, question=q)))
+    return replace(conversation, turns=tuple(turns))
+
+
+def followups(pipe, corpus: Corpus) -> dict[str, list[int]]:
+    """Follow-ups right [right, asked], as written and after an acknowledgement."""
+    from eval.conversation_runner import run_conversations
+
+    chats, out, j = dev_conversations(corpus), {}, 0
+    acked = []
+    for c in chats:
+        acked.append(acknowledged(c, j))
+        j += len(c.turns) - 1
+    for kind, convs in (("written", chats), ("acknowledged", acked)):
+        rows, _ = run_conversations(pipe, convs)
+        later = [r for r in rows if r["turn"] > 1]
+        out[f"follow-ups {kind}"] = [sum(bool(r["correct"]) for r in later), len(later)]
+    return out
 
 
 def misspell(question: str, kind: str) -> str | None:
@@ -90,6 +126,7 @@ def probe(settings: Settings) -> dict[str, dict[str, list[int]]]:
                 cell[0] += bool(hit)
                 cell[1] += 1
             i += 1
+        counts.update(followups(pipe, corpus))
         out[corpus.name] = counts
         print(corpus.name, json.dumps(counts), file=sys.stderr, flush=True)
     return out
@@ -106,6 +143,10 @@ def report(counts: dict[str, dict[str, list[int]]]) -> str:
     for name, c in [*counts.items(), ("**all**", total)]:
         cells = [f"{c[f'{k} {part}'][0]}/{c[f'{k} {part}'][1]}" for part in ("right", "abstains") for k in VARIANTS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "Conversation follow-ups right / asked (the dev conversations, each turn with its history):", "",
+              "| corpus | as written | after an acknowledgement |", "|---|---|---|"]
+    for name, c in [*counts.items(), ("**all**", total)]:
+        lines.append(f"| {name} | " + " | ".join(f"{c[k][0]}/{c[k][1]}" for k in ("follow-ups written", "follow-ups acknowledged")) + " |")
     return "\n".join(lines) + "\n"
 
 

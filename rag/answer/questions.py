@@ -39,6 +39,9 @@ _LEAD = re.compile(
     r"|(?:can|could|would)\s+you\s+(?:please\s+)?(?:tell|help)\s+me(?:\s+(?:this|something|with\s+this))?\s*[:,]?"
     r"|please\b[,:]?"
     r"|(?:thanks|thank\s+you)(?:\s+(?:so|very)\s+much)?\s*[,!.:;\-\u2014]+"
+    # an acknowledgement of the last answer: "Ok, thanks. And ...?", "Got it. What about ...?"
+    r"|(?:ok(?:ay)?|great|cool|perfect|nice|awesome|alright|all\s+right|got\s+it|i\s+see|understood|makes\s+sense)"
+    r"\s*[,!.:;\-\u2014]+"
     r")\s*")
 _TAIL = re.compile(
     r"(?i)[\s,;:\-\u2014]*(?:"

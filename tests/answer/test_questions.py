@@ -40,6 +40,9 @@ def test_a_question_without_chat_stays_as_typed(question):
 def test_a_follow_up_keeps_its_cue():
     assert without_pleasantries("Thanks! And what about the second one?") == "And what about the second one?"
     assert without_pleasantries("Hi, quick question: why? Thanks!") == "Why?"
+    assert without_pleasantries("Ok, thanks. And in which year?") == "And in which year?"
+    assert without_pleasantries("Got it. What about GPLv2?") == "What about GPLv2?"
+    assert without_pleasantries("Great Britain or France?") == "Great Britain or France?"  # no acknowledgement
 
 
 def test_the_answer_is_the_answer_to_the_question_alone(corpus_pipeline):
