@@ -7,6 +7,8 @@ typo, wrapped in chat, and all in lowercase.
 - **chat**: greetings, hedges and thanks around it, six framings in turn ("Hi, quick question: ...
   Thanks!", "Sorry if this is obvious, but ...", "... Any help appreciated!");
 - **lower**: the whole question in lowercase, as many people type in a chat box;
+- **quotes**: typographic apostrophes and quotes ("Pakistan’s", "‘Transparent’"), as phones and
+  word processors type them (a question without any is asked as written);
 - and in the dev conversations, each follow-up after an acknowledgement of the last answer ("Ok,
   thanks. and for binaries?", "Got it. ...", six in turn), against the follow-ups as written.
 
@@ -30,7 +32,7 @@ from rag.config import Settings
 from rag.language import STOPWORDS
 
 REPORT = ROOT / "eval" / "reports" / "typed.md"
-VARIANTS = ("written", "swap", "drop", "chat", "lower")
+VARIANTS = ("written", "swap", "drop", "chat", "lower", "quotes")
 
 
 def _lower_first(s: str) -> str:
@@ -100,7 +102,15 @@ def variant(question: str, kind: str, i: int) -> str | None:
     """The `i`-th question typed as `kind` (None when a typo has no word to fall on)."""
     if kind in ("swap", "drop"):
         return misspell(question, kind)
-    return {"written": question, "chat": FRAMES[i % len(FRAMES)](question), "lower": question.lower()}[kind]
+    return {"written": question, "chat": FRAMES[i % len(FRAMES)](question), "lower": question.lower(),
+            "quotes": typographic(question)}[kind]
+
+
+def typographic(s: str) -> str:
+    """Apostrophes and quotes as a phone types them: ’ inside a word, ‘...’ and “...” around one."""
+    s = re.sub(r"(\w)'(\w)", "\\1\u2019\\2", s)
+    s = re.sub(r"'([^']*)'", "\u2018\\1\u2019", s)
+    return re.sub(r'"([^"]*)"', "\u201c\\1\u201d", s)
 
 
 def probe(settings: Settings) -> dict[str, dict[str, list[int]]]:

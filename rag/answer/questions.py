@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from rag.config import Settings
 
@@ -11,11 +12,22 @@ class QuestionError(ValueError):
     """The question cannot be answered as given (empty, too long)."""
 
 
+# Typographic quotes, as phones and word processors type them: "Pakistan’s" and "I’m" tokenized as
+# "pakistan", "s" and "i", "m" changed 13 of 48 dev answers to questions that had an apostrophe.
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"'})
+
+
+def plain(text: str) -> str:
+    """Text in its compatibility form (NFKC: full-width letters, ligatures) with plain quotes."""
+    return unicodedata.normalize("NFKC", text).translate(_QUOTES)
+
+
 def validate_question(question: str, settings: Settings) -> str:
-    """The question stripped, or QuestionError naming what is wrong with it."""
+    """The question stripped and in plain characters, or QuestionError naming what is wrong with it."""
     if not isinstance(question, str):
         raise QuestionError("the question must be text")
-    q = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", question).strip()
+    q = plain(re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", question)).strip()
     if not q:
         raise QuestionError("the question is empty; type a question about the documents")
     if len(q) > settings.answer.max_question_chars:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.questions import without_pleasantries
+from rag.answer.questions import plain, validate_question, without_pleasantries
+from rag.config import Settings
 
 DAVIS = "Which CIA contractor killed two pedestrians in Lahore?"
 
@@ -56,3 +57,17 @@ def test_the_answer_is_the_answer_to_the_question_alone(corpus_pipeline):
 def test_an_off_topic_question_is_not_rescued_by_chat(corpus_pipeline):
     wrapped = corpus_pipeline.answerer.ask("Hello! What is the boiling point of liquid nitrogen at sea level? Thanks a lot!")
     assert wrapped.abstained
+
+
+def test_typographic_quotes_and_full_width_letters_are_plain():
+    assert plain("I\u2019m reading \u201cThe White Book\u201d \u2018twice\u2019") == 'I\'m reading "The White Book" \'twice\''
+    assert plain("\uff27\uff30\uff2c v3 \ufb01le") == "GPL v3 file"  # full-width letters, a ligature
+    assert validate_question("  Why isn\u2019t it?  ", Settings(_env_file=None)) == "Why isn't it?"
+
+
+def test_a_question_typed_with_curly_quotes_is_answered_as_with_plain_ones(corpus_pipeline):
+    answerer = corpus_pipeline.answerer
+    # read as typed, "Pakistan\u2019s" was the words "pakistan" and "s" and the answer differed
+    straight = answerer.ask("In July 1947, which US Secretary of State stressed Pakistan's importance in a memo to President Truman?")
+    curly = answerer.ask("In July 1947, which US Secretary of State stressed Pakistan\u2019s importance in a memo to President Truman?")
+    assert curly.answer == straight.answer and curly.question == straight.question

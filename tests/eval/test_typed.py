@@ -22,6 +22,8 @@ def test_each_variant_is_typed_as_described():
     assert typed.variant(DAVIS, "lower", 0) == DAVIS.lower()
     assert typed.variant(DAVIS, "chat", 0) == "Hi, quick question: which CIA contractor killed two pedestrians in Lahore? Thanks!"
     assert typed.variant("GPLv3 or not?", "chat", 4) == "Sorry if this is obvious, but GPLv3 or not?"
+    assert typed.variant("Is Pakistan's 'Green Alliance' real?", "quotes", 0) == "Is Pakistan\u2019s \u2018Green Alliance\u2019 real?"
+    assert typed.variant('What is the "White Book"?', "quotes", 0) == "What is the \u201cWhite Book\u201d?"
     assert typed.variant("Who is Raymond Davis?", "swap", 0) is None  # no lowercase word of six letters
 
 
@@ -37,6 +39,6 @@ def test_the_report_counts_each_corpus_and_all():
     row = {f"{k} {part}": [1, 2] for k in typed.VARIANTS for part in ("right", "abstains")}
     row |= {"follow-ups written": [3, 5], "follow-ups acknowledged": [2, 5]}
     text = typed.report({"a": row, "b": row})
-    assert "| a | " + " | ".join(["1/2"] * 10) + " |" in text
-    assert "| **all** | " + " | ".join(["2/4"] * 10) + " |" in text
+    assert "| a | " + " | ".join(["1/2"] * 12) + " |" in text
+    assert "| **all** | " + " | ".join(["2/4"] * 12) + " |" in text
     assert "| **all** | 6/10 | 4/10 |" in text
