@@ -90,6 +90,8 @@ class Pipeline:
     def warm(self) -> None:
         """Load the models now (the server does this once, before the first question), and search
         once, so the first question does not also pay for importing llama-index and for Chroma
-        loading its vector indexes."""
+        loading its vector indexes, nor for the speller's English word list."""
         self.keyword.ensure_loaded()
         self.retriever.retrieve("warm up")
+        if self.answerer.speller is not None:
+            self.answerer.speller.english  # noqa: B018 (loads the list)

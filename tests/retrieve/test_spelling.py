@@ -118,3 +118,12 @@ def test_correction_can_be_switched_off(tmp_path, corpus_pipeline):
 
     pipe = Pipeline(corpus_pipeline.settings.updated(correct_spelling=False))
     assert pipe.answerer.speller is None
+
+
+def test_the_server_loads_the_word_list_before_the_first_question(corpus_pipeline):
+    from rag.wiring import Pipeline
+
+    pipe = Pipeline(corpus_pipeline.settings)  # a fresh answerer over the same index
+    assert "english" not in vars(pipe.answerer.speller)
+    pipe.warm()
+    assert "english" in vars(pipe.answerer.speller)  # the first question does not wait 0.4 s for it
