@@ -39,12 +39,12 @@ def validate_question(question: str, settings: Settings) -> str:
 
 # The chat around a question: greetings, hedges and thanks are no part of what is asked. Searched and
 # judged with it, "Hi, quick question: ... Thanks!" carried words the collection lacks, which the
-# answerability gate reads as "off the collection's subject" (docs/evaluation.md, "Chat around a question").
+# answerability gate reads as "off the collection's subject" (docs/evaluation.md, "As typed").
 _LEAD = re.compile(
     r"(?i)^\s*(?:"
-    r"(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day)|dear\s+\w+)"
-    r"(?:\s+(?:there|all|everyone|folks|team))?\s*[,!.:;\-\u2014]*"
-    r"|(?:sorry|apologies)(?:\s+(?:if|for)\b[^,.:;!?]{0,60})?\s*[,!.:;\-\u2014]*(?:\s*but\b)?"
+    r"(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening|day)|dear\s+\w+)\b"
+    r"(?:\s+(?:there|all|everyone|folks|team)\b)?\s*[,!.:;\-\u2014]*"
+    r"|(?:sorry|apologies)\b(?:\s+(?:if|for)\b[^,.:;!?]{0,60})?\s*[,!.:;\-\u2014]*(?:\s*but\b)?"
     r"|(?:(?:i\s+have|i've\s+got|just)\s+)?(?:a\s+)?(?:(?:quick|short|simple|small|stupid|dumb|silly|newbie|basic)\s+)?"
     r"question(?:\s+for\s+you)?\s*[:,.!\-\u2014]+"
     r"|i\s+(?:was\s+)?wonder(?:ing)?(?:\s*[:,]|\s+(?:if|whether)\b)"

@@ -20,6 +20,7 @@ DAVIS = "Which CIA contractor killed two pedestrians in Lahore?"
     "Which CIA contractor killed two pedestrians in Lahore? Any help appreciated!",
     "Question: which CIA contractor killed two pedestrians in Lahore? Thanks in advance.",
     "Which CIA contractor killed two pedestrians in Lahore, please?",
+    "hey which CIA contractor killed two pedestrians in Lahore?",  # typed without punctuation
 ])
 def test_the_chat_around_a_question_is_left_out(typed):
     assert without_pleasantries(typed) == DAVIS
@@ -31,6 +32,10 @@ def test_the_chat_around_a_question_is_left_out(typed):
     "What does the question mark mean in a regex?",
     "Which license says 'Thank you'?",
     "Who is the dear leader of North Korea?",
+    "History of the GPL: who wrote version 1?",  # words that begin like a greeting are no greeting
+    "Highly available clusters: how many nodes?",
+    "Heyday of the alliance: when was it?",
+    "Great Britain or France?",
     "Thanks!",  # nothing else was asked: left as typed
     "Hi",
 ])
