@@ -30,6 +30,8 @@ from functools import cached_property
 from rag.language import STOPWORDS, stem
 
 MIN_LETTERS = 5  # shorter words have too many one-edit neighbours to guess among
+MAX_LETTERS = 30  # a longer token is an identifier or a hash, not a misspelt word (and costs 54 edits a letter)
+MAX_GUESSES = 40  # words looked up per question: a pasted log of unknown words is not worth a second
 # British spellings, as the embedder's (American) vocabulary writes them: "initialised", "colour", "licence".
 _AMERICAN = [(re.compile(p), r) for p, r in (
     (r"is(e|es|ed|ing|ation|ations|er|ers)$", r"iz\1"), (r"our", "or"), (r"tres?$", "ter"), (r"ence(s?)$", r"ense\1"),
@@ -75,18 +77,24 @@ class Speller:
 
     def correct(self, question: str) -> str:
         """The question with each misspelt word replaced by its collection spelling (else unchanged)."""
-        return _WORD.sub(lambda m: self.compound(m.group(0)), question)
+        guesses = [MAX_GUESSES]
+        return _WORD.sub(lambda m: self.compound(m.group(0), guesses), question)
 
-    def compound(self, token: str) -> str:
-        """A word, or each lowercase part of a hyphenated one, corrected (a written compound stays)."""
+    def compound(self, token: str, guesses: list[int]) -> str:
+        """A word, or each lowercase part of a hyphenated one, corrected (a written compound stays);
+        `guesses` counts down the words still to be looked up."""
         if "-" in token and self.written(token.lower()):
             return token
-        return "-".join(p if not p.islower() else self.word(p) or p for p in token.split("-"))
+        return "-".join(p if not p.islower() else self.word(p, guesses) or p for p in token.split("-"))
 
-    def word(self, w: str) -> str | None:
+    def word(self, w: str, guesses: list[int] | None = None) -> str | None:
         """The collection's spelling of a misspelt lowercase word, or None when it is no typo we can fix."""
-        if len(w) < MIN_LETTERS or w in STOPWORDS or self.written(w) or self.is_english(w):
+        if not MIN_LETTERS <= len(w) <= MAX_LETTERS or w in STOPWORDS or self.written(w) or self.is_english(w):
             return None
+        if guesses is not None:
+            if guesses[0] <= 0:
+                return None
+            guesses[0] -= 1
         found = {}
         for c in edits(w):
             if c[:1].isalpha() and c not in STOPWORDS and (self.written(c) or (self.known(stem(c)) and self.is_english(c))):

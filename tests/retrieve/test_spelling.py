@@ -127,3 +127,16 @@ def test_the_server_loads_the_word_list_before_the_first_question(corpus_pipelin
     assert "english" not in vars(pipe.answerer.speller)
     pipe.warm()
     assert "english" in vars(pipe.answerer.speller)  # the first question does not wait 0.4 s for it
+
+
+def test_a_pasted_blob_is_not_guessed_at(speller, monkeypatch):
+    from rag.retrieve import spelling
+
+    looked_up = []
+    real = spelling.edits
+    monkeypatch.setattr(spelling, "edits", lambda w: looked_up.append(w) or real(w))
+    blob = "Why does x" + "y" * 1500 + " fail?"  # one token far longer than any word: no edits of it
+    assert speller.correct(blob) == blob and looked_up == []
+    logs = " ".join("zqx" + "".join("abcdefghij"[int(d)] for d in f"{i:03d}") + "word" for i in range(200))
+    assert speller.correct(logs) == logs  # 200 unknown words: only the first MAX_GUESSES are looked up
+    assert len(looked_up) == spelling.MAX_GUESSES
