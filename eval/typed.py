@@ -145,7 +145,7 @@ def probe(settings: Settings) -> dict[str, dict[str, list[int]]]:
 def report(counts: dict[str, dict[str, list[int]]]) -> str:
     keys = next(iter(counts.values()))
     total = {k: [sum(c[k][0] for c in counts.values()), sum(c[k][1] for c in counts.values())] for k in keys}
-    lines = ["# As typed: typos, chat around the question, lowercase (dev split, extractive)", "",
+    lines = ["# As typed: typos, chat around the question, lowercase, typographic quotes (dev split, extractive)", "",
              "`python -m eval.typed`. Cells: right answers / answerable questions asked that way; abstentions /",
              "unanswerable questions. A typo is made only where the question has a lowercase word of 6+ letters.", "",
              "| corpus | " + " | ".join(f"{k}: right" for k in VARIANTS) + " | " + " | ".join(f"{k}: abstains" for k in VARIANTS) + " |",
