@@ -76,3 +76,16 @@ def test_a_question_typed_with_curly_quotes_is_answered_as_with_plain_ones(corpu
     straight = answerer.ask("In July 1947, which US Secretary of State stressed Pakistan's importance in a memo to President Truman?")
     curly = answerer.ask("In July 1947, which US Secretary of State stressed Pakistan\u2019s importance in a memo to President Truman?")
     assert curly.answer == straight.answer and curly.question == straight.question
+
+
+def test_earlier_turns_are_read_as_what_was_asked(corpus_pipeline):
+    from rag.domain import Exchange
+
+    answerer = corpus_pipeline.answerer
+    asked = "Which CIA contractor's car killed two pedestrians in Lahore?"
+    typed = "Hi! Which CIA contractor\u2019s car killed two pedestrians in Lahore? Thanks a lot!"
+    answer = answerer.ask(asked)
+    # "In which year?" takes the rest of the last question: the chat and the curly quote must not come with it
+    got = answerer.ask("In which year?", history=[Exchange.of(typed, answer)])
+    assert got.searched_for == answerer.ask("In which year?", history=[Exchange.of(asked, answer)]).searched_for
+    assert "contractor's car killed" in got.searched_for and "Thanks" not in got.searched_for
