@@ -55,8 +55,10 @@ _LEAD = re.compile(
     r"|(?:ok(?:ay)?|great|cool|perfect|nice|awesome|alright|all\s+right|got\s+it|i\s+see|understood|makes\s+sense)"
     r"\s*[,!.:;\-\u2014]+"
     r")\s*")
+# Thanks after the question's own end or a comma ("... Lahore? Thanks!", "..., thanks"), not a last
+# word of the question ("what is the Debian word for thanks?").
 _TAIL = re.compile(
-    r"(?i)[\s,;:\-\u2014]*(?:"
+    r"(?i)(?:(?<=[?.!])\s*|\s*[,;:\-\u2014]\s*)(?:"
     r"(?:many\s+)?thanks|thank\s+you|thx|cheers|much\s+appreciated|appreciate\s+it"
     r"|(?:any\s+)?help\s+(?:is\s+|would\s+be\s+)?(?:much\s+|greatly\s+|really\s+)?appreciated|please"
     r")(?:\s+(?:so|very)\s+much|\s+a\s+lot|\s+in\s+advance)?[\s.!:)]*$"

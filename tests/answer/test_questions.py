@@ -29,6 +29,8 @@ def test_the_chat_around_a_question_is_left_out(typed):
 @pytest.mark.parametrize("question", [
     DAVIS,
     "How do I say thanks in the changelog?",  # the words inside a question are part of it
+    "What is the Debian word for thanks?",
+    "Who starred in Cheers",
     "What does the question mark mean in a regex?",
     "Which license says 'Thank you'?",
     "Who is the dear leader of North Korea?",
