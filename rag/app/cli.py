@@ -137,6 +137,7 @@ def cmd_ask(settings: Settings, args) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
+        _print_searched(answer)
         _print_citations(answer)
     return 0
 
@@ -232,8 +233,7 @@ def _ask_loop(pipe, args, conversation: bool = False) -> int:
         except QuestionError as e:
             print(f"rag: {e}")
             continue
-        if answer.searched_for and answer.searched_for != answer.question:
-            print(f"(searched for: {answer.searched_for})")
+        _print_searched(answer)
         _print_citations(answer)
         if conversation:
             history.append(Exchange.of(question, answer))
@@ -250,6 +250,12 @@ def cmd_chat(settings: Settings, args) -> int:
 
         check_backend(args.backend)
     return _ask_loop(pipe, args, conversation=True)
+
+
+def _print_searched(answer) -> None:
+    """What was searched, when it is not what was typed (a follow-up made standalone, a typo corrected)."""
+    if answer.searched_for and answer.searched_for != answer.question:
+        print(f"(searched for: {answer.searched_for})")
 
 
 def _print_citations(answer) -> None:

@@ -122,6 +122,15 @@ def test_batch_lines_sharing_a_conversation_are_its_turns_in_order(corpus_pipeli
     assert rows[5]["line"] == 6 and "conversation" in rows[5]["error"] and r.returncode == 1
 
 
+def test_ask_says_what_it_searched_for_a_misspelt_question(corpus_pipeline):
+    r = rag(corpus_pipeline, "ask", "Hi! Which CIA contractor killed two pedestirans in Lahore? Thanks!")
+    assert r.returncode == 0, r.stderr
+    assert "(searched for: Which CIA contractor killed two pedestrians in Lahore?)" in r.stdout
+    assert "Raymond Davis" in r.stdout
+    plain = rag(corpus_pipeline, "ask", "Which CIA contractor killed two pedestrians in Lahore?")
+    assert "searched for" not in plain.stdout  # searched as typed: nothing to say
+
+
 def test_chat_keeps_the_conversation_until_new(corpus_pipeline):
     r = rag(corpus_pipeline, "chat", stdin="Which CIA contractor killed two pedestrians in Lahore?\n"
             "How did he manage to leave Pakistan afterwards?\n/new\nHow did he manage to leave Pakistan afterwards?\n")
