@@ -13,7 +13,7 @@ from rag.config import Settings
 from rag.answer.answerability import Gate, measure
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible, not_said_again
 from rag.answer.judge import judged_no
-from rag.answer.questions import QuestionError, plain, validate_question, without_pleasantries
+from rag.answer.questions import QuestionError, validate_question, what_is_asked
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
 from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_budget, evidence_windows
@@ -93,9 +93,9 @@ class Answerer:
         name = check_backend(backend or self.settings.llm.backend)
         strict = self.settings.answer.strict if strict is None else strict
         started = time.perf_counter()
-        asked = without_pleasantries(q)  # what is asked, without "Hi, ..." and "Thanks!" around it
+        asked = what_is_asked(q)  # without "Hi, ..." and "Thanks!" around it
         asked = self.speller.correct(asked) if self.speller else asked
-        history = [replace(e, question=without_pleasantries(plain(e.question))) for e in history]  # as typed by the client
+        history = [replace(e, question=what_is_asked(e.question)) for e in history]
         standalone = self._standalone(asked, history, name)
         sq = standalone.query
         retrieval = self.retriever.retrieve_all(standalone.queries, k, prefer=continued_documents(history, asked, sq))

@@ -77,3 +77,9 @@ def without_pleasantries(question: str) -> str:
     if not re.search(r"\w", q):  # "Thanks!" alone: nothing else was asked
         return question
     return q[:1].upper() + q[1:] if q != question else q
+
+
+def what_is_asked(question: str) -> str:
+    """The question as it is searched and judged: plain characters, the chat around it left out
+    (for an earlier turn too, which a client sends back as it was typed)."""
+    return without_pleasantries(plain(question))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable, Collection
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from rag.language import STOPWORDS, stem
 
@@ -109,8 +109,14 @@ class Speller:
 
 def english_words(extra: Collection[str] = ()) -> frozenset[str]:
     """pyspellchecker's English word list (its word-frequency dictionary), with `extra` words."""
+    return _pyspellchecker_words() | frozenset(extra)
+
+
+@lru_cache(maxsize=1)
+def _pyspellchecker_words() -> frozenset[str]:
+    """Read once per process (0.4 s): every pipeline (one per eval corpus, per test) shares it."""
     try:
         from spellchecker import SpellChecker
     except ImportError as e:  # a dependency; the hint is for an environment installed without it
         raise ImportError("spelling correction needs pyspellchecker: pip install pyspellchecker") from e
-    return frozenset(SpellChecker(language="en", distance=1).word_frequency.dictionary) | frozenset(extra)
+    return frozenset(SpellChecker(language="en", distance=1).word_frequency.dictionary)
