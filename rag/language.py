@@ -78,7 +78,7 @@ NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|
 # document that writes "GNU GPL version 3" has them. Bump TOKENS_VERSION when tokens change: keyword
 # indexes built with other tokens are rebuilt from the stored chunks.
 _VERSIONED = re.compile(r"\b([A-Z][A-Za-z]*[A-Z])v(?=\d)")
-TOKENS_VERSION = 2
+TOKENS_VERSION = 3
 
 
 def split_versions(text: str) -> str:
@@ -86,9 +86,19 @@ def split_versions(text: str) -> str:
     return _VERSIONED.sub(r"\1 v", text)
 
 
+# A clitic belongs to the word before it: "shouldn't" is "should", "I'm" is "I", "Python's" is "Python"
+# (a question's contraction is no word the collection lacks), and a curly apostrophe is a straight one.
+_CLITIC = re.compile(r"(?:n't|'(?:s|m|re|ve|ll|d))$")
+_IRREGULAR = {"can't": "can", "won't": "will", "shan't": "shall", "ain't": "is"}
+
+
 def words(text: str) -> list[str]:
-    """Lowercased word tokens (letters, or numbers with their separators)."""
-    return [w.lower().strip("'-") for w in _WORD.findall(split_versions(text))]
+    """Lowercased word tokens (letters, or numbers with their separators), clitics removed."""
+    out = []
+    for w in _WORD.findall(split_versions(text.replace("\u2019", "'"))):
+        w = w.lower().strip("'-")
+        out.append(_IRREGULAR.get(w) or _CLITIC.sub("", w) or w)
+    return out
 
 
 @lru_cache(maxsize=1)

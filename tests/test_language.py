@@ -39,3 +39,12 @@ def test_an_abbreviation_with_a_version_is_the_name_a_document_spells_out():
     assert content_words("Does GPLv3 or LGPLv2.1 allow it over IPv6?") == ["gpl", "lgpl", "2.1", "allow", "ip"]
     assert "gpl" in content_words("the GNU GPL version 3")
     assert words("dev2 rev3") == ["dev", "2", "rev", "3"]
+
+
+def test_a_clitic_belongs_to_the_word_before_it():
+    # A question's contraction is no word the collection lacks, and a document's curly apostrophe
+    # ("don’t") reads as the straight one, not as the words "don" and "t".
+    assert words("I'm sure you shouldn't, can't or won't") == ["i", "sure", "you", "should", "can", "or", "will"]
+    assert words("Python\u2019s docs don\u2019t say") == words("Python's docs don't say") == ["python", "docs", "do", "say"]
+    assert content_words("What's in it? That's all I'll need") == ["need"]
+    assert words("O'Reilly and the bsd-licensed code") == ["o'reilly", "and", "the", "bsd-licensed", "code"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.language import TOKENS_VERSION, content_words, initials, meaningful, stem, words
+from rag.language import STOPWORDS, TOKENS_VERSION, content_words, initials, meaningful, stem, words
 
 
 class KeywordIndexError(RuntimeError):
@@ -225,7 +225,11 @@ class KeywordIndex:
     def knows(self, term: str) -> bool:
         """Does any chunk contain this stemmed term, or spell it out ("LGPL": "Lesser General Public License")?"""
         self.ensure_loaded()
-        return term in self.vocab or term in self.initials
+        if term in self.vocab or term in self.initials:
+            return True
+        # A compound the collection writes apart ("BSD-licensed": "BSD", "licensed") is known by its parts.
+        parts = [p for p in term.split("-") if p and p not in STOPWORDS]
+        return "-" in term and bool(parts) and all(p in self.vocab or stem(p) in self.vocab for p in parts)
 
     def writes(self, word: str) -> bool:
         """Does any chunk contain this lowercased word exactly as written (not only its stem), alone

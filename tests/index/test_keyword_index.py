@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from rag.index.keyword_index import KeywordIndex
-from rag.language import content_words
+from rag.language import content_words, stem
 
 TEXTS = {
     "a": "The treaty fixed the border between the two provinces.",
@@ -110,3 +110,11 @@ def test_the_index_keeps_its_words_as_written(tmp_path):
     assert not index.writes("imposible") and index.knows("impos")  # the typo's stem is a word's stem, not a word
     index.save()
     assert KeywordIndex(tmp_path / "kw").load().writes("impossible")
+
+
+def test_a_compound_is_known_by_its_parts(tmp_path):
+    """A question's "BSD-licensed" is no term the collection lacks when it writes "BSD" and "licensed"."""
+    index = KeywordIndex(tmp_path / "kw")
+    index.build(["x"], ["Code licensed under the BSD terms."])
+    assert index.knows(stem("bsd-licensed")) and index.knows(stem("under-the-terms"))
+    assert not index.knows(stem("bsd-compatible")) and not index.knows(stem("of-the"))
