@@ -101,8 +101,15 @@ def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
              if (tok[0].isdigit() and tok not in given) or _VALUE_WORD.fullmatch(tok)]
     if not unit:
         return bool(spots)
-    near = {i for i, tok in enumerate(tokens) if stem(tok.lower()) in unit}
+    near = {i for i, tok in enumerate(tokens) if _names_unit(tok.lower(), unit)}
     return any(abs(i - j) <= 4 for i in spots for j in near)
+
+
+def _names_unit(word: str, unit: frozenset[str]) -> bool:
+    """Is the word the asked unit, or the unit's words written as one ("servicemembers" for the
+    question's "service members")?"""
+    return stem(word) in unit or any(len(a) >= 4 and word.startswith(a) and any(b in word[len(a):] for b in unit - {a})
+                                     for a in unit)
 
 
 @dataclass(frozen=True)

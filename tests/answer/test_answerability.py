@@ -51,6 +51,10 @@ def test_a_value_is_new_and_next_to_its_unit():
     q = "It matches the 52 ASCII letters plus how many extra non-ASCII letters?"
     assert states_value(q, "They match the 52 ASCII letters and 4 additional non-ASCII letters:", asked_value(q)[1])
     assert not states_value(q, "They match the 52 ASCII letters.", asked_value(q)[1])  # 52 is the question's own
+    # the unit's words written as one: "servicemembers" counts "service members"; a mere prefix does not
+    q = "How many service members were killed in the attack?"
+    assert states_value(q, "The attack killed 13 U.S. servicemembers and wounded 45.", asked_value(q)[1])
+    assert not states_value(q, "The servicedesk logged 13 tickets.", asked_value(q)[1])
 
 
 def test_who_held_a_role():
