@@ -116,6 +116,35 @@ def make_split(corpus: Corpus) -> dict[str, list[str]]:
     return split
 
 
+def split_in_batches(questions: list, name: str, batches: list[list[str]]) -> dict[str, list[str]]:
+    """The split of questions written in batches: the first batch (every id in no later batch) as
+    `assign_split` made it, each later batch on its own with its own salt, so adding questions never
+    moves one already assigned."""
+    later = {qid for batch in batches for qid in batch}
+    parts = [assign_split([q for q in questions if q.id not in later], name)]
+    for i, batch in enumerate(batches, 2):
+        ids = set(batch)
+        parts.append(assign_split([q for q in questions if q.id in ids], f"{name}:batch{i}"))
+    return {s: sorted(qid for part in parts for qid in part[s]) for s in SPLITS}
+
+
+def extend_split(corpus: Corpus) -> dict[str, list[str]]:
+    """Assign the questions that no split holds yet, as a new batch (`split_in_batches`): half of each
+    type to dev, half to test. Questions already assigned keep their side."""
+    data = json.loads(corpus.split_path.read_text(encoding="utf-8"))
+    assigned = set(data["dev"]) | set(data["test"])
+    new = [q.id for q in corpus.questions() if q.id not in assigned]
+    if not new:
+        raise ValueError(f"{corpus.name}: every question is already in the split")
+    batches = [*data.get("batches", []), new]
+    split = split_in_batches(corpus.questions(), corpus.name, batches)
+    if not (set(data["dev"]) <= set(split["dev"]) and set(data["test"]) <= set(split["test"])):
+        raise AssertionError("an assigned question would move")  # cannot happen: batches are split apart
+    corpus.split_path.write_text(json.dumps({"made_by": "eval.corpora.split_in_batches", **split, "batches": batches},
+                                            indent=1) + "\n", encoding="utf-8")
+    return split
+
+
 def conversation_split(conversations: list[Conversation], corpus_name: str) -> dict[str, list[str]]:
     """Half of the conversations of each stratum (Conversation.stratum) to test, by a hash of the id."""
     return assign_split(conversations, f"{corpus_name}:conversations", Conversation.stratum)
@@ -243,7 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.corpora", description=__doc__.splitlines()[0])
     ap.add_argument("--make-split", metavar="NAME", help="write NAME's split.json (once)")
     ap.add_argument("--make-conversation-split", metavar="NAME", help="write NAME's conversation_split.json (once)")
+    ap.add_argument("--extend-split", metavar="NAME", help="assign NAME's questions that no split holds yet, as a new batch")
     args = ap.parse_args(argv)
+    if args.extend_split:
+        split = extend_split(get_corpus(args.extend_split))
+        print(f"{args.extend_split}: dev {len(split['dev'])}, test {len(split['test'])}")
+        return 0
     if args.make_split or args.make_conversation_split:
         name = args.make_split or args.make_conversation_split
         make = make_split if args.make_split else make_conversation_split

@@ -40,8 +40,9 @@ def test_the_split_is_fixed_disjoint_and_complete(name):
     ids = {q.id for q in c.questions()}
     assert set(split["dev"]).isdisjoint(split["test"])
     assert set(split["dev"]) | set(split["test"]) == ids
-    # Made once by the seeded assignment, and unchanged since: re-deriving it gives the same split.
-    assert ec.assign_split(c.questions(), name) == split
+    # Made by the seeded assignment, batch by batch, and unchanged since: re-deriving it gives the same split.
+    batches = json.loads(c.split_path.read_text())["batches"] if "batches" in c.split_path.read_text() else []
+    assert ec.split_in_batches(c.questions(), name, batches) == split
     # Every type is in both halves, so test figures cover what dev tuned.
     for part in ("dev", "test"):
         assert {q.type for q in c.questions(part)} == {q.type for q in c.questions()}
@@ -148,3 +149,27 @@ def test_the_intervals_table_gives_each_share_its_count_and_95_percent_interval(
     row = next(line for line in table.splitlines() if line.startswith("| licenses"))
     assert "0.516 (0.35-0.68, n=31)" in row and "0.500 (0.22-0.78, n=8)" in row and "n=47" in row
     assert "| empty | – | – | – | – |" in table
+
+
+def test_questions_added_later_are_split_as_a_batch_and_none_moves(tmp_path):
+    folder = tmp_path / "tiny"
+    (folder / "docs").mkdir(parents=True)
+
+    def write(n):
+        (folder / "questions.jsonl").write_text("".join(json.dumps(
+            {"id": f"t{i:02d}", "question": "q?", "type": "fact" if i % 3 else "unanswerable", "answer": "a",
+             "must_contain": ["a"], "docs": [], "evidence": []}) + "\n" for i in range(n)))
+
+    write(12)
+    corpus = ec.load_corpus(folder)
+    first = ec.make_split(corpus)
+    with pytest.raises(ValueError):  # nothing new to assign
+        ec.extend_split(corpus)
+    write(24)
+    split = ec.extend_split(corpus)
+    assert set(first["dev"]) <= set(split["dev"]) and set(first["test"]) <= set(split["test"])
+    assert len(split["dev"]) == len(split["test"]) == 12  # half of each type of the new batch too
+    assert corpus.split_ids() == split
+    batches = json.loads(corpus.split_path.read_text())["batches"]
+    assert batches == [[f"t{i:02d}" for i in range(12, 24)]]
+    assert ec.split_in_batches(corpus.questions(), "tiny", batches) == split
