@@ -116,15 +116,22 @@ def make_split(corpus: Corpus) -> dict[str, list[str]]:
     return split
 
 
-def split_in_batches(questions: list, name: str, batches: list[list[str]]) -> dict[str, list[str]]:
+def split_in_batches(questions: list, name: str, batches: list[list[str]],
+                     relabelled: dict[str, str] | None = None) -> dict[str, list[str]]:
     """The split of questions written in batches: the first batch (every id in no later batch) as
     `assign_split` made it, each later batch on its own with its own salt, so adding questions never
-    moves one already assigned."""
+    moves one already assigned. A question whose type was corrected after the split is stratified by
+    the type it had then (`relabelled`: id -> old type), so a corrected label moves no question either."""
+    old = relabelled or {}
+
+    def stratum(q):
+        return old.get(q.id, q.type)
+
     later = {qid for batch in batches for qid in batch}
-    parts = [assign_split([q for q in questions if q.id not in later], name)]
+    parts = [assign_split([q for q in questions if q.id not in later], name, stratum)]
     for i, batch in enumerate(batches, 2):
         ids = set(batch)
-        parts.append(assign_split([q for q in questions if q.id in ids], f"{name}:batch{i}"))
+        parts.append(assign_split([q for q in questions if q.id in ids], f"{name}:batch{i}", stratum))
     return {s: sorted(qid for part in parts for qid in part[s]) for s in SPLITS}
 
 
@@ -137,11 +144,13 @@ def extend_split(corpus: Corpus) -> dict[str, list[str]]:
     if not new:
         raise ValueError(f"{corpus.name}: every question is already in the split")
     batches = [*data.get("batches", []), new]
-    split = split_in_batches(corpus.questions(), corpus.name, batches)
+    relabelled = data.get("relabelled", {})
+    split = split_in_batches(corpus.questions(), corpus.name, batches, relabelled)
     if not (set(data["dev"]) <= set(split["dev"]) and set(data["test"]) <= set(split["test"])):
         raise AssertionError("an assigned question would move")  # cannot happen: batches are split apart
-    corpus.split_path.write_text(json.dumps({"made_by": "eval.corpora.split_in_batches", **split, "batches": batches},
-                                            indent=1) + "\n", encoding="utf-8")
+    extra = {"relabelled": relabelled} if relabelled else {}
+    corpus.split_path.write_text(json.dumps({"made_by": "eval.corpora.split_in_batches", **split, "batches": batches,
+                                             **extra}, indent=1) + "\n", encoding="utf-8")
     return split
 
 

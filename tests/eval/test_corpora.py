@@ -41,8 +41,8 @@ def test_the_split_is_fixed_disjoint_and_complete(name):
     assert set(split["dev"]).isdisjoint(split["test"])
     assert set(split["dev"]) | set(split["test"]) == ids
     # Made by the seeded assignment, batch by batch, and unchanged since: re-deriving it gives the same split.
-    batches = json.loads(c.split_path.read_text())["batches"] if "batches" in c.split_path.read_text() else []
-    assert ec.split_in_batches(c.questions(), name, batches) == split
+    made = json.loads(c.split_path.read_text())
+    assert ec.split_in_batches(c.questions(), name, made.get("batches", []), made.get("relabelled")) == split
     # Every type is in both halves, so test figures cover what dev tuned.
     for part in ("dev", "test"):
         assert {q.type for q in c.questions(part)} == {q.type for q in c.questions()}
