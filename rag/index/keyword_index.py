@@ -217,10 +217,21 @@ class KeywordIndex:
         if last is not None and last[0] == query and last[1] is self.matrix:
             return last[2]
         # In a fixed order: summed in set order, the scores differ in their last bits from one process to the next.
-        terms = [self.vocab[t] for t in sorted(set(content_words(query))) if t in self.vocab]
+        terms = [self.vocab[t] for t in sorted(set(self._terms(query))) if t in self.vocab]
         scores = np.asarray(self.matrix[:, terms].sum(axis=1)).ravel() if terms and self.ids else None
         self._last = (query, self.matrix, scores)
         return scores
+
+    def _terms(self, query: str) -> list[str]:
+        """The query's stemmed terms; a compound no chunk holds whole ("search-and-replace") is
+        searched by its parts, as a document that writes them apart has them."""
+        out = []
+        for t in content_words(query):
+            if "-" in t and t not in self.vocab:
+                out.extend(stem(p) for p in t.split("-") if p and p not in STOPWORDS)
+            else:
+                out.append(t)
+        return out
 
     def knows(self, term: str) -> bool:
         """Does any chunk contain this stemmed term, or spell it out ("LGPL": "Lesser General Public License")?"""

@@ -118,3 +118,13 @@ def test_a_compound_is_known_by_its_parts(tmp_path):
     index.build(["x"], ["Code licensed under the BSD terms."])
     assert index.knows(stem("bsd-licensed")) and index.knows(stem("under-the-terms"))
     assert not index.knows(stem("bsd-compatible")) and not index.knows(stem("of-the"))
+
+
+
+def test_a_compound_no_chunk_holds_whole_is_searched_by_its_parts(tmp_path):
+    index = KeywordIndex(tmp_path / "kw")
+    index.build(["bsd", "style", "other"], ["Code licensed under the BSD terms.", "An old-style comparison function.",
+                                            "Nothing of the kind here."])
+    assert [cid for cid, _ in index.search("BSD-licensed code?", 3)] == ["bsd"]
+    # a compound the collection writes whole is matched whole, not by "old" and "style" apart
+    assert index._terms("old-style function") == ["old-styl", "function"]
