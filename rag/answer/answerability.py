@@ -35,10 +35,13 @@ _VALUE_NOUNS = (r"year|month|date|day|time|version|release|port|number|size|leng
 _WHEN = (r"when\s+(?:did|does|do|is|was|were|are|will|would|can|could|should|has|have|had|must|may)\b|"
          r"(?:since|until|till)\s+when\b|^\s*(?:(?:and|but|so)\s+)?when(?:\s+exactly)?\s*\?")
 _ASKS_VALUE = re.compile(
-    rf"(?i)\b(?:how\s+(?:many|much)\s+(?P<unit>[a-z]+)|how\s+(?:many|much|long|old|often|big|large|far|fast|soon|high|tall|wide)\b|"
+    rf"(?i)\b(?:how\s+(?:many|much)\s+(?P<unit>[a-z]+)|how\s+(?P<span>long|old|often|soon)\b|how\s+(?:many|much|big|large|far|fast|high|tall|wide)\b|"
     rf"{_WHEN}|(?:what|which)\s+(?:[\w\-]+\s+){{0,5}}?(?P<noun>{_VALUE_NOUNS})s?\b(?!['\u2019]s\b)|\bin\s+(?P<per>seconds|minutes|hours|days|"
     rf"weeks|months|years|bytes|kb|mb|gb|percent)\b)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+# What "how long / old / often / soon" is measured in: time, or the length of a text.
+_SPANS = frozenset(stem(w) for w in "second minute hour day week fortnight month year decade century daily weekly monthly "
+                   "yearly annually line character byte bit word page".split())
 _SELF_EVIDENT = frozenset("year month date day time version release age percentage percent share proportion".split())
 _MONEY = frozenset({"money", "fund", "funding"})
 _AUXILIARIES = frozenset("do does did is are was were has have had can could will would shall should may might must "
@@ -55,6 +58,8 @@ def asked_value(question: str) -> tuple[bool, frozenset[str]]:
     if not m:
         return False, frozenset()
     unit = m.group("noun") or m.group("per")
+    if m.group("span"):  # "how long ...?" is answered by a number of days or lines, not by "section 3"
+        return True, _SPANS
     if m.group("unit"):
         head = []
         # The counted thing's words up to the verb: "how many extra non-ASCII letters" -> extra, non,

@@ -55,6 +55,14 @@ def test_a_value_is_new_and_next_to_its_unit():
     q = "How many service members were killed in the attack?"
     assert states_value(q, "The attack killed 13 U.S. servicemembers and wounded 45.", asked_value(q)[1])
     assert not states_value(q, "The servicedesk logged 13 tickets.", asked_value(q)[1])
+    # "how long" is answered by a span of time or text, not by any number ("Section 3")
+    q = "If I write to the FSF for an exception, how long do they take to answer?"
+    assert not states_value(q, "Exception to Section 3 of the GNU GPL.", asked_value(q)[1])
+    assert states_value(q, "They answer within 30 days.", asked_value(q)[1])
+    q = "How long can an inline function be?"
+    assert states_value(q, "It may be ten lines or fewer in length.", asked_value(q)[1])
+    q = "How often is the list updated?"
+    assert states_value(q, "The list is updated daily.", asked_value(q)[1])
 
 
 def test_who_held_a_role():
