@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from rag.config import Settings
+from rag.language import everyday_stems
 
 
 class Pipeline:
@@ -93,5 +94,6 @@ class Pipeline:
         loading its vector indexes, nor for the speller's English word list."""
         self.keyword.ensure_loaded()
         self.retriever.retrieve("warm up")
+        everyday_stems()  # the gate's everyday English (the same word list)
         if self.answerer.speller is not None:
             self.answerer.speller.english  # noqa: B018 (loads the list)

@@ -48,3 +48,13 @@ def test_a_clitic_belongs_to_the_word_before_it():
     assert words("Python\u2019s docs don\u2019t say") == words("Python's docs don't say") == ["python", "docs", "do", "say"]
     assert content_words("What's in it? That's all I'll need") == ["need"]
     assert words("O'Reilly and the bsd-licensed code") == ["o'reilly", "and", "the", "bsd-licensed", "code"]
+
+
+def test_everyday_english_is_the_most_frequent_words_only():
+    from rag.language import everyday_stems, stem
+
+    everyday = everyday_stems()
+    assert len(everyday) <= 500
+    assert {stem("lose"), stem("gave"), stem("let")} <= everyday
+    # subject words stay subjects: a question about them still counts what the collection lacks
+    assert not {stem("violin"), stem("forest"), stem("office"), stem("cost")} & everyday

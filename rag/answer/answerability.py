@@ -20,7 +20,7 @@ from pathlib import Path
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, answer_type_asked, answer_type_match
 from rag.domain import Passage
 from rag.retrieve.query import is_authorship_question
-from rag.language import NUMBER_WORDS, content_words, stem
+from rag.language import NUMBER_WORDS, content_words, everyday_stems, stem
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
 RELATED_SHARE = 0.6  # of the threshold: above it an abstention is labelled "related, not an answer"
@@ -128,7 +128,7 @@ class Signals:
     value: float  # 0 when a value (or a role holder) is asked and the best evidence does not state one
     margin: float  # best score minus the mean of the next few, scaled
     agreement: float  # do the searches agree on the best passage (mean of 1/rank over dense, keyword)
-    known: float  # share of the question's IDF weight on terms the collection contains
+    known: float  # share of the question's IDF weight on terms the collection contains (or everyday English)
     score: float  # the extractive score of the best sentence
 
     def vector(self) -> list[float]:
@@ -150,7 +150,9 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
     total = sum(idf.values()) or 1.0
     sent_words = set(content_words(best.text))
     context_words = set(content_words(" ".join((passage.title, passage.section, passage.text))))
-    known = sum(w for t, w in idf.items() if extractive.known is None or extractive.known(t)) / total
+    # Everyday English ("gave", "lose") is no subject the collection lacks, whatever its genre.
+    everyday = everyday_stems()
+    known = sum(w for t, w in idf.items() if extractive.known is None or extractive.known(t) or t in everyday) / total
     focus_terms = sorted(idf, key=lambda t: -idf[t])[: max(1, math.ceil(len(idf) / 3))]
     focus = sum(idf[t] for t in focus_terms if t in context_words) / (sum(idf[t] for t in focus_terms) or 1.0)
     rest = [e.score for e in evidence[1:6]]

@@ -27,7 +27,7 @@ import string
 from collections.abc import Callable, Collection
 from functools import cached_property, lru_cache
 
-from rag.language import STOPWORDS, stem
+from rag.language import STOPWORDS, english_frequencies, stem
 
 MIN_LETTERS = 5  # shorter words have too many one-edit neighbours to guess among
 MAX_LETTERS = 30  # a longer token is an identifier or a hash, not a misspelt word (and costs 54 edits a letter)
@@ -114,9 +114,5 @@ def english_words(extra: Collection[str] = ()) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _pyspellchecker_words() -> frozenset[str]:
-    """Read once per process (0.4 s): every pipeline (one per eval corpus, per test) shares it."""
-    try:
-        from spellchecker import SpellChecker
-    except ImportError as e:  # a dependency; the hint is for an environment installed without it
-        raise ImportError("spelling correction needs pyspellchecker: pip install pyspellchecker") from e
-    return frozenset(SpellChecker(language="en", distance=1).word_frequency.dictionary)
+    """Made once per process: every pipeline (one per eval corpus, per test) shares it."""
+    return frozenset(english_frequencies())

@@ -78,3 +78,29 @@ def test_the_gate_weighs_only_its_fitted_signals():
     assert gate.answers(strong) and not gate.answers(weak)
     assert not gate.answers(None)
     assert set(gate.weights) <= set(Signals.__dataclass_fields__)
+
+
+def test_everyday_words_the_collection_lacks_do_not_count_against_the_question():
+    """The `known` signal: "gave" and "lose" are everyday English, "violin" is a subject the collection lacks."""
+    from rag.answer.answerability import measure
+    from rag.answer.extractive import Evidence
+    from rag.domain import Passage
+
+    class Extractive:  # the collection's vocabulary and IDF, as the answerer's extractive scorer gives them
+        @staticmethod
+        def known(term):
+            return term in {"peopl", "copi", "right"}
+
+        @staticmethod
+        def idf(term):
+            return 1.0
+
+    sentence = "The rights of people who received copies are not terminated."
+    evidence = [Evidence(text=sentence, passage=0, score=0.6, semantic=0.6)]
+    passages = [Passage(id="c1", source="gpl.txt", title="GPL", section="", text=sentence, score=0.6)]
+
+    def known(question):
+        return measure(question, evidence, passages, {}, Extractive).known
+
+    assert known("Do the people I gave copies to lose their rights?") == 1.0
+    assert known("Do the people who play the violin lose their rights?") == pytest.approx(4 / 5)
