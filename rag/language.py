@@ -164,9 +164,8 @@ def english_frequencies() -> dict[str, int]:
     return dict(SpellChecker(language="en", distance=1).word_frequency.dictionary)
 
 
-@lru_cache(maxsize=4)
-def everyday_stems(n: int = EVERYDAY_WORDS) -> frozenset[str]:
-    """The stems of the n most frequent English words."""
+@lru_cache(maxsize=1)
+def everyday_stems() -> frozenset[str]:
+    """The stems of the EVERYDAY_WORDS most frequent English words."""
     ranked = sorted(english_frequencies().items(), key=lambda kv: (-kv[1], kv[0]))
-    return frozenset(stem(w) for w, _ in ranked[:n])
-
+    return frozenset(stem(w) for w, _ in ranked[:EVERYDAY_WORDS])

@@ -225,22 +225,23 @@ class KeywordIndex:
     def _terms(self, query: str) -> list[str]:
         """The query's stemmed terms; a compound no chunk holds whole ("search-and-replace") is
         searched by its parts, as a document that writes them apart has them."""
-        out = []
-        for t in content_words(query):
-            if "-" in t and t not in self.vocab:
-                out.extend(stem(p) for p in t.split("-") if p and p not in STOPWORDS)
-            else:
-                out.append(t)
-        return out
+        return [part for t in content_words(query) for part in (self._parts(t) if t not in self.vocab else [t])]
+
+    def _parts(self, term: str) -> list[str]:
+        """A stemmed compound's meaningful parts as the index spells them: "bsd-licens" -> "bsd",
+        "licens" (its last part is stemmed already, the others are not). [term] when it is no compound."""
+        if "-" not in term:
+            return [term]
+        return [p if p in self.vocab else stem(p) for p in term.split("-") if p and p not in STOPWORDS]
 
     def knows(self, term: str) -> bool:
-        """Does any chunk contain this stemmed term, or spell it out ("LGPL": "Lesser General Public License")?"""
+        """Does any chunk contain this stemmed term, or spell it out ("LGPL": "Lesser General Public License"),
+        or, for a compound, each of its parts ("BSD-licensed": "BSD", "licensed")?"""
         self.ensure_loaded()
         if term in self.vocab or term in self.initials:
             return True
-        # A compound the collection writes apart ("BSD-licensed": "BSD", "licensed") is known by its parts.
-        parts = [p for p in term.split("-") if p and p not in STOPWORDS]
-        return "-" in term and bool(parts) and all(p in self.vocab or stem(p) in self.vocab for p in parts)
+        parts = self._parts(term)
+        return "-" in term and bool(parts) and all(p in self.vocab for p in parts)
 
     def writes(self, word: str) -> bool:
         """Does any chunk contain this lowercased word exactly as written (not only its stem), alone

@@ -128,3 +128,5 @@ def test_a_compound_no_chunk_holds_whole_is_searched_by_its_parts(tmp_path):
     assert [cid for cid, _ in index.search("BSD-licensed code?", 3)] == ["bsd"]
     # a compound the collection writes whole is matched whole, not by "old" and "style" apart
     assert index._terms("old-style function") == ["old-styl", "function"]
+    # each part as the index spells it: the compound's last part is stemmed already ("licens", not "licen")
+    assert index._terms("BSD-licensed code") == ["bsd", "licens", "code"]
