@@ -58,14 +58,14 @@ def searched_queries(pipeline, question: str, history: Sequence, searched_for: s
     """The wordings the answerer searched for this turn, for the evidence ranking: the question
     alone, or the rules' resolved query with the question as typed (when the rules wrote it), or an
     LLM's rewrite beside the question as typed (rag/answer/answerer.py, Answerer._standalone)."""
-    if not history or searched_for == question:
+    if not history:
         return (question,)
     followups = getattr(pipeline.answerer, "followups", None)
     if followups is not None:
         rules = followups.standalone(question, list(history)[-pipeline.settings.conversation.max_turns:])
         if rules.query == searched_for:
             return tuple(rules.queries)
-    return (searched_for, question)
+    return (question,) if searched_for == question else (searched_for, question)
 
 
 def _rate(values: list) -> float | None:

@@ -119,9 +119,26 @@ class FollowUps:
             return Standalone.typed(question)
         resolved = self._resolve(question, previous, history[-1].answer)
         if resolved == question:
+            cues = references(question)
+            if cues["weak"] and not cues["strong"]:
+                # a weak cue far in meaning from the last turn: maybe a change of topic, maybe not. The
+                # question is searched as typed first, and as resolved with less weight.
+                maybe = self._resolve(question, previous, history[-1].answer, close=True)
+                if maybe != question:
+                    return Standalone(question, (maybe, question), "typed")
             return Standalone.typed(question)
         queries = (resolved, question) if subject_words(question) else (resolved,)
+        named = self._named(question, previous, history[-1].answer)
+        if named and resolved != named:
+            # "he" named, and the last turn's subject added to what is searched, not to what is judged:
+            # the answer must still state this question's detail ("his shoe size"), not the last turn's
+            return Standalone(named, (named, resolved, question), "rules")
         return Standalone(resolved, queries, "rules")
+
+    def _named(self, q: str, last_q: str, last_a: str) -> str | None:
+        """The question with its person pronoun replaced by the person the last turn was about, or None."""
+        name = salient_name(last_q, strip_markers(last_a or "")) if references(q)["person"] else None
+        return _replace_person(q, name) if name else None
 
     def may_lean_on(self, question: str, history: Sequence[Exchange]) -> bool:
         """Does the question show any cue, strong or weak, that it leans on the conversation? Only
@@ -132,7 +149,7 @@ class FollowUps:
         return bool(history) and bool(cues["strong"] or cues["weak"] or _ONLY_WH.match(question) or _WHAT_ABOUT.match(question)
                                       or _AND_X.match(question))
 
-    def _resolve(self, q: str, last_q: str, last_a: str) -> str:
+    def _resolve(self, q: str, last_q: str, last_a: str, close: bool = False) -> str:
         """`q` made standalone from the last question (itself resolved) and its answer."""
         answer = strip_markers(last_a or "")
         m = _ONLY_WH.match(q)
@@ -149,7 +166,7 @@ class FollowUps:
         if m:
             return self._swap(m.group("x").strip(), last_q) or q
         cues = references(q)
-        if not cues["strong"] and not (cues["weak"] and self._close(q, last_q, answer)):
+        if not cues["strong"] and not (cues["weak"] and (close or self._close(q, last_q, answer))):
             return q
         out = q
         name = salient_name(last_q, answer) if cues["person"] else None
@@ -158,7 +175,7 @@ class FollowUps:
         subject = _definition_subject(last_q) if cues["thing"] else None
         if subject:
             out = re.sub(r"\b(?:it|its)\b", lambda w: subject + ("'s" if w.group(0).lower() == "its" else ""), out, count=1, flags=re.I)
-        if out != q and not cues["demonstrative"] and not (cues["thing"] and not subject):
+        if out != q and not cues["demonstrative"] and not (cues["thing"] and not subject) and not name:
             return out
         context = key_terms(last_q, answer, out)
         return f"{out.rstrip()} ({context})" if context else out
@@ -182,7 +199,7 @@ class FollowUps:
         if re.fullmatch(r"\d[\d.,]*%?", x) and re.search(r"\b\d[\d.,]*%?\b", body):
             return re.sub(r"\b\d[\d.,]*%?\b", x, body, count=1) + "?"
         names = [n for n in capitalised_phrases(body) if n.lower() not in x.lower()]
-        if re.sub(r"(?i)^the\s+", "", x)[:1].isupper() and names:
+        if _is_item_name(x) and names:
             vectors = [self.embed(t) for t in [x, *names]]
             best = max(range(len(names)), key=lambda i: float(np.dot(vectors[0], vectors[i + 1])))
             # the name with its version ("Apache 2.0", "Python 3"), when it has one
@@ -283,6 +300,14 @@ def _has_noun_phrase(tokens: list[str]) -> bool:
 
 def _is_name(token: str, position: int) -> bool:
     return token[:1].isupper() and token.lower() not in NOT_NAMES and (position > 0 or token.lower() not in _FORM)
+
+
+def _is_item_name(x: str) -> bool:
+    """Is `x` a name only ("the US", "MPL 2.0", "Python 3 on Windows"), not a name's property
+    ("Washington's response"), which is a new side of the last topic rather than its item swapped?"""
+    words = _TOKEN.findall(re.sub(r"(?i)^the\s+", "", x))
+    return bool(words) and words[0][:1].isupper() and all(
+        w[:1].isupper() or w[:1].isdigit() or w.lower() in STOPWORDS for w in words) and not re.search(r"['\u2019]s\b", x)
 
 
 def _replace_person(q: str, name: str) -> str:

@@ -96,8 +96,11 @@ def test_names_in_a_text_and_the_person_it_is_about():
 def test_pronoun_takes_the_person_the_last_turn_was_about(followups):
     s = followups.standalone("How did he manage to leave Pakistan afterwards?", [Exchange(DAVIS, DAVIS_ANSWER)])
     assert s.method == "rules"
-    assert s.query == "How did Raymond Davis manage to leave Pakistan afterwards?"
-    assert s.queries == (s.query, "How did he manage to leave Pakistan afterwards?")  # both searched, fused
+    assert s.query == "How did Raymond Davis manage to leave Pakistan afterwards?"  # what is shown and judged
+    # searched as named, with the last turn's subject beside it ("in his view" of what?), and as typed
+    with_subject, typed = s.queries[1:]
+    assert s.queries[0] == s.query and typed == "How did he manage to leave Pakistan afterwards?"
+    assert with_subject.startswith(s.query + " (") and "Lahore" in with_subject
 
 
 def test_a_pronoun_reaches_back_through_an_earlier_follow_up(followups):
@@ -137,6 +140,24 @@ def test_a_what_about_item_is_searched_with_the_last_questions_key_terms_not_ins
     last = Exchange("How many Afghan civilians died in the attack?", "About 170. [1]")
     assert followups.standalone("And how many US servicemembers?", [last]).query == (
         "How many Afghan civilians died in the attack \u2014 how many US servicemembers?")
+
+
+def test_what_about_a_property_of_a_name_is_not_swapped_for_the_last_questions_name(followups):
+    # "Washington's response" is a new side of the topic, not an item of the kind "US" is
+    last = Exchange("Whom did Imran Khan blame for his ouster?", "Khan blamed the United States. [1]")
+    s = followups.standalone("And Washington's response?", [last])
+    assert s.query.startswith("Washington's response? (") and "Imran Khan" in s.query
+
+
+def test_a_weak_cue_far_from_the_last_turn_is_searched_as_typed_and_resolved(followups):
+    # "it" may point inside the question ("the folder layout") or back; not close enough in meaning to
+    # the last turn to be sure, so the typed question is what is judged, and the resolved one is searched too
+    last = Exchange("What's the quickest way to find out where pip keeps its cache?",
+                    "You can use `pip cache dir` to get the cache directory that pip is currently configured to use. [1]")
+    q = "can my cleanup script rely on the folder layout inside it?"
+    s = followups.standalone(q, [last])
+    assert s.query == q and len(s.queries) == 2
+    assert s.queries[1] == q and s.queries[0].startswith(q + " (") and "pip" in s.queries[0]
 
 
 def test_it_takes_the_subject_of_a_what_is_question(followups):
