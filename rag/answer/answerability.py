@@ -20,7 +20,7 @@ from pathlib import Path
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, answer_type_asked, answer_type_match
 from rag.domain import Passage
 from rag.retrieve.query import is_authorship_question
-from rag.language import NUMBER_WORDS, content_words, everyday_stems, stem
+from rag.language import NUMBER_WORDS, STOPWORDS, content_words, everyday_stems, stem
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
 RELATED_SHARE = 0.6  # of the threshold: above it an abstention is labelled "related, not an answer"
@@ -97,6 +97,34 @@ def names_role(sentence: str, role: str) -> bool:
     return any(_NAME.fullmatch(tokens[j]) for i in at for j in range(max(0, i - 4), min(len(tokens), i + 5)) if j != i)
 
 
+# "Who wrote / founded / maintains ...?" asks for someone, and is answered by a name the question does
+# not hold; "Who was Raymond Davis?" asks about a name it holds, and is not.
+_ASKS_SOMEONE = re.compile(r"(?i)^\s*(?:(?:and|but|so)[,\s]+)?(?:who|whom)\b(?!\s+(?:is|was|are|were)\s+(?-i:[A-Z]))")
+_NAME_RUN = re.compile(r"(?<![\[\w\-])[A-Z][\w\-']*[A-Za-z](?:\s+[A-Z][\w\-']*[A-Za-z])*")
+
+
+def asks_someone(question: str) -> bool:
+    """Does the question ask who did or holds something (not who a named person is)?"""
+    return bool(_ASKS_SOMEONE.match(question))
+
+
+def names_someone(question: str, sentence: str) -> bool:
+    """Does the sentence name someone the question does not: a run of capitalised words with none of
+    the question's words in it ("Fabio Fiorina", not "Shared MIME-info Database"); one word only inside
+    a sentence (not "Note that ..."), and neither a month, an everyday word nor a bracketed label?"""
+    asked = {w.lower() for w in re.findall(r"[\w\-']+", question)}
+    for m in _NAME_RUN.finditer(sentence):
+        words = m.group(0).split()
+        if any(w.lower() in asked for w in words):
+            continue
+        opens = not sentence[: m.start()].strip() or sentence[: m.start()].rstrip()[-1:] in ".:;!?"
+        if len(words) == 1 and (opens or words[0].lower() in STOPWORDS or _VALUE_WORD.fullmatch(words[0])
+                                or stem(words[0].lower()) in everyday_stems()):
+            continue
+        return True
+    return False
+
+
 def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
     """Does the sentence state a value the question does not already hold, next to the asked unit
     when the question names one ("how many days" -> "30 days")?"""
@@ -168,7 +196,8 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
         focus=focus,
         answer_type=1.0 if not asked or answer_type_match(question, best.text) else 0.0,
         value=0.0 if (value and not states_value(question, best.text, unit))
-        or (role and not any(names_role(e.text, role) for e in evidence[:3])) else 1.0,
+        or (role and not any(names_role(e.text, role) for e in evidence[:3]))
+        or (asks_someone(question) and not any(names_someone(question, e.text) for e in evidence[:3])) else 1.0,
         margin=margin,
         agreement=agreement,
         known=known,

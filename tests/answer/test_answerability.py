@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.answerability import Gate, Signals, asked_role, asked_value, names_role, states_value
+from rag.answer.answerability import Gate, Signals, asked_role, asked_value, asks_someone, names_role, names_someone, states_value
 
 
 @pytest.mark.parametrize("question, unit", [
@@ -69,6 +69,22 @@ def test_who_held_a_role():
     assert asked_role("Who was the ambassador to Pakistan in 2011?") == "ambassador"
     assert names_role("Cameron Munter, the US ambassador, resigned.", "ambassador")
     assert not names_role("the ministry summoned the ambassador over the remark.", "ambassador")
+
+
+def test_who_did_something_is_answered_by_a_name_the_question_lacks():
+    assert asks_someone("Who wrote libtasn1?") and asks_someone("and whom did he blame?")
+    assert asks_someone("Who is the author of the zoo paper?")
+    assert not asks_someone("Who was Raymond Davis?") and not asks_someone("What is the WHO?")
+    q = "Who wrote libtasn1?"
+    assert names_someone(q, "Fabio Fiorina Simon Josefsson (help-libtasn1@gnu.org)")
+    assert names_someone(q, "It was written by Guido van Rossum.") and names_someone(q, "It is maintained by the FSF.")
+    # what a real manual's best sentences held instead of a name: a file name, a label, a sentence opener
+    assert not names_someone(q, "The header file of this library is libtasn1.h.")
+    assert not names_someone(q, "asn1_perror (int error) [Function] error: is an error returned by a libtasn1 function.")
+    assert not names_someone(q, "Note that since libtasn1 3.7 the ider parameters can be omitted.")
+    # a title whose words the question holds, and a date, name nobody
+    q = "Who maintains the shared MIME-info specification?"
+    assert not names_someone(q, "This is version 0.21 of the Shared MIME-info Database specification, updated 2 October 2018.")
 
 
 def test_the_gate_weighs_only_its_fitted_signals():
