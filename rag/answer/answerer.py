@@ -16,10 +16,10 @@ from rag.answer.judge import judged_no
 from rag.answer.questions import QuestionError, validate_question, what_is_asked
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
-from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_budget, evidence_windows
-from rag.answer.prompt import template
+from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_budget, evidence_windows, template
 from rag.retrieve.condenser import accept_condensed, condense_messages, read_reply
 from rag.retrieve.conversation import FollowUps, Standalone, continued_documents
+from rag.retrieve.query import answering_document
 from rag.retrieve.retriever import Retrieval, Retriever
 from rag.retrieve.spelling import Speller
 from rag.domain import Answer, Citation, Exchange, Passage
@@ -109,7 +109,8 @@ class Answerer:
     def _answer(self, turn: Turn, reading: Callable[[list[Citation]], None] | None = None):
         """Yields the answer's text deltas and returns the Answer for the turn's retrieval."""
         q, name, retrieval = turn.query, turn.backend, turn.retrieval
-        evidence = not_said_again(self.extractive.candidates(q, retrieval.query_vector, retrieval.passages), turn.said)
+        named = answering_document(turn.question, self.retriever.names())
+        evidence = not_said_again(self.extractive.candidates(q, retrieval.query_vector, retrieval.passages, named), turn.said)
         turn.chosen = self.extractive.select(evidence, retrieval.passages)
         signals = measure(q, evidence, retrieval.passages, retrieval.ranks, self.extractive)
         threshold = self.settings.answer.answerability_threshold
@@ -166,8 +167,6 @@ class Answerer:
             if name not in self._llms:
                 self._llms[name] = get_llm(self.settings, name)
             return self._llms[name]
-
-    # --- the LLM path ------------------------------------------------------------------------
 
     def _generate(self, turn: Turn):
         """Stream the LLM's answer (yields deltas) and return the checked Answer, or the fallback."""

@@ -135,14 +135,18 @@ class ExtractiveAnswerer:
         self.sentences = sentences
         self.semantic_weight = semantic_weight
 
-    def candidates(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> list[Evidence]:
-        """Every candidate sentence of the admissible passages, scored, best first."""
+    def candidates(self, question: str, qvec: np.ndarray, passages: list[Passage], named: frozenset[str] = frozenset()) -> list[Evidence]:
+        """Every candidate sentence of the admissible passages, scored, best first; only those of the
+        document the question names (`named`: one doc_id) when any of its passages was retrieved."""
         years = event_years(question)
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
         # sentence, passage index, span in the passage, the sentence before it, is it a labelled value
         cands: list[tuple[str, int, tuple[int, int], str, bool]] = []
-        for i in admissible(question, passages):
+        indexes = admissible(question, passages)
+        if len(named) == 1 and any(passages[i].doc_id in named for i in indexes):
+            indexes = [i for i in indexes if passages[i].doc_id in named]
+        for i in indexes:
             p = passages[i]
             spans = split_sentences(p.text)
             for k, (a, b) in enumerate(spans):

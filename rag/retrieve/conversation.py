@@ -32,7 +32,7 @@ import numpy as np
 from rag.citations import strip_markers
 from rag.domain import Exchange
 from rag.language import STOPWORDS, content_words, split_sentences
-from rag.retrieve.names import NOT_NAMES, capitalised_phrases, salient_name
+from rag.retrieve.names import NOT_NAMES, capitalised_phrases, is_item_name, salient_name
 
 _TOKEN = re.compile(r"[A-Za-z0-9][\w'\u2019\-./]*[A-Za-z0-9%]|[A-Za-z0-9]")
 _WH = r"(?:what|which|whose|who|whom|when|where|why|how(?:\s+(?:many|much|long|often|old|far|big|large|soon))?)"
@@ -199,7 +199,7 @@ class FollowUps:
         if re.fullmatch(r"\d[\d.,]*%?", x) and re.search(r"\b\d[\d.,]*%?\b", body):
             return re.sub(r"\b\d[\d.,]*%?\b", x, body, count=1) + "?"
         names = [n for n in capitalised_phrases(body) if n.lower() not in x.lower()]
-        if _is_item_name(x) and names:
+        if is_item_name(x) and names:
             vectors = [self.embed(t) for t in [x, *names]]
             best = max(range(len(names)), key=lambda i: float(np.dot(vectors[0], vectors[i + 1])))
             # the name with its version ("Apache 2.0", "Python 3"), when it has one
@@ -300,14 +300,6 @@ def _has_noun_phrase(tokens: list[str]) -> bool:
 
 def _is_name(token: str, position: int) -> bool:
     return token[:1].isupper() and token.lower() not in NOT_NAMES and (position > 0 or token.lower() not in _FORM)
-
-
-def _is_item_name(x: str) -> bool:
-    """Is `x` a name only ("the US", "MPL 2.0", "Python 3 on Windows"), not a name's property
-    ("Washington's response"), which is a new side of the last topic rather than its item swapped?"""
-    words = _TOKEN.findall(re.sub(r"(?i)^the\s+", "", x))
-    return bool(words) and words[0][:1].isupper() and all(
-        w[:1].isupper() or w[:1].isdigit() or w.lower() in STOPWORDS for w in words) and not re.search(r"['\u2019]s\b", x)
 
 
 def _replace_person(q: str, name: str) -> str:

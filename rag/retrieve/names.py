@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from rag.language import split_sentences
+from rag.language import STOPWORDS, split_sentences
 
 # Capitalised words that are not names, and words that make a capitalised phrase an organisation or place.
 NOT_NAMES = frozenset("i the a an in on at for of to and or but if when what which who whom whose why how where after "
@@ -60,3 +60,11 @@ def salient_name(last_q: str, answer: str) -> str | None:
         if person(phrase) and not re.search(rf"(?i)\bthe\s+{re.escape(phrase)}", last_q + " " + answer):
             return phrase
     return None
+
+
+def is_item_name(x: str) -> bool:
+    """Is `x` a name only ("the US", "MPL 2.0", "Python 3 on Windows"), not a name's property
+    ("Washington's response"), which is a new side of the last topic rather than its item swapped?"""
+    words = re.findall(r"[A-Za-z0-9][\w'\u2019\-./]*[A-Za-z0-9%]|[A-Za-z0-9]", re.sub(r"(?i)^the\s+", "", x))
+    return bool(words) and words[0][:1].isupper() and all(
+        w[:1].isupper() or w[:1].isdigit() or w.lower() in STOPWORDS for w in words) and not re.search(r"['\u2019]s\b", x)

@@ -3,7 +3,7 @@
 import pytest
 
 from rag.wiring import Pipeline
-from rag.retrieve.query import document_names, titled_documents
+from rag.retrieve.query import answering_document, document_names, titled_documents
 from rag.retrieve.retriever import _overlap, is_authorship_question, mentioned_documents
 
 from tests.conftest import make_settings
@@ -111,6 +111,17 @@ def test_a_topic_word_alone_names_no_document():
     assert titled_documents("Which package did a file on my Debian system come from?", MANUALS) == set()
 
 
+def test_the_one_document_a_question_names_as_a_name_is_the_one_that_answers():
+    assert answering_document("Why does the Apache License 2.0 forbid that?", LICENCES) == {"apache-2.0"}
+    assert answering_document("I broke the GPLv2; do my users lose their rights?", LICENCES) == {"gpl-2.0"}
+    # two documents named: a comparison, which either may answer
+    assert answering_document("Does MPL 2.0 or Apache License 2.0 allow a warranty fee?", LICENCES) == frozenset()
+    # lowercase title words name a topic as often as a document: "license free" is in the GFDL's title
+    names = {**LICENCES, "gfdl-1.3": document_names("GNU Free Documentation License Version 1.3", "gfdl-1.3.txt")}
+    assert titled_documents("Does Debian consider the BSD license free?", names) == {"gfdl-1.3"}
+    assert answering_document("Does Debian consider the BSD license free?", names) == frozenset()
+
+
 def test_the_document_a_question_names_ranks_first(tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -124,6 +135,10 @@ def test_the_document_a_question_names_ranks_first(tmp_path):
     pipe.ingestor.ingest()
     assert pipe.retriever.retrieve("How long is the pump warranty under edition 2 of the pump manual?").passages[0].source == "pump-manual-2.txt"
     assert pipe.retriever.retrieve("How long is the pump warranty?").passages[0].source == "pump-manual-3.txt"
+    # and only the named edition answers, though edition 3 words the clause closer to the question
+    answer = pipe.answerer.ask("How long is the pump warranty under Pump Manual Edition 2?")
+    assert not answer.abstained and "twelve" in answer.answer and "ighteen" not in answer.answer
+    assert {c.source for c in answer.citations if f"[{c.n}]" in answer.answer} == {"pump-manual-2.txt"}
 
 
 def test_removed_document_cannot_be_found_by_keyword_or_sentence(tmp_path):
