@@ -64,6 +64,21 @@ def test_the_byline_outscores_every_sentence_wherever_the_front_matter_ranks(cor
     assert evidence[0].score > max(e.score for e in evidence[1:])
 
 
+def test_only_the_named_documents_sentences_are_candidates_when_it_was_retrieved(corpus_pipeline):
+    clause = Passage(id="a#1", source="gpl.txt", title="GPL", section="", score=0.9, index=1, doc_id="gpl",
+                     text="You may cure the violation within 30 days of notice.")
+    other = Passage(id="b#1", source="apache.txt", title="Apache", section="", score=0.8, index=1, doc_id="apache",
+                    text="The license terminates if you institute patent litigation.")
+    question = "What ends the Apache License for a user who breaches it?"
+    ex = corpus_pipeline.answerer.extractive
+    qvec = corpus_pipeline.embedder.embed_query(question)
+    assert {e.passage for e in ex.candidates(question, qvec, [clause, other])} == {0, 1}
+    # named: only the Apache passage's sentences, so the GPL's clause cannot answer for it
+    assert {e.passage for e in ex.candidates(question, qvec, [clause, other], frozenset({"apache"}))} == {1}
+    # a named document none of whose passages was retrieved restricts nothing
+    assert {e.passage for e in ex.candidates(question, qvec, [clause, other], frozenset({"mpl"}))} == {0, 1}
+
+
 def test_what_an_abbreviation_stands_for_is_answered_by_the_sentence_spelling_it_out(corpus_pipeline):
     from rag.answer.extractive import spelled_out
 
