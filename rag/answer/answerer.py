@@ -19,7 +19,7 @@ from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_l
 from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_budget, evidence_windows, template
 from rag.retrieve.condenser import accept_condensed, condense_messages, read_reply
 from rag.retrieve.conversation import FollowUps, Standalone, continued_documents
-from rag.retrieve.query import answering_document, mentioned_documents
+from rag.retrieve.query import answering_document
 from rag.retrieve.retriever import Retrieval, Retriever
 from rag.retrieve.spelling import Speller
 from rag.domain import Answer, Citation, Exchange, Passage
@@ -109,7 +109,7 @@ class Answerer:
     def _answer(self, turn: Turn, reading: Callable[[list[Citation]], None] | None = None):
         """Yields the answer's text deltas and returns the Answer for the turn's retrieval."""
         q, name, retrieval = turn.query, turn.backend, turn.retrieval
-        named = answering_document(turn.question, self.retriever.names()) or frozenset(mentioned_documents(turn.question, self.retriever.authors())[0])
+        named = answering_document(turn.question, self.retriever.names(), self.retriever.authors())
         evidence = not_said_again(self.extractive.candidates(q, retrieval.query_vector, retrieval.passages, named), turn.said)
         turn.chosen = self.extractive.select(evidence, retrieval.passages)
         signals = measure(q, evidence, retrieval.passages, retrieval.ranks, self.extractive)

@@ -81,16 +81,21 @@ def titled_documents(question: str, names: dict[str, tuple[str, ...]]) -> set[st
     return named
 
 
-def answering_document(question: str, names: dict[str, tuple[str, ...]]) -> frozenset[str]:
+def answering_document(question: str, names: dict[str, tuple[str, ...]],
+                       authors: dict[str, tuple[str, ...]] | None = None) -> frozenset[str]:
     """The one document the question asks about by name, written as a name ("under the Apache License
     2.0", "in GPLv3"): a titled document one of whose name words the question writes capitalised or
-    with a digit. Lowercase title words ("is the BSD license free" -> "GNU Free Documentation
-    License") name a topic as often as a document, and two named documents are a comparison."""
+    with a digit; else the one document whose author it names ("according to Shamil"). Lowercase
+    title words ("is the BSD license free" -> "GNU Free Documentation License") name a topic as often
+    as a document, and two named documents are a comparison."""
     named = titled_documents(question, names)
     marked = {t for w in re.findall(r"[\w.\-]+", question) if w[:1].isupper() or any(c.isdigit() for c in w)
               for t in _name_tokens(w)}
     sure = {d for d in named if marked & {t for n in names[d] for t in _name_tokens(n)}}
-    return frozenset(sure) if len(sure) == 1 and len(named) == 1 else frozenset()
+    if len(sure) == 1 and len(named) == 1:
+        return frozenset(sure)
+    by_author = mentioned_documents(question, authors)[0] if authors else set()
+    return frozenset(by_author) if len(by_author) == 1 else frozenset()
 
 
 def document_names(title: str, source: str) -> tuple[str, ...]:

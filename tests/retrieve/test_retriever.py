@@ -120,6 +120,10 @@ def test_the_one_document_a_question_names_as_a_name_is_the_one_that_answers():
     names = {**LICENCES, "gfdl-1.3": document_names("GNU Free Documentation License Version 1.3", "gfdl-1.3.txt")}
     assert titled_documents("Does Debian consider the BSD license free?", names) == {"gfdl-1.3"}
     assert answering_document("Does Debian consider the BSD license free?", names) == frozenset()
+    # or the one document whose author it names
+    authors = {"a": ("Nasreen Akhtar", "Kenneth Holland"), "b": ("Taimur Shamil",)}
+    assert answering_document("According to Shamil, what can the US do?", {}, authors) == {"b"}
+    assert answering_document("Do Shamil and Holland agree?", {}, authors) == frozenset()  # two documents
 
 
 def test_the_document_a_question_names_ranks_first(tmp_path):
