@@ -168,14 +168,12 @@ class FollowUps:
         cues = references(q)
         if not cues["strong"] and not (cues["weak"] and (close or self._close(q, last_q, answer))):
             return q
-        out = q
-        name = salient_name(last_q, answer) if cues["person"] else None
-        if name:
-            out = _replace_person(out, name)
+        out = self._named(q, last_q, answer) or q
+        person_named = out != q
         subject = _definition_subject(last_q) if cues["thing"] else None
         if subject:
             out = re.sub(r"\b(?:it|its)\b", lambda w: subject + ("'s" if w.group(0).lower() == "its" else ""), out, count=1, flags=re.I)
-        if out != q and not cues["demonstrative"] and not (cues["thing"] and not subject) and not name:
+        if out != q and not cues["demonstrative"] and not (cues["thing"] and not subject) and not person_named:
             return out
         context = key_terms(last_q, answer, out)
         return f"{out.rstrip()} ({context})" if context else out
