@@ -19,8 +19,9 @@ from pathlib import Path
 
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, answer_type_asked, answer_type_match
 from rag.domain import Passage
+from rag.retrieve.names import specific_names
 from rag.retrieve.query import is_authorship_question
-from rag.language import NUMBER_WORDS, STOPWORDS, content_words, everyday_stems, stem
+from rag.language import NUMBER_WORDS, STOPWORDS, content_words, everyday_stems, stem, words
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
 RELATED_SHARE = 0.6  # of the threshold: above it an abstention is labelled "related, not an answer"
@@ -145,6 +146,38 @@ def _names_unit(word: str, unit: frozenset[str]) -> bool:
                                      for a in unit)
 
 
+def _name_words(text: str) -> list[str]:
+    return [stem(p) for w in words(text) for p in w.split("-") if p and p not in STOPWORDS]
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def mentions(passages: list[Passage], name: str) -> bool:
+    """Does some passage hold all of the name's words close together ("Apache License, Version
+    2.0" holds "Apache License 2.0"), or its letters and digits in a row (a PDF's "GLIBC_2 .2.5");
+    an option or identifier only the latter way?"""
+    wanted = _name_words(name)
+    if not wanted:
+        return True
+    reach = len(wanted) + 1  # a word between: "Apache License, Version 2.0"
+    squeezed = _squeeze(name)
+    for p in passages:
+        text = " ".join((p.title, p.section, p.text))
+        if squeezed and squeezed in _squeeze(text):
+            return True
+        if name.startswith("-") or "_" in name:  # an option or identifier is spelled out, not paraphrased
+            continue
+        at: dict[str, list[int]] = {}
+        for i, w in enumerate(_name_words(text)):
+            at.setdefault(w, []).append(i)
+        if all(w in at for w in wanted) and any(
+                all(any(abs(j - i) <= reach for j in at[w]) for w in wanted[1:]) for i in at[wanted[0]]):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Signals:
     """What the evidence says about answerability, each in [0, 1] (1 = in favour of answering)."""
@@ -153,7 +186,8 @@ class Signals:
     coverage: float  # IDF-weighted share of the question's terms in the best sentence
     focus: float  # share of the question's most specific terms in the best sentence's passage
     answer_type: float  # 1 when the asked kind of answer is in the best sentence (or none is asked)
-    value: float  # 0 when a value (or a role holder) is asked and the best evidence does not state one
+    value: float  # 0 when a value (or a role holder) is asked and the best evidence does not state one, or
+    # when no retrieved passage mentions a name the question gives
     margin: float  # best score minus the mean of the next few, scaled
     agreement: float  # do the searches agree on the best passage (mean of 1/rank over dense, keyword)
     known: float  # share of the question's IDF weight on terms the collection contains (or everyday English)
@@ -167,8 +201,10 @@ NAMES = list(Signals.__dataclass_fields__)
 
 
 def measure(question: str, evidence: list[Evidence], passages: list[Passage], ranks: dict[str, dict[str, int]],
-            extractive: ExtractiveAnswerer) -> Signals | None:
-    """The signals for the best evidence, or None when there is no candidate sentence at all."""
+            extractive: ExtractiveAnswerer, typed: str | None = None) -> Signals | None:
+    """The signals for the best evidence, or None when there is no candidate sentence at all.
+    `typed` is the question as the user wrote it, when `question` is a follow-up resolved from the
+    conversation: only the names it gives must be mentioned (the history's are this turn's topic)."""
     if not evidence:
         return None
     best = evidence[0]
@@ -197,7 +233,8 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
         answer_type=1.0 if not asked or answer_type_match(question, best.text) else 0.0,
         value=0.0 if (value and not states_value(question, best.text, unit))
         or (role and not any(names_role(e.text, role) for e in evidence[:3]))
-        or (asks_someone(question) and not any(names_someone(question, e.text) for e in evidence[:3])) else 1.0,
+        or (asks_someone(question) and not any(names_someone(question, e.text) for e in evidence[:3]))
+        or not all(mentions(passages, n) for n in specific_names(question if typed is None else typed)) else 1.0,
         margin=margin,
         agreement=agreement,
         known=known,

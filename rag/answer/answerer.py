@@ -16,7 +16,8 @@ from rag.answer.judge import judged_no
 from rag.answer.questions import QuestionError, validate_question, what_is_asked
 from rag.answer.grounding import Grounding, check, is_meta, restates, support_text
 from rag.answer.llms import LLM, LLMError, check_backend, estimate_tokens, get_llm
-from rag.answer.prompt import ABSTAIN_TEXT, PromptError, build_prompt, evidence_budget, evidence_windows, template
+from rag.answer.prompt import (ABSTAIN_TEXT, PromptError, best_per_passage, build_prompt, evidence_budget, evidence_windows,
+                               template)
 from rag.retrieve.condenser import accept_condensed, condense_messages, read_reply
 from rag.retrieve.conversation import FollowUps, Standalone, continued_documents
 from rag.retrieve.query import answering_document
@@ -45,6 +46,7 @@ class Turn:
     ranked: list[tuple[int, str]] = field(default_factory=list)  # evidence for the prompt: (passage, text), best first
     judge_ms: float = 0.0  # the model's yes/no on the best evidence (RAG_LLM_JUDGE)
     said: str = ""  # the conversation's last answer: a follow-up asks for something it did not say
+    asked: str = ""  # the question as typed, cleaned and spelled: the names it gives must be found
 
     def ms_since(self, t: float) -> float:
         return (time.perf_counter() - t) * 1000
@@ -99,7 +101,8 @@ class Answerer:
         standalone = self._standalone(asked, history, name)
         sq = standalone.query
         retrieval = self.retriever.retrieve_all(standalone.queries, k, prefer=continued_documents(history, asked, sq))
-        turn = Turn(q, sq, name, strict, retrieval, [], started, time.perf_counter(), said=history[-1].answer if history else "")
+        turn = Turn(q, sq, name, strict, retrieval, [], started, time.perf_counter(), said=history[-1].answer if history else "",
+                    asked=asked)
         answer = yield from self._answer(turn, reading)
         answer.searched_for = sq
         if history:
@@ -112,7 +115,7 @@ class Answerer:
         named = answering_document(turn.question, self.retriever.names(), self.retriever.authors())
         evidence = not_said_again(self.extractive.candidates(q, retrieval.query_vector, retrieval.passages, named), turn.said)
         turn.chosen = self.extractive.select(evidence, retrieval.passages)
-        signals = measure(q, evidence, retrieval.passages, retrieval.ranks, self.extractive)
+        signals = measure(q, evidence, retrieval.passages, retrieval.ranks, self.extractive, turn.asked or None)
         threshold = self.settings.answer.answerability_threshold
         if not turn.chosen or not self.gate.answers(signals, threshold):
             # The passages do not answer (at best they are related): abstain before any LLM is asked.
@@ -177,7 +180,7 @@ class Answerer:
             count = getattr(llm, "count_tokens", estimate_tokens)
             shown, texts = retrieval.passages[: s.llm.prompt_passages], None
             if s.llm.evidence == "windows":
-                texts = evidence_windows(shown, _best_per_passage(turn.ranked, len(turn.chosen), s.llm.window_best), s.llm.window_sentences)
+                texts = evidence_windows(shown, best_per_passage(turn.ranked, len(turn.chosen), s.llm.window_best), s.llm.window_sentences)
             elif s.llm.evidence == "budget":
                 order, texts = evidence_budget(retrieval.passages, turn.ranked, s.llm.window_sentences, s.llm.evidence_tokens, count)
                 shown = [retrieval.passages[i] for i in order]
@@ -315,16 +318,6 @@ def _ranked(chosen: list[Evidence], evidence: list[Evidence], before: list[Passa
         if i is not None:
             ranked.append((i, e.text))
     return ranked
-
-
-def _best_per_passage(ranked: list[tuple[int, str]], skip: int, per_passage: int) -> dict[int, list[str]]:
-    """The best candidate sentences of each passage (at most `per_passage`), after the first `skip`
-    (the chosen answer, which windows did not quote as such)."""
-    best: dict[int, list[str]] = {}
-    for i, text in ranked[skip:]:
-        if len(best.setdefault(i, [])) < per_passage:
-            best[i].append(text)
-    return best
 
 
 def _abstains(text: str, grounding: Grounding) -> bool:

@@ -65,6 +65,16 @@ def _short(name: str, words: int = 10) -> str:
     return name if len(parts) <= words else " ".join(parts[:words]) + " \u2026"
 
 
+def best_per_passage(ranked: list[tuple[int, str]], skip: int, per_passage: int) -> dict[int, list[str]]:
+    """The best candidate sentences of each passage (at most `per_passage`), after the first `skip`
+    (the chosen answer, which windows did not quote as such)."""
+    best: dict[int, list[str]] = {}
+    for i, text in ranked[skip:]:
+        if len(best.setdefault(i, [])) < per_passage:
+            best[i].append(text)
+    return best
+
+
 def evidence_windows(passages: list[Passage], best: dict[int, list[str]], radius: int = 1) -> list[str]:
     """Each passage cut to its evidence window: its best sentences (`best[i]`, best first) with
     `radius` neighbours on each side, gaps marked "…". Prompt processing is most of a local model's

@@ -68,3 +68,28 @@ def is_item_name(x: str) -> bool:
     words = re.findall(r"[A-Za-z0-9][\w'\u2019\-./]*[A-Za-z0-9%]|[A-Za-z0-9]", re.sub(r"(?i)^the\s+", "", x))
     return bool(words) and words[0][:1].isupper() and all(
         w[:1].isupper() or w[:1].isdigit() or w.lower() in STOPWORDS for w in words) and not re.search(r"['\u2019]s\b", x)
+
+
+# A quoted phrase (not an apostrophe inside a word), a command-line option or an identifier.
+_QUOTED = re.compile(r"(?<!\w)[\"\u201c\u2018']([^\"\u201d\u2019'?]{3,60}?)[\"\u201d\u2019'](?!\w)")
+_CODE = re.compile(r"(?<![\w\-])(?:--?[a-z][\w\-]*[a-z0-9]|[a-z]\w*_\w*[a-z0-9])")
+_NUMBER_AFTER = re.compile(r"\s*,?\s*(\d+(?:\.\d+)*)\b")
+
+
+def specific_names(question: str) -> list[str]:
+    """What the question names so specifically that a passage about it spells it out: a quoted
+    phrase of up to five words, an option ("--require-hashes") or identifier ("pg_createcluster"),
+    and a capitalised name with its number ("Debian 12", "Apache License 2.0"). A plain run of
+    capitalised words is left out: people and bodies go by several names ("Musharraf", "General
+    Pervez Musharraf"), and so are acronyms ("US" for "United States")."""
+    found = [m.group(1).strip() for m in _QUOTED.finditer(question) if len(m.group(1).split()) <= 5]
+    found += [m.group(0) for m in _CODE.finditer(question)]
+    for phrase in capitalised_phrases(question):
+        words = phrase.split()
+        while words and words[0].lower() in STOPWORDS:
+            words = words[1:]
+        words = [w for w in words if not (w.isupper() or re.search(r"[a-z][A-Z]", w))]
+        number = _NUMBER_AFTER.match(question, question.find(phrase) + len(phrase))
+        if words and number:
+            found.append(" ".join([*words, number.group(1)]))
+    return list(dict.fromkeys(found))

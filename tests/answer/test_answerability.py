@@ -120,3 +120,36 @@ def test_everyday_words_the_collection_lacks_do_not_count_against_the_question()
 
     assert known("Do the people I gave copies to lose their rights?") == 1.0
     assert known("Do the people who play the violin lose their rights?") == pytest.approx(4 / 5)
+
+
+def test_a_name_the_question_gives_must_be_in_a_retrieved_passage():
+    """A near miss that names what the documents lack ("Green Alliance", "--require-hashes") is
+    not answered from passages about its neighbours; spacing and punctuation do not hide a name."""
+    from rag.answer.answerability import measure, mentions
+    from rag.answer.extractive import Evidence
+    from rag.domain import Passage
+
+    def passage(text):
+        return Passage(id="c1", source="a.pdf", title="Tutorial", section="", text=text, score=0.6)
+
+    assert mentions([passage("Licensed under the Apache License, Version 2.0 (the License).")], "Apache License 2.0")
+    assert mentions([passage("ld: undefined reference to symbol ’ ceil@@GLIBC_2 .2.5 ’")],
+                    "undefined reference to symbol ceil@@GLIBC_2.2.5")
+    assert not mentions([passage("The US and Pakistan formed an alliance in 1954 against the Soviet Union. Green energy came later.")], "Green Alliance")
+    assert mentions([passage("An alliance on green energy was formed.")], "Green Alliance")  # near and in any order
+    assert not mentions([passage("Pip checks hashes when you require them.")], "--require-hashes")
+
+    class Extractive:
+        known = None
+
+        @staticmethod
+        def idf(term):
+            return 1.0
+
+    sentence = "The US and Pakistan formed an alliance to cooperate on climate and agriculture."
+    evidence = [Evidence(text=sentence, passage=0, score=0.7, semantic=0.7)]
+    q = "What does the 'Green Alliance' on climate and agriculture involve?"
+    assert measure(q, evidence, [passage(sentence)], {}, Extractive).value == 0.0
+    # in a conversation only the names typed now count: the resolved query carries the last turn's
+    resolved = "What does it involve? (Green Alliance climate agriculture)"
+    assert measure(resolved, evidence, [passage(sentence)], {}, Extractive, typed="What does it involve?").value == 1.0

@@ -342,6 +342,13 @@ def test_an_abstention_says_whether_the_passages_are_related(corpus_pipeline):
     assert near.to_dict()["related"] is True
 
 
+def test_a_question_naming_what_the_documents_lack_is_not_answered(corpus_pipeline):
+    """The papers discuss US-Pakistan agreements, but no "Blue Horizon" one: before the name check
+    a sentence about Bhutto's foreign policy was presented as the answer."""
+    a = corpus_pipeline.answerer.ask("What did the US-Pakistan 'Blue Horizon' agreement on water and energy promise?")
+    assert a.abstained and a.citations
+
+
 def test_an_llm_answer_first_says_which_passages_it_reads(corpus_pipeline, tmp_path):
     events = []
     a, srv = _ollama(corpus_pipeline, tmp_path, lambda req: events.append("model") or [_passage_sentence(req)[:-1], " [1]."])
