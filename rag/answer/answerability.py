@@ -37,7 +37,7 @@ _WHEN = (r"when\s+(?:did|does|do|is|was|were|are|will|would|can|could|should|has
          r"(?:since|until|till)\s+when\b|^\s*(?:(?:and|but|so)\s+)?when(?:\s+exactly)?\s*\?")
 _ASKS_VALUE = re.compile(
     rf"(?i)\b(?:how\s+(?:many|much)\s+(?P<unit>[a-z]+)|how\s+(?P<span>long|old|often|soon)\b|how\s+(?:many|much|big|large|far|fast|high|tall|wide)\b|"
-    rf"{_WHEN}|(?:what|which)\s+(?:[\w\-]+\s+){{0,5}}?(?P<noun>{_VALUE_NOUNS})s?\b(?!['\u2019]s\b)|\bin\s+(?P<per>seconds|minutes|hours|days|"
+    rf"{_WHEN}|(?:what(?:['\u2019]s)?|which)\s+(?:[\w\-]+\s+){{0,5}}?(?P<noun>{_VALUE_NOUNS})s?\b(?!['\u2019]s\b)|\bin\s+(?P<per>seconds|minutes|hours|days|"
     rf"weeks|months|years|bytes|kb|mb|gb|percent)\b)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 # What "how long / old / often / soon" is measured in: time, or the length of a text.
@@ -62,21 +62,30 @@ def asked_value(question: str) -> tuple[bool, frozenset[str]]:
     if m.group("span"):  # "how long ...?" is answered by a number of days or lines, not by "section 3"
         return True, _SPANS
     if m.group("unit"):
-        head = []
-        # The counted thing's words up to the verb: "how many extra non-ASCII letters" -> extra, non,
-        # ascii, letter (a sentence may say "additional non-ASCII letters").
-        for w in question[m.start("unit"):].split()[:3]:
-            w = w.strip("?,.;:'\"").lower()
-            if not w or w in _AUXILIARIES:
-                break
-            head += [stem(part) for part in re.split(r"[\-/]", w) if part]
+        head = _counted(question[m.start("unit"):])
         # Money is its own unit too: "how much money" -> "38 billion USD".
         return True, frozenset() if head and head[0] in _MONEY else frozenset(head)
+    if m.group("noun") and m.group("noun").lower() in ("number", "count") and (
+            of := re.match(r"\s+of\s+(?:the\s+)?", question[m.end("noun"):])):
+        # "the maximum number of user-defined keywords" counts keywords, as "how many keywords" does
+        return True, frozenset(_counted(question[m.end("noun") + of.end():]))
     # A date, a version or a share is its own unit ("In which month ...?" -> "in April 2021"), and a
     # measure is stated in some other unit ("what size of key" -> "4096 bits", "which port" -> ":631").
     if not unit or unit.lower() in _SELF_EVIDENT or m.group("noun"):
         return True, frozenset()
     return True, frozenset({stem(unit.lower())})
+
+
+def _counted(text: str) -> list[str]:
+    """The counted thing's stemmed words up to the verb: "extra non-ASCII letters does ..." -> extra,
+    non, ascii, letter (a sentence may say "additional non-ASCII letters")."""
+    head: list[str] = []
+    for w in text.split()[:3]:
+        w = re.sub(r"['\u2019]\w*$", "", w.strip("?,.;:'\"").lower())  # "I'm" is "I"
+        if not w or w in _AUXILIARIES or w in STOPWORDS:
+            break
+        head += [stem(part) for part in re.split(r"[\-/]", w) if part]
+    return head
 
 
 # "Who was the ambassador in ...?": the question asks who held a role; the answer names the role.

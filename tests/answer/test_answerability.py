@@ -23,6 +23,9 @@ from rag.answer.answerability import Gate, Signals, asked_role, asked_value, ask
     ("What is the default network timeout in seconds?", set()),
     # money is its own unit: "38 billion USD"
     ("How much money went to reconstruction between 2001 and 2009?", set()),
+    # "the number of X" counts X, as "how many X" does; "what's" asks as "what is" does
+    ("What's the maximum number of user-defined keywords I'm allowed to list?", {"user", "defin", "keyword"}),
+    ("What is the number of parties in the coalition?", {"parti"}),
 ])
 def test_questions_that_ask_for_a_value(question, unit):
     asks, got = asked_value(question)
@@ -51,6 +54,11 @@ def test_a_value_is_new_and_next_to_its_unit():
     q = "It matches the 52 ASCII letters plus how many extra non-ASCII letters?"
     assert states_value(q, "They match the 52 ASCII letters and 4 additional non-ASCII letters:", asked_value(q)[1])
     assert not states_value(q, "They match the 52 ASCII letters.", asked_value(q)[1])  # 52 is the question's own
+    # a number about something else does not count the asked thing (a near miss on a real LaTeX manual)
+    q = "What's the maximum number of user-defined keywords I'm allowed to list in a paper?"
+    assert not states_value(q, "User-defined keywords are required for all articles over two pages in length.",
+                            asked_value(q)[1])
+    assert states_value(q, "You may list at most six user-defined keywords.", asked_value(q)[1])
     # the unit's words written as one: "servicemembers" counts "service members"; a mere prefix does not
     q = "How many service members were killed in the attack?"
     assert states_value(q, "The attack killed 13 U.S. servicemembers and wounded 45.", asked_value(q)[1])
