@@ -135,13 +135,18 @@ def names_someone(question: str, sentence: str) -> bool:
     return False
 
 
+# A version or a port is written in digits: "every few months" states no version number.
+_ASKS_DIGITS = re.compile(r"(?i)\b(?:what(?:['\u2019]s)?|which)\s+(?:[\w\-]+\s+){0,5}?(?:version|port)s?\b(?!['\u2019]s\b)")
+
+
 def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
     """Does the sentence state a value the question does not already hold, next to the asked unit
     when the question names one ("how many days" -> "30 days")?"""
     given = set(_NUMBER.findall(question))
     tokens = re.findall(r"[A-Za-z]+|\d+(?:[.,:]\d+)*", sentence)
+    worded = not _ASKS_DIGITS.search(question)
     spots = [i for i, tok in enumerate(tokens)
-             if (tok[0].isdigit() and tok not in given) or _VALUE_WORD.fullmatch(tok)]
+             if (tok[0].isdigit() and tok not in given) or (worded and _VALUE_WORD.fullmatch(tok))]
     if not unit:
         return bool(spots)
     near = {i for i, tok in enumerate(tokens) if _names_unit(tok.lower(), unit)}

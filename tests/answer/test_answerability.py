@@ -54,6 +54,11 @@ def test_a_value_is_new_and_next_to_its_unit():
     q = "It matches the 52 ASCII letters plus how many extra non-ASCII letters?"
     assert states_value(q, "They match the 52 ASCII letters and 4 additional non-ASCII letters:", asked_value(q)[1])
     assert not states_value(q, "They match the 52 ASCII letters.", asked_value(q)[1])  # 52 is the question's own
+    # a version or a port is written in digits; "few" is an amount, not a version
+    q = "What is the version number of the current stable ESS release?"
+    assert not states_value(q, "The stable suite is updated every few months by point releases.", asked_value(q)[1])
+    assert states_value(q, "ESS 18.10.2 is the current release.", asked_value(q)[1])
+    assert states_value("How many months pass?", "It takes a few months.", frozenset({"month"}))
     # a number about something else does not count the asked thing (a near miss on a real LaTeX manual)
     q = "What's the maximum number of user-defined keywords I'm allowed to list in a paper?"
     assert not states_value(q, "User-defined keywords are required for all articles over two pages in length.",
