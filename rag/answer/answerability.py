@@ -19,9 +19,10 @@ from pathlib import Path
 
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, answer_type_asked, answer_type_match
 from rag.domain import Passage
+from rag.retrieve.conversation import asked_item
 from rag.retrieve.names import specific_names
 from rag.retrieve.query import is_authorship_question
-from rag.language import NUMBER_WORDS, STOPWORDS, content_words, everyday_stems, stem, words
+from rag.language import NUMBER_WORDS, STOPWORDS, content_words, everyday_stems, initials, stem, words
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
 RELATED_SHARE = 0.6  # of the threshold: above it an abstention is labelled "related, not an answer"
@@ -161,7 +162,14 @@ def _names_unit(word: str, unit: frozenset[str]) -> bool:
 
 
 def _name_words(text: str) -> list[str]:
-    return [stem(p) for w in words(text) for p in w.split("-") if p and p not in STOPWORDS]
+    # the tokenizer reads "GPLv2" as "gpl v 2": its "v" is a document's "version"
+    return [stem("version" if p == "v" else p) for w in words(text) for p in w.split("-") if p and p not in STOPWORDS]
+
+
+def _given_names(question: str) -> list[str]:
+    """The names the question gives, and the item a what-about follow-up asks of ("and on FreeBSD?")."""
+    item = asked_item(question)
+    return specific_names(question) + ([item] if item else [])
 
 
 def _squeeze(text: str) -> str:
@@ -171,7 +179,8 @@ def _squeeze(text: str) -> str:
 def mentions(passages: list[Passage], name: str) -> bool:
     """Does some passage hold all of the name's words close together ("Apache License, Version
     2.0" holds "Apache License 2.0"), or its letters and digits in a row (a PDF's "GLIBC_2 .2.5");
-    an option or identifier only the latter way?"""
+    an option or identifier only the latter way? An abbreviation is held where its words are spelled
+    out ("GPLv2" by "GNU General Public License version 2")."""
     wanted = _name_words(name)
     if not wanted:
         return True
@@ -186,8 +195,10 @@ def mentions(passages: list[Passage], name: str) -> bool:
         at: dict[str, list[int]] = {}
         for i, w in enumerate(_name_words(text)):
             at.setdefault(w, []).append(i)
-        if all(w in at for w in wanted) and any(
-                all(any(abs(j - i) <= reach for j in at[w]) for w in wanted[1:]) for i in at[wanted[0]]):
+        spelled = initials(text)
+        placed = [w for w in wanted if w not in spelled or w in at]
+        if all(w in at or w in spelled for w in wanted) and (not placed or any(
+                all(any(abs(j - i) <= reach for j in at[w]) for w in placed[1:]) for i in at[placed[0]])):
             return True
     return False
 
@@ -248,7 +259,7 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
         value=0.0 if (value and not states_value(question, best.text, unit))
         or (role and not any(names_role(e.text, role) for e in evidence[:3]))
         or (asks_someone(question) and not any(names_someone(question, e.text) for e in evidence[:3]))
-        or not all(mentions(passages, n) for n in specific_names(question if typed is None else typed)) else 1.0,
+        or not all(mentions(passages, n) for n in _given_names(question if typed is None else typed)) else 1.0,
         margin=margin,
         agreement=agreement,
         known=known,

@@ -213,6 +213,13 @@ class FollowUps:
         return f"{x}? ({context})"
 
 
+def asked_item(question: str) -> str | None:
+    """The name a what-about follow-up asks of ("and on FreeBSD?" -> "FreeBSD"), or None."""
+    m = _WHAT_ABOUT.match(question) or (_AND_X.match(question) if len(question.split()) <= 6 and not _AUXILIARY.search(question) else None)
+    x = re.sub(r"(?i)^(?:under|in|for|with|on|at|from|about|of|during)\s+", "", m.group("x").strip()) if m else ""
+    return x if x and is_item_name(x) else None
+
+
 def continued_documents(history: Sequence[Exchange], question: str, searched_for: str) -> frozenset[str]:
     """The document a follow-up continues in: the one the last answer cited first (its best
     evidence; a later sentence may come from elsewhere), when the question was resolved against the

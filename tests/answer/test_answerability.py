@@ -151,6 +151,9 @@ def test_a_name_the_question_gives_must_be_in_a_retrieved_passage():
     assert not mentions([passage("The US and Pakistan formed an alliance in 1954 against the Soviet Union. Green energy came later.")], "Green Alliance")
     assert mentions([passage("An alliance on green energy was formed.")], "Green Alliance")  # near and in any order
     assert not mentions([passage("Pip checks hashes when you require them.")], "--require-hashes")
+    # an abbreviation is held where its words are spelled out; a what-about item must be held too
+    assert mentions([passage("This is the GNU General Public License version 2 of June 1991.")], "GPLv2")
+    assert not mentions([passage("MacOS: ~/Library/Caches/pip Linux: ~/.cache/pip")], "FreeBSD")
 
     class Extractive:
         known = None
@@ -164,5 +167,10 @@ def test_a_name_the_question_gives_must_be_in_a_retrieved_passage():
     q = "What does the 'Green Alliance' on climate and agriculture involve?"
     assert measure(q, evidence, [passage(sentence)], {}, Extractive).value == 0.0
     # in a conversation only the names typed now count: the resolved query carries the last turn's
+    cache = "MacOS: ~/Library/Caches/pip Linux: ~/.cache/pip"
+    evidence_cache = [Evidence(text=cache, passage=0, score=0.7, semantic=0.7)]
+    asked = "where does pip put its cache? and on FreeBSD?"
+    assert measure(asked, evidence_cache, [passage(cache)], {}, Extractive, typed="and on FreeBSD?").value == 0.0
+    assert measure(asked, evidence_cache, [passage(cache)], {}, Extractive, typed="and on Linux?").value == 1.0
     resolved = "What does it involve? (Green Alliance climate agriculture)"
     assert measure(resolved, evidence, [passage(sentence)], {}, Extractive, typed="What does it involve?").value == 1.0
