@@ -177,6 +177,21 @@ def _squeeze(text: str) -> str:
 
 
 def mentions(passages: list[Passage], name: str) -> bool:
+    """Does some passage hold the name? A name with its number ("Windows 10", "Debian 12") is also
+    held by the name alone, as the user's own setting, unless the passages give it another number
+    ("Debian 11"; "Python 3" agrees with "Python 3.12")."""
+    if _holds(passages, name):
+        return True
+    m = re.fullmatch(r"(.*[^\d\s.])\s+(\d+(?:\.\d+)*)", name)
+    if not m or name.startswith("-") or "_" in name or not _holds(passages, m.group(1)):
+        return False
+    base, number = m.group(1), m.group(2).split(".")
+    after = re.compile(r"(?i)\b" + r"\W+".join(map(re.escape, base.split())) + r"\W{0,3}(?:version\s+|v)?(\d+(?:\.\d+)*)")
+    given = {n.group(1) for p in passages for n in after.finditer(p.text)}
+    return all(g.split(".")[: len(number)] == number[: len(g.split("."))] for g in given)
+
+
+def _holds(passages: list[Passage], name: str) -> bool:
     """Does some passage hold all of the name's words close together ("Apache License, Version
     2.0" holds "Apache License 2.0"), or its letters and digits in a row (a PDF's "GLIBC_2 .2.5");
     an option or identifier only the latter way? An abbreviation is held where its words are spelled

@@ -151,6 +151,11 @@ def test_a_name_the_question_gives_must_be_in_a_retrieved_passage():
     assert not mentions([passage("The US and Pakistan formed an alliance in 1954 against the Soviet Union. Green energy came later.")], "Green Alliance")
     assert mentions([passage("An alliance on green energy was formed.")], "Green Alliance")  # near and in any order
     assert not mentions([passage("Pip checks hashes when you require them.")], "--require-hashes")
+    # a name's number is the user's setting unless the documents give the name another one
+    assert mentions([passage("Windows: %LocalAppData%\\pip\\Cache")], "Windows 10")
+    assert not mentions([passage("Upgrading from Debian 11 bullseye is described here.")], "Debian 12")
+    assert mentions([passage("Packages should use Python 3 only.")], "Python 3.12")
+    assert not mentions([passage("Packages should use Python 2.7 only.")], "Python 3.12")
     # an abbreviation is held where its words are spelled out; a what-about item must be held too
     assert mentions([passage("This is the GNU General Public License version 2 of June 1991.")], "GPLv2")
     assert not mentions([passage("MacOS: ~/Library/Caches/pip Linux: ~/.cache/pip")], "FreeBSD")
