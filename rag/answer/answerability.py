@@ -36,9 +36,11 @@ _VALUE_NOUNS = (r"year|month|date|day|time|version|release|port|number|size|leng
 # "why does the order matter when catching ...", "When urlopen fails, which attribute ...".
 _WHEN = (r"when\s+(?:did|does|do|is|was|were|are|will|would|can|could|should|has|have|had|must|may)\b|"
          r"(?:since|until|till)\s+when\b|^\s*(?:(?:and|but|so)\s+)?when(?:\s+exactly)?\s*\?")
+# "what / what's / which", then up to five words before the asked noun
+_WHAT_WHICH = r"(?:what(?:['\u2019]s)?|which)\s+(?:[\w\-]+\s+){0,5}?"
 _ASKS_VALUE = re.compile(
     rf"(?i)\b(?:how\s+(?:many|much)\s+(?P<unit>[a-z]+)|how\s+(?P<span>long|old|often|soon)\b|how\s+(?:many|much|big|large|far|fast|high|tall|wide)\b|"
-    rf"{_WHEN}|(?:what(?:['\u2019]s)?|which)\s+(?:[\w\-]+\s+){{0,5}}?(?P<noun>{_VALUE_NOUNS})s?\b(?!['\u2019]s\b)|\bin\s+(?P<per>seconds|minutes|hours|days|"
+    rf"{_WHEN}|{_WHAT_WHICH}(?P<noun>{_VALUE_NOUNS})s?\b(?!['\u2019]s\b)|\bin\s+(?P<per>seconds|minutes|hours|days|"
     rf"weeks|months|years|bytes|kb|mb|gb|percent)\b)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 # What "how long / old / often / soon" is measured in: time, or the length of a text.
@@ -137,7 +139,7 @@ def names_someone(question: str, sentence: str) -> bool:
 
 
 # A version or a port is written in digits: "every few months" states no version number.
-_ASKS_DIGITS = re.compile(r"(?i)\b(?:what(?:['\u2019]s)?|which)\s+(?:[\w\-]+\s+){0,5}?(?:version|port)s?\b(?!['\u2019]s\b)")
+_ASKS_DIGITS = re.compile(rf"(?i)\b{_WHAT_WHICH}(?:version|port)s?\b(?!['\u2019]s\b)")
 
 
 def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
@@ -172,6 +174,11 @@ def _given_names(question: str) -> list[str]:
     return specific_names(question) + ([item] if item else [])
 
 
+def _is_code(name: str) -> bool:
+    """An option or identifier: spelled out, never paraphrased."""
+    return name.startswith("-") or "_" in name
+
+
 def _squeeze(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.lower())
 
@@ -183,7 +190,7 @@ def mentions(passages: list[Passage], name: str) -> bool:
     if _holds(passages, name):
         return True
     m = re.fullmatch(r"(.*[^\d\s.])\s+(\d+(?:\.\d+)*)", name)
-    if not m or name.startswith("-") or "_" in name or not _holds(passages, m.group(1)):
+    if not m or _is_code(name) or not _holds(passages, m.group(1)):
         return False
     base, number = m.group(1), m.group(2).split(".")
     after = re.compile(r"(?i)\b" + r"\W+".join(map(re.escape, base.split())) + r"\W{0,3}(?:version\s+|v)?(\d+(?:\.\d+)*)")
@@ -205,7 +212,7 @@ def _holds(passages: list[Passage], name: str) -> bool:
         text = " ".join((p.title, p.section, p.text))
         if squeezed and squeezed in _squeeze(text):
             return True
-        if name.startswith("-") or "_" in name:  # an option or identifier is spelled out, not paraphrased
+        if _is_code(name):
             continue
         at: dict[str, list[int]] = {}
         for i, w in enumerate(_name_words(text)):

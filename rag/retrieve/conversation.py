@@ -155,14 +155,15 @@ class FollowUps:
         m = _ONLY_WH.match(q)
         if m and not subject_words(q):
             body = _LEAD_WH.sub("", last_q, count=1).strip()
-            return f"{_capital(m.group(1))} {body.rstrip('?')}?" if body else q
+            wh = m.group(1)
+            return f"{wh[:1].upper()}{wh[1:]} {body.rstrip('?')}?" if body else q
         m = _ABOUT_THEN_ASK.match(q)
         if m:  # "What about the US, what could it do?": the question with "it" standing for the US
             x, asked = m.group("x").strip(), m.group("q").strip()
             own = re.sub(r"\b(?:it|they|them)\b", x, asked, count=1, flags=re.I)
             context = key_terms(last_q, answer, own)
             return f"{own.rstrip(' ?')}? ({context})" if context else f"{own.rstrip(' ?')}?"
-        m = _WHAT_ABOUT.match(q) or (_AND_X.match(q) if len(q.split()) <= 6 and not _AUXILIARY.search(q) else None)
+        m = _item_asked(q)
         if m:
             return self._swap(m.group("x").strip(), last_q) or q
         cues = references(q)
@@ -213,9 +214,14 @@ class FollowUps:
         return f"{x}? ({context})"
 
 
+def _item_asked(q: str) -> re.Match | None:
+    """"What about X?", or a short "and X?" that is no question of its own; the item is group "x"."""
+    return _WHAT_ABOUT.match(q) or (_AND_X.match(q) if len(q.split()) <= 6 and not _AUXILIARY.search(q) else None)
+
+
 def asked_item(question: str) -> str | None:
     """The name a what-about follow-up asks of ("and on FreeBSD?" -> "FreeBSD"), or None."""
-    m = _WHAT_ABOUT.match(question) or (_AND_X.match(question) if len(question.split()) <= 6 and not _AUXILIARY.search(question) else None)
+    m = _item_asked(question)
     x = re.sub(r"(?i)^(?:under|in|for|with|on|at|from|about|of|during)\s+", "", m.group("x").strip()) if m else ""
     return x if x and is_item_name(x) else None
 
@@ -320,9 +326,7 @@ def _replace_person(q: str, name: str) -> str:
 def _definition_subject(last_q: str) -> str | None:
     """X of "What was X?" / "Tell me about X": what the last question was about, or None."""
     m = _DEFINITION.match(last_q)
-    if not m:
-        return None
-    x = (m.group("x") or m.group("y") or "").strip()
+    x = (m.group("x") or m.group("y") or "").strip() if m else ""
     return x if 0 < len(x.split()) <= 8 else None
 
 
@@ -343,7 +347,3 @@ def key_terms(last_q: str, answer: str, q: str, most: int = 8) -> str:
             continue
         terms.append(tok)
     return " ".join(terms[:most])
-
-
-def _capital(s: str) -> str:
-    return s[:1].upper() + s[1:]

@@ -89,7 +89,8 @@ def specific_names(question: str) -> list[str]:
         while words and words[0].lower() in STOPWORDS:
             words = words[1:]
         words = [w for w in words if not (w.isupper() or re.search(r"[a-z][A-Z]", w))]
-        number = _NUMBER_AFTER.match(question, question.find(phrase) + len(phrase))
+        at = question.find(phrase)  # -1 when the phrase lost a possessive ("Python's")
+        number = _NUMBER_AFTER.match(question, at + len(phrase)) if at >= 0 else None
         if words and number:
             found.append(" ".join([*words, number.group(1)]))
     return list(dict.fromkeys(found))

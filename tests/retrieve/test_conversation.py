@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from rag.domain import Exchange
-from rag.retrieve.conversation import FollowUps, references
+from rag.retrieve.conversation import FollowUps, asked_item, references
 from rag.retrieve.names import capitalised_phrases, salient_name
 
 DAVIS = "Which CIA contractor killed two pedestrians in Lahore?"
@@ -290,3 +290,12 @@ def test_a_follow_up_searches_the_document_the_last_answer_cited_first_harder(an
     answerer.ask("How did he manage to leave Pakistan afterwards?", history=[first])
     answerer.ask("What is the China-Pakistan Economic Corridor?", history=[first])
     assert preferred == [frozenset(first.documents[:1]), frozenset()]
+
+
+@pytest.mark.parametrize("question, item", [
+    ("and on FreeBSD?", "FreeBSD"), ("What about MPL 2.0?", "MPL 2.0"), ("And under GPLv2?", "GPLv2"),
+    ("and in 1965?", None), ("and the per-user one?", None), ("And Washington's response?", None),
+    ("and if I leave data out?", None),
+])
+def test_the_name_a_what_about_follow_up_asks_of(question, item):
+    assert asked_item(question) == item

@@ -31,13 +31,3 @@ def test_names_a_passage_would_spell_out(question, names):
 def test_no_specific_name(question):
     assert specific_names(question) == []
 
-
-@pytest.mark.parametrize("question, item", [
-    ("and on FreeBSD?", "FreeBSD"), ("What about MPL 2.0?", "MPL 2.0"), ("And under GPLv2?", "GPLv2"),
-    ("and in 1965?", None), ("and the per-user one?", None), ("And Washington's response?", None),
-    ("and if I leave data out?", None),
-])
-def test_the_name_a_what_about_follow_up_asks_of(question, item):
-    from rag.retrieve.conversation import asked_item
-
-    assert asked_item(question) == item
