@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from rag.citations import MARKER, strip_markers
 from rag.domain import Exchange
 from rag.language import content_words, split_sentences
-from rag.retrieve.conversation import subject_words
+from rag.retrieve.cues import subject_words
 
 _LABEL = re.compile(r"(?i)^\s*(?:\*\*)?(?:standalone|rewritten|reformulated|new)?\s*(?:follow-up\s+)?question\s*(?:\*\*)?\s*:\s*")
 _QUESTION_START = re.compile(

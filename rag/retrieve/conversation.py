@@ -31,10 +31,11 @@ import numpy as np
 
 from rag.citations import strip_markers
 from rag.domain import Exchange
-from rag.language import STOPWORDS, content_words, split_sentences
-from rag.retrieve.names import NOT_NAMES, capitalised_phrases, is_item_name, salient_name
+from rag.language import content_words, split_sentences
+from rag.retrieve.cues import (AUXILIARY, DEMONSTRATIVE, FORM, FUNCTION, PERSON, THING, TOKEN, references,
+                               subject_words)
+from rag.retrieve.names import capitalised_phrases, is_item_name, salient_name
 
-_TOKEN = re.compile(r"[A-Za-z0-9][\w'\u2019\-./]*[A-Za-z0-9%]|[A-Za-z0-9]")
 _WH = r"(?:what|which|whose|who|whom|when|where|why|how(?:\s+(?:many|much|long|often|old|far|big|large|soon))?)"
 # A question that is only a question phrase: "Why?", "In which years?", "And when exactly?", "Who else?"
 _ONLY_WH = re.compile(rf"(?i)^(?:(?:and|but|so|then|also)\s+)?((?:(?:in|on|at|for|by|from|to|during|since|until|of|with)\s+)?"
@@ -47,40 +48,7 @@ _WHAT_ABOUT = re.compile(_ABOUT + r"(?P<x>.+?)\s*\??\s*$")
 _ABOUT_THEN_ASK = re.compile(_ABOUT + r"(?P<x>[^,?]{1,40}?)\s*,\s*"
                              r"(?P<q>(?:what|which|who|whom|how|why|when|where|can|could|does|do|did|is|are|would|should|will)\b[^?]*\??)\s*$")
 _AND_X = re.compile(r"(?i)^\s*(?:and|also|or|but)\s+(?P<x>(?:in|for|during|on|with|about|from)?\s*[^?]{1,40}?)\s*\??\s*$")
-# "and if I'd rather keep the changes in-house?": a condition added to the last turn's case.
-_AND_IF = re.compile(r"(?i)^\s*(?:and|but|or|so)[,\s]+(?:what\s+)?(?:if|unless|even\s+if)\b")
-_OPENER = re.compile(r"(?i)^\s*(?:and|but|so|also|then|besides|moreover|in that case|if so)\b")
 _DEFINITION = re.compile(r"(?i)^\s*(?:what|who)\s+(?:is|was|are|were)\s+(?P<x>.+?)\s*\??\s*$|^\s*(?:tell\s+me\s+about|describe|explain)\s+(?P<y>.+?)\s*[?.]?\s*$")
-_PERSON = {"he": "", "she": "", "him": "", "his": "'s", "her": "", "hers": "'s", "himself": "", "herself": ""}
-_THING = {"it", "its", "itself", "they", "them", "their", "theirs", "themselves"}
-_DEMONSTRATIVE = {"this", "that", "these", "those"}
-# Words after which "that" opens a clause: "say that ...", "so that ...".
-_CLAUSE_BEFORE = frozenset("so such now than true sure clear likely possible certain fact say said says tell told mention mentioned explain explained describe "
-                           "described claim claimed believe believed think thought argue argued suggest suggested "
-                           "show shows showed state stated note noted".split())
-_DETERMINERS = frozenset("the a an his her its their our my your".split())
-# Words that presuppose an earlier event or place ("afterwards", "in return", "there", not "there is").
-_PRESUPPOSING = re.compile(r"(?i)\b(?:afterwards?|in\s+return|in\s+response|as\s+a\s+result|after\s+that|before\s+that|"
-                           r"instead|either|the\s+same|the\s+former|the\s+latter|then|there(?!\s+(?:is|are|was|were|has|have|had)\b))\b")
-# "the first one", "the other ones": an ordinal with nothing but "one" after it points back; "the
-# second option" usually does, but "the first attack on ..." may not, so it is a weak cue only.
-_ORDINALS = r"(?:first|second|third|fourth|last|other|former|latter)"
-_ORDINAL_ONE = re.compile(rf"(?i)\bthe\s+{_ORDINALS}\s+ones?\b")
-_ORDINAL = re.compile(rf"(?i)\bthe\s+{_ORDINALS}\s+[a-z]+(?=\s*(?:[,?.;]|$))")
-# Words after which "that" is an object pronoun ("call that again", "do that on Windows").
-_AFTER_OBJECT = frozenset("again too also later now instead first anyway back myself yourself ourselves manually "
-                          "automatically".split())
-_AUXILIARY = re.compile(r"(?i)\b(?:is|are|was|were|be|been|did|does|do|has|have|had|can|could|will|would|should|may|might)\b")
-# Function words: a "this/that" after one of them points ("in that year", "did that study ..."), and they are
-# not nouns a pronoun could refer to.
-_FUNCTION = STOPWORDS | {"did", "does", "do", "was", "is", "were", "are", "has", "have", "had", "will", "would", "can", "could"}
-_PREPOSITIONS = frozenset("in on at for by from to during since until of with about after before under over into against".split())
-_PLEONASTIC = re.compile(r"(?i)\b(?:it\s+(?:is|was|has\s+been|would\s+be|will\s+be|seems|seemed|appears|appeared|takes|took)\s+(?:\w+\s+){0,2}?"
-                         r"(?:that|to|for|whether|if)\b|(?:is|was|isn't|wasn't)\s+it\s+(?:\w+\s+){0,2}?(?:that|to|for|whether|if)\b)")
-# Words of a question's form (not of its subject), and nouns that only name the kind of answer asked.
-_FORM = STOPWORDS | {"many", "much", "long", "often", "else", "exactly", "happen", "happened", "mean", "means", "meant",
-                     "year", "years", "month", "months", "date", "day", "days", "time", "times", "way", "ways", "reason",
-                     "reasons", "kind", "type", "number", "amount", "ok", "okay", "please", "happens", "instead", "again"}
 # Cosine of a question to the last turn (its question or its answer's first sentence) from which a weak cue
 # makes it a follow-up: set by eye on follow-ups and changes of topic written for the shipped corpus (a
 # one-subject collection, where unrelated questions still reach 0.2-0.45), not on any eval set.
@@ -162,7 +130,7 @@ class FollowUps:
             x, asked = m.group("x").strip(), m.group("q").strip()
             own = re.sub(r"\b(?:it|they|them)\b", x, asked, count=1, flags=re.I)
             context = key_terms(last_q, answer, own)
-            return f"{own.rstrip(' ?')}? ({context})" if context else f"{own.rstrip(' ?')}?"
+            return _with_context(f"{own.rstrip(' ?')}?", context)
         m = _item_asked(q)
         if m:
             return self._swap(m.group("x").strip(), last_q) or q
@@ -176,8 +144,7 @@ class FollowUps:
             out = re.sub(r"\b(?:it|its)\b", lambda w: subject + ("'s" if w.group(0).lower() == "its" else ""), out, count=1, flags=re.I)
         if out != q and not cues["demonstrative"] and not (cues["thing"] and not subject) and not person_named:
             return out
-        context = key_terms(last_q, answer, out)
-        return f"{out.rstrip()} ({context})" if context else out
+        return _with_context(out, key_terms(last_q, answer, out))
 
     def _close(self, q: str, last_q: str, answer: str) -> bool:
         """Is the question close in meaning to the last turn (its question or its answer's first sentence)?"""
@@ -211,12 +178,17 @@ class FollowUps:
             return f"{body} \u2014 {x}?"
         # "and if I leave data out?": a new side of the last topic, searched with the topic's key terms
         # rather than inside the whole last question, whose words would outweigh its own
-        return f"{x}? ({context})"
+        return _with_context(f"{x}?", context)
+
+
+def _with_context(q: str, context: str) -> str:
+    """`q` with the last turn's key terms in brackets: "does it come with any warranty? (3-clause BSD)"."""
+    return f"{q.rstrip()} ({context})" if context else q
 
 
 def _item_asked(q: str) -> re.Match | None:
     """"What about X?", or a short "and X?" that is no question of its own; the item is group "x"."""
-    return _WHAT_ABOUT.match(q) or (_AND_X.match(q) if len(q.split()) <= 6 and not _AUXILIARY.search(q) else None)
+    return _WHAT_ABOUT.match(q) or (_AND_X.match(q) if len(q.split()) <= 6 and not AUXILIARY.search(q) else None)
 
 
 def asked_item(question: str) -> str | None:
@@ -233,91 +205,11 @@ def continued_documents(history: Sequence[Exchange], question: str, searched_for
     return frozenset(history[-1].documents[:1]) if history and searched_for != question else frozenset()
 
 
-def subject_words(question: str) -> list[str]:
-    """The words of a question that say what it is about (not its form, nor pointers like "he")."""
-    return [w for w in content_words(question) if w not in _FORM and w not in _PERSON and w not in _THING]
-
-
-def references(q: str) -> dict[str, bool]:
-    """Which cues that the question leans on an earlier turn it has: a `person` pronoun with no name
-    before it in the question, a `thing` pronoun ("it", "they") with no noun phrase before it, a
-    `demonstrative` ("that study", "why did that happen?"); `strong` is any of these, a very short
-    question or an added condition ("and if ...?"); `weak` an opener ("and ..."), a pronoun that may
-    refer inside the question, or a word that presupposes an earlier event ("afterwards", "there")."""
-    tokens = _TOKEN.findall(q)
-    lower = [t.lower() for t in tokens]
-    person = thing = demonstrative = weak = False
-    for i, w in enumerate(lower):
-        before = tokens[:i]
-        if w in _PERSON:
-            person = person or not any(_is_name(t, j) for j, t in enumerate(before))
-        elif w in _THING:
-            if w in ("it", "its") and _PLEONASTIC.search(q):
-                continue
-            if _has_noun_phrase(before):
-                weak = True
-            else:
-                thing = True
-        elif w in _DEMONSTRATIVE and _points(lower, i, tokens):
-            demonstrative = True
-    if _ORDINAL_ONE.search(q):  # "Who claimed the first one?"
-        demonstrative = True
-    if _PRESUPPOSING.search(q) or _OPENER.match(q) or _ORDINAL.search(q):
-        weak = True
-    short = len(tokens) <= 3 and not _AUXILIARY.search(q)
-    strong = person or thing or demonstrative or short or bool(_AND_IF.match(q))
-    return {"person": person, "thing": thing, "demonstrative": demonstrative, "strong": strong, "weak": weak}
-
-
-def _points(lower: list[str], i: int, tokens: list[str]) -> bool:
-    """Is the "this/that/these/those" at i a pointer ("that study", "did that happen"), not a
-    clause ("said that ...") or a relative ("the deal that ...")?"""
-    if lower[i] != "that" or i == 0:
-        return True
-    prev = lower[i - 1]
-    if prev in _FUNCTION:
-        return prev not in _CLAUSE_BEFORE
-    # after a content word: "... see that attack?", "check that ordering myself?": a pointer before a noun that
-    # closes the question or is followed by a function word; not "the rule that governs ..." (a verb: -s, -ed)
-    if i + 1 == len(lower):  # "how do I fix that?": a clause never ends the question
-        return prev not in _CLAUSE_BEFORE
-    if prev in _CLAUSE_BEFORE:
-        return False
-    nxt = lower[i + 1]
-    if nxt in _AFTER_OBJECT or nxt in _PREPOSITIONS:  # "call that again later", "do that on Windows"
-        return True
-
-    def noun(j: int) -> bool:  # a word that may close the pointed-at phrase: not a verb form, a name or a function word
-        w = lower[j]
-        return w not in _FUNCTION and not (w.endswith("ed") or (w.endswith("s") and not w.endswith("ss"))) and not tokens[j][:1].isupper()
-
-    def closes(j: int) -> bool:  # the question ends there, or goes on with a function word or an adverb
-        return j == len(lower) or lower[j] in _FUNCTION or lower[j] in _AFTER_OBJECT
-
-    # "that ordering myself", and with one adjective, "that old behaviour back"
-    return noun(i + 1) and (closes(i + 2) or (i + 2 < len(lower) and noun(i + 2) and closes(i + 3)))
-
-
-def _has_noun_phrase(tokens: list[str]) -> bool:
-    """Do these words hold something a pronoun could refer to: a name, a possessive, or a noun
-    after an article or possessive ("the negotiators", "Pakistan's army")?"""
-    for j, t in enumerate(tokens):
-        if _is_name(t, j) or t.lower().endswith(("'s", "\u2019s")):
-            return True
-        if t.lower() in _DETERMINERS and j + 1 < len(tokens) and tokens[j + 1].lower() not in _FUNCTION:
-            return True
-    return False
-
-
-def _is_name(token: str, position: int) -> bool:
-    return token[:1].isupper() and token.lower() not in NOT_NAMES and (position > 0 or token.lower() not in _FORM)
-
-
 def _replace_person(q: str, name: str) -> str:
     def swap(m: re.Match) -> str:
         w = m.group(0).lower()
         after = q[m.end():].lstrip()
-        possessive = _PERSON[w] or (w == "her" and after[:1].isalpha() and after.split()[0].lower() not in _FUNCTION)
+        possessive = PERSON[w] or (w == "her" and after[:1].isalpha() and after.split()[0].lower() not in FUNCTION)
         return name + ("'s" if possessive else "")
 
     return re.sub(r"\b(?:he|she|him|his|her|hers|himself|herself)\b", swap, q, flags=re.I)
@@ -339,9 +231,9 @@ def key_terms(last_q: str, answer: str, q: str, most: int = 8) -> str:
     for name in [salient_name(last_q, answer), *capitalised_phrases(first)]:
         if name and len(terms) < 2 and not set(content_words(name)) <= have and name not in last_q and name not in terms:
             terms.append(name)
-    for tok in _TOKEN.findall(strip_markers(last_q)):
+    for tok in TOKEN.findall(strip_markers(last_q)):
         low = tok.lower()
-        if low in _FORM or low in _PERSON or low in _THING or low in _DEMONSTRATIVE or not content_words(tok):
+        if low in FORM or low in PERSON or low in THING or low in DEMONSTRATIVE or not content_words(tok):
             continue
         if content_words(tok)[0] in have or any(tok in t for t in terms):
             continue

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from rag.domain import Exchange
-from rag.retrieve.conversation import FollowUps, asked_item, references
+from rag.retrieve.conversation import FollowUps, asked_item
+from rag.retrieve.cues import references
 from rag.retrieve.names import capitalised_phrases, salient_name
 
 DAVIS = "Which CIA contractor killed two pedestrians in Lahore?"
