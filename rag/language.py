@@ -86,6 +86,16 @@ def split_versions(text: str) -> str:
     return _VERSIONED.sub(r"\1 v", text)
 
 
+# Typeset look-alikes of what a keyboard types: groff's minus sign in man pages ("−−login"), its small
+# tilde ("˜/.profile") and Unicode's hyphens. Read as typed, "--login" finds them and they find it.
+_KEYBOARD = str.maketrans({"\u2212": "-", "\u2010": "-", "\u2011": "-", "\u02dc": "~"})
+
+
+def keyboard_characters(text: str) -> str:
+    """`text` with typeset look-alikes of keyboard characters (minus sign, hyphens, small tilde) as typed."""
+    return text.translate(_KEYBOARD)
+
+
 # A clitic belongs to the word before it: "shouldn't" is "should", "I'm" is "I", "Python's" is "Python"
 # (a question's contraction is no word the collection lacks), and a curly apostrophe is a straight one.
 _CLITIC = re.compile(r"(?:n't|'(?:s|m|re|ve|ll|d))$")

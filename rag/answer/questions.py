@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from rag.config import Settings
+from rag.language import keyboard_characters
 
 
 class QuestionError(ValueError):
@@ -19,8 +20,9 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": 
 
 
 def plain(text: str) -> str:
-    """Text in its compatibility form (NFKC: full-width letters, ligatures) with plain quotes."""
-    return unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    """Text in its compatibility form (NFKC: full-width letters, ligatures) with plain quotes and
+    keyboard dashes (a "−−login" pasted from a PDF)."""
+    return unicodedata.normalize("NFKC", keyboard_characters(text)).translate(_QUOTES)  # NFKC splits "˜"
 
 
 def validate_question(question: str, settings: Settings) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.domain import Document, Section
+from rag.language import keyboard_characters
 
 
 class DocumentError(ValueError):
@@ -45,8 +46,11 @@ def build_document(
     parts: list[Part], *, path: Path, sha256: str | None, title: str, authors: list[str] | tuple[str, ...],
     raw: str = "", page_count: int = 0, empty_pages: tuple[int, ...] = (), notes: tuple[str, ...] = (),
 ) -> Document:
-    """The Document for cleaned parts: text is the parts joined by blank lines."""
+    """The Document for cleaned parts: text is the parts joined by blank lines, typeset look-alikes of
+    keyboard characters as typed (groff's "−−login" is searched and quoted as "--login")."""
     path = Path(path)
+    title = keyboard_characters(title)
+    parts = [replace(p, text=keyboard_characters(p.text)) for p in parts]  # one character for one: offsets hold
     texts, sections, page_starts, code_spans = [], [], [], []
     stack: list[tuple[int, str]] = []  # (level, title) of the open headings
     offset = 0

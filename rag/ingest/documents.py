@@ -32,7 +32,8 @@ KINDS = ".txt, .md, .html or .pdf"  # how an error message names them
 # page it covers. 5: HTML pages read, and HTML blocks in Markdown read as text (tables as pipe-table lines).
 # 6: a Markdown code fence opening a list item ("- ```") is code, so the fences after it pair.
 # 7: text drawn in an ASCII box (a row of asterisks above and below, "*" at both ends of each line) unframed.
-CLEANING_VERSION = 7
+# 8: typeset look-alikes read as typed: the minus sign and Unicode hyphens as "-", the small tilde as "~".
+CLEANING_VERSION = 8
 
 
 # --- reading ---------------------------------------------------------------

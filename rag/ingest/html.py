@@ -14,9 +14,10 @@ from html.parser import HTMLParser
 from rag.ingest.markdown import _META, Item, Markup
 
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "aside", "button", "form", "select", "head"}
-# Class or id names that mark navigation and page furniture in Sphinx, DocBook, mdBook and common themes.
-_SKIP_CLASS = re.compile(r"^(?:nav\w*|\w*sidebar\w*|related|breadcrumbs?|toc|headerlink|skip-?links?|footer|"
-                         r"menu-bar|sidebar-scrollbox|mobile-nav-chapters)$", re.I)
+# Class or id names that mark navigation and page furniture in Sphinx, DocBook, mdBook, Texinfo ("Next: ...,
+# Up: ..." headers, the contents and each section's list of its subsections) and common themes.
+_SKIP_CLASS = re.compile(r"^(?:nav\w*|\w*sidebar\w*|related|breadcrumbs?|toc|\w+-toc|headerlink|skip-?links?|header|footer|"
+                         r"(?:short)?contents|contents_element|element-contents|menu-bar|sidebar-scrollbox|mobile-nav-chapters)$", re.I)
 _BLOCK = {"p", "div", "li", "dt", "dd", "blockquote", "section", "article", "main", "figure", "figcaption",
           "header", "footer", "ul", "ol", "dl", "br", "hr", "tr", "details", "summary", "caption", "body", "center"}
 _VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param"}

@@ -91,3 +91,8 @@ def test_earlier_turns_are_read_as_what_was_asked(corpus_pipeline):
     got = answerer.ask("In which year?", history=[Exchange.of(typed, answer)])
     assert got.searched_for == answerer.ask("In which year?", history=[Exchange.of(asked, answer)]).searched_for
     assert "contractor's car killed" in got.searched_for and "Thanks" not in got.searched_for
+
+
+def test_typeset_dashes_and_tildes_are_read_as_typed():
+    assert plain("what does \u2212\u2212login do in \u02dc/.profile?") == "what does --login do in ~/.profile?"
+    assert plain("the \u2010i and \u2011c flags") == "the -i and -c flags"

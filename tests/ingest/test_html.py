@@ -17,6 +17,7 @@ from tests.conftest import make_settings
 HTML = Path(__file__).resolve().parents[1] / "fixtures" / "html"
 SPHINX = HTML / "python-sorting-howto.html"  # python3-doc 3.11: Sorting HOW TO
 DOCBOOK = HTML / "debian-faq-pkg-basics.html"  # debian-faq 11.1: chapter 7
+TEXINFO = HTML / "bash-texinfo.html"  # bash-doc 5.2 bashref.html (Texinfo 6.8), its first 410 lines
 
 
 def test_a_sphinx_page_keeps_its_text_headings_and_code_and_drops_the_page_furniture():
@@ -92,3 +93,19 @@ def test_a_page_with_no_text_or_broken_markup_is_refused_or_read_without_crashin
     broken = tmp_path / "broken.html"
     broken.write_text("<p>unclosed <b>bold <table><tr><td>x<td>y</table> <div><p>one<p>two</div>", encoding="utf-8")
     assert read_document(broken).text == "unclosed bold\n\n| x | y |\n\none\n\ntwo"
+
+
+def test_an_html_man_pages_minus_entities_read_as_typed(tmp_path):
+    page = tmp_path / "bash.html"  # groff -Thtml writes options with &minus;
+    page.write_text("<html><head><title>BASH</title></head><body><h1>BASH</h1><p>Run bash &minus;&minus;login "
+                    "to read &#732;/.profile first.</p></body></html>", encoding="utf-8")
+    assert "Run bash --login to read ~/.profile first." in read_document(page).text
+
+
+def test_a_texinfo_manual_drops_its_node_navigation_and_contents():
+    doc = read_document(TEXINFO)
+    assert doc.title == "Bash Reference Manual"
+    assert [s.title for s in doc.sections] == ["Bash Features", "1 Introduction", "1.1 What is Bash?", "1.2 What is a shell?"]
+    assert "Next:" not in doc.text and "[Contents][Index]" not in doc.text  # each node's "Next: ..., Up: ..." header
+    assert "3.2.6 Coprocesses" not in doc.text  # the table of contents, and each section's list of its subsections
+    assert "Bash is the shell, or command language interpreter, for the GNU operating system." in doc.text

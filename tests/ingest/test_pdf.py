@@ -242,3 +242,28 @@ def test_unreadable_pdfs_are_named_and_the_others_ingest(tmp_path):
     assert report.skipped["locked.pdf"].startswith("encrypted PDF (needs a password)")
     assert report.skipped["no-xref.pdf"].startswith("corrupt PDF (damaged")
     assert [(s.source, s.done) for s in steps if s.unit == "page"] == [("slides.pdf", n) for n in range(1, 8)]
+
+
+def test_a_man_pages_minus_signs_and_tildes_read_as_typed(tmp_path):
+    """groff typesets "--login" with minus signs (U+2212) and "~" as a small tilde (U+02DC): read as
+    found, "--dump-po-strings" typed by a user matched nothing and the question was refused."""
+    doc = read_document(PDF / "bash-man.pdf")  # Debian bash-doc's bash.pdf, pages 1-2
+    assert "\u2212" not in doc.text and "\u02dc" not in doc.text
+    assert "--dump-po-strings" in doc.text and "~/.bash_profile" in doc.text
+
+
+@pytest.mark.slow
+def test_an_option_typed_with_hyphens_finds_the_man_page_that_typesets_it(tmp_path):
+    from rag.wiring import Pipeline
+
+    from tests.conftest import make_settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "bash.pdf").write_bytes((PDF / "bash-man.pdf").read_bytes())
+    pipe = Pipeline(make_settings(tmp_path / "data", docs))
+    pipe.ingestor.ingest()
+    answer = pipe.answerer.ask("What format does --dump-po-strings write?")
+    assert not answer.abstained and "gettext" in answer.answer
+    pasted = pipe.answerer.ask("What format does \u2212\u2212dump\u2212po\u2212strings write?")  # copied from a PDF viewer
+    assert pasted.answer == answer.answer
