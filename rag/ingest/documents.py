@@ -33,7 +33,8 @@ KINDS = ".txt, .md, .html or .pdf"  # how an error message names them
 # 6: a Markdown code fence opening a list item ("- ```") is code, so the fences after it pair.
 # 7: text drawn in an ASCII box (a row of asterisks above and below, "*" at both ends of each line) unframed.
 # 8: typeset look-alikes read as typed: the minus sign and Unicode hyphens as "-", the small tilde as "~".
-CLEANING_VERSION = 8
+# 9: a PDF's tagged list (a short term alone on its line, its description indented below) is a block per item.
+CLEANING_VERSION = 9
 
 
 # --- reading ---------------------------------------------------------------

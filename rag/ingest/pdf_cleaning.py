@@ -17,7 +17,8 @@ from pathlib import Path
 
 from rag.domain import Document
 from rag.ingest.assemble import DocumentError, Part, build_document, split_names
-from rag.ingest.pdf import BULLET, Block, Line, Page, PdfContent, group_blocks
+from rag.ingest.pdf import BULLET, Block, Line, Page, PdfContent
+from rag.ingest.pdf_blocks import group_blocks
 from rag.ingest.pdf_pages import PAGE_NO, body_size, distinct, drop_repeated_pages, drop_toc, running_lines
 
 _NUMBERED = re.compile(r"^(\d{1,2}(\.\d{1,3})*|[A-Z](\.\d{1,3})+)\.?\s+[^\W\d_]")

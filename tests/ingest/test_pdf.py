@@ -267,3 +267,12 @@ def test_an_option_typed_with_hyphens_finds_the_man_page_that_typesets_it(tmp_pa
     assert not answer.abstained and "gettext" in answer.answer
     pasted = pipe.answerer.ask("What format does \u2212\u2212dump\u2212po\u2212strings write?")  # copied from a PDF viewer
     assert pasted.answer == answer.answer
+
+
+def test_a_man_pages_tagged_list_is_an_item_per_term():
+    """A term alone on its line with its description indented below it (OPTIONS, FILES): a term back
+    at the margin was joined to the description before it ("Equivalent to -D. --help Display ...");
+    in FILES, with no full stops, the whole list ran together ("/bin/bash The bash executable /etc/profile ...")."""
+    doc = read_document(PDF / "bash-man.pdf")
+    assert "\n\n--dump-po-strings\n\nEquivalent to -D, but the output is in the GNU gettext po" in doc.text
+    assert "\n\n--dump-strings\n\nEquivalent to -D.\n\n" in doc.text
