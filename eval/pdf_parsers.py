@@ -95,7 +95,8 @@ def pypdfium2_pages(path: Path) -> list[str]:
 
 
 def rag_pages(path: Path) -> list[str]:
-    from rag.ingest.pdf import group_blocks, read_pdf
+    from rag.ingest.pdf import read_pdf
+    from rag.ingest.pdf_blocks import group_blocks
 
     return ["\n\n".join(b.text for b in group_blocks(page)) for page in read_pdf(path, path.read_bytes()).pages]
 
