@@ -47,3 +47,30 @@ def strip_markers(text: str) -> str:
 def format_marker(numbers: list[int]) -> str:
     """The canonical marker(s) for these passage numbers: [1][3]."""
     return "".join(f"[{n}]" for n in dict.fromkeys(numbers))
+
+
+# Brackets quoted from a passage ("[0-9]", "sys.argv[10]", a footnote's "[42]") look like markers but are
+# the passage's words: while an extractive answer is checked each stands in as one private-use character
+# (no word, no number, so the checker reads the sentence's own words only).
+_SHIELD_BASE, _SHIELD_MAX = 0xE000, 0x1000
+
+
+def shield(text: str, kept: list[str], only: list[str] | None = None) -> str:
+    """`text` with every marker-like bracket (or only the first occurrence of each of `only`, in
+    order: a quoted sentence's own brackets) replaced by a placeholder; the brackets go to `kept`."""
+    def hide(m: re.Match) -> str:
+        if len(kept) >= _SHIELD_MAX or (only is not None and (not only or m.group(0) != only[0])):
+            return m.group(0)
+        if only:
+            only.pop(0)
+        kept.append(m.group(0))
+        return chr(_SHIELD_BASE + len(kept) - 1)
+
+    return MARKER.sub(hide, text)
+
+
+def unshield(text: str, kept: list[str]) -> str:
+    """The text with its placeholders turned back into the brackets they stand for."""
+    if not kept:
+        return text
+    return re.sub(f"[{chr(_SHIELD_BASE)}-{chr(_SHIELD_BASE + len(kept) - 1)}]", lambda m: kept[ord(m.group(0)) - _SHIELD_BASE], text)

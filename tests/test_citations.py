@@ -9,7 +9,7 @@ import pytest
 from eval.runner import Question, score_question
 from rag.answer.grounding import check
 from rag.app.render import link_markers
-from rag.citations import cited_numbers, marker_numbers, strip_markers
+from rag.citations import cited_numbers, marker_numbers, shield, strip_markers, unshield
 
 SOURCES = [
     "The treaty was signed in 1954 by both governments.",
@@ -43,3 +43,10 @@ def test_ranges_are_capped_and_text_brackets_are_not_citations():
     assert len(marker_numbers("1-999")) == 21
     assert cited_numbers("see [brackets] and [2021a]") == []
     assert strip_markers("Signed in 1954 [1, 2]. Ratified [3].") == "Signed in 1954. Ratified."
+
+
+def test_shielded_brackets_are_no_markers_and_come_back_as_they_were():
+    kept: list[str] = []
+    text = shield("Use [0-9] or sys.argv[10]; see note [2].", kept)
+    assert cited_numbers(text) == [] and kept == ["[0-9]", "[10]", "[2]"]
+    assert unshield(text + " [1]", kept) == "Use [0-9] or sys.argv[10]; see note [2]. [1]"

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 
+from rag.citations import shield, unshield
 from rag.config import Settings
 from rag.answer.answerability import Gate, measure
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible, not_said_again
@@ -272,15 +273,16 @@ class Answerer:
         chosen, retrieval = turn.chosen, turn.retrieval
         order = _citation_order([e.passage for e in chosen], len(retrieval.passages))
         number = {p: n for n, p in enumerate(order, 1)}
-        text = " ".join(f"{e.text} [{number[e.passage]}]" for e in chosen)
+        kept: list[str] = []  # the quoted sentences' own brackets are no citations: "[0-9]", "argv[10]"
+        text = " ".join(f"{shield(e.text, kept)} [{number[e.passage]}]" for e in chosen)
         grounding = self._check(text, [retrieval.passages[i] for i in order], turn)
         if grounding.abstain:
             return self._abstain(turn, backend="extractive")
         return Answer(
-            question=turn.question, answer=grounding.text, abstained=False, backend="extractive",
+            question=turn.question, answer=unshield(grounding.text, kept), abstained=False, backend="extractive",
             citations=_citations(retrieval.passages, order),
             timings={"retrieve_ms": retrieval.ms, "answer_ms": turn.ms_since(turn.answering)},
-            grounding=grounding.sentences,
+            grounding=[replace(g, sentence=unshield(g.sentence, kept)) for g in grounding.sentences],
         )
 
     def _check(self, text: str, numbered: list[Passage], turn: Turn) -> Grounding:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from rag.citations import MARKER, cited_numbers, marker_numbers
+from rag.citations import MARKER, cited_numbers, marker_numbers, shield, unshield
 from rag.language import content_words, split_sentences
 from rag.domain import Answer, Citation, SentenceCheck
 from rag.app.sources import link_text, source_href
@@ -255,13 +255,17 @@ def _answer_body(text: str, grounding: list[SentenceCheck] | None, key: str, kno
         if span is None:
             continue
         a, b = span
+        # the checked sentence holds no markers: any bracket in it ("[0-9]") is quoted text, not a citation
+        kept: list[str] = []
+        own = shield(text[a:b], kept, [m.group(0) for m in MARKER.finditer(check.sentence)])
+        body = unshield(link_markers(_text(own), key, known), kept)
         if check.supported:
-            out.append(link_markers(_text(text[pos:b]), key, known))
+            out.append(link_markers(_text(text[pos:a]), key, known) + body)
         else:
             out.append(link_markers(_text(text[pos:a]), key, known))
             out.append(
                 '<span class="rag-unsupported" title="The citation checker found no support for this sentence in the cited passages">'
-                f'{link_markers(_text(text[a:b]), key, known)}<span class="rag-flag">⚠ not supported by the sources</span></span>'
+                f'{body}<span class="rag-flag">⚠ not supported by the sources</span></span>'
             )
         pos = b
     out.append(link_markers(_text(text[pos:]), key, known))

@@ -34,7 +34,8 @@ KINDS = ".txt, .md, .html or .pdf"  # how an error message names them
 # 7: text drawn in an ASCII box (a row of asterisks above and below, "*" at both ends of each line) unframed.
 # 8: typeset look-alikes read as typed: the minus sign and Unicode hyphens as "-", the small tilde as "~".
 # 9: a PDF's tagged list (a short term alone on its line, its description indented below) is a block per item.
-CLEANING_VERSION = 9
+# 10: HTML footnote marks dropped from the running text, each note opened by "Note 5:"; Publican's Prev/Next bars dropped.
+CLEANING_VERSION = 10
 
 
 # --- reading ---------------------------------------------------------------

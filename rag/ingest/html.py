@@ -16,8 +16,16 @@ from rag.ingest.markdown import _META, Item, Markup
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "aside", "button", "form", "select", "head"}
 # Class or id names that mark navigation and page furniture in Sphinx, DocBook, mdBook, Texinfo ("Next: ...,
 # Up: ..." headers, the contents and each section's list of its subsections) and common themes.
-_SKIP_CLASS = re.compile(r"^(?:nav\w*|\w*sidebar\w*|related|breadcrumbs?|toc|\w+-toc|headerlink|skip-?links?|header|footer|"
+_SKIP_CLASS = re.compile(r"^(?:(?:doc|top|side|sub|page)?nav\w*|\w*sidebar\w*|related|breadcrumbs?|toc|\w+-toc|headerlink|skip-?links?|header|footer|"
                          r"(?:short)?contents|contents_element|element-contents|menu-bar|sidebar-scrollbox|mobile-nav-chapters)$", re.I)
+# Footnote reference marks in the running text (Sphinx "footnote-reference", Pandoc "footnote-ref", DocBook
+# a/sup "footnote"), and a note's link back: marks, not words ("the project. 1 If one person ...").
+_NOTE_MARK = re.compile(r"^(?:footnote-ref(?:erence)?|footnote-back(?:ref)?|fn-backref)$", re.I)
+_NOTE_ROLES = {"doc-noteref", "doc-backlink"}
+# A footnote's own label (Sphinx <dt class="label">, docutils <span class="label">, mdBook's
+# "footnote-definition-label", or a note's opening <sup>, as DocBook's): written "Note 5:" before the
+# note's text rather than alone on a line.
+_NOTE_LABEL = re.compile(r"^(?:label|footnote-definition-label)$", re.I)
 _BLOCK = {"p", "div", "li", "dt", "dd", "blockquote", "section", "article", "main", "figure", "figcaption",
           "header", "footer", "ul", "ol", "dl", "br", "hr", "tr", "details", "summary", "caption", "body", "center"}
 _VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param"}
@@ -32,7 +40,9 @@ class _Reader(HTMLParser):
         self.items: list[Item] = []
         self.text: list[str] = []
         self.title, self.author = "", ""
-        self.stack: list[tuple[str, bool, bool]] = []  # open elements: (tag, skipped, main content)
+        self.stack: list[tuple[str, bool, bool, bool]] = []  # open elements: (tag, skipped, main content, a footnote)
+        self.label: int | None = None  # the depth of the footnote label being read
+        self.labelled = False  # a footnote's "[5] " is waiting for the note's text
         self.main_only = main_only
         self.in_title = self.pre = 0
         self.table: list[list[str]] | None = None  # rows of cells while inside a table
@@ -40,7 +50,7 @@ class _Reader(HTMLParser):
 
     @property
     def skipping(self) -> bool:
-        return any(skip for _, skip, _ in self.stack) or (self.main_only and not any(m for _, _, m in self.stack))
+        return any(skip for _, skip, _, _ in self.stack) or (self.main_only and not any(m for _, _, m, _ in self.stack))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -53,9 +63,20 @@ class _Reader(HTMLParser):
                 self.text.append("\n" if self.pre else " ")
             return
         names = (a.get("class", "") + " " + a.get("id", "")).split()
-        skip = tag in _SKIP_TAGS or any(_SKIP_CLASS.match(n) for n in names) or a.get("role") == "navigation"
-        self.stack.append((tag, skip, tag in ("main", "article") or a.get("role") == "main"))
+        note = any("footnote" in n.lower() for n in names) or a.get("role", "").startswith("doc-footnote")
+        # docutils 0.18+ puts each footnote in an <aside>, which elsewhere is a sidebar
+        skip = (tag in _SKIP_TAGS and not (tag == "aside" and note)) or any(_SKIP_CLASS.match(n) for n in names) \
+            or a.get("role") == "navigation"
+        if self.label is None and (any(_NOTE_MARK.match(n) for n in names) or a.get("role") in _NOTE_ROLES
+                                   or (tag in ("a", "sup") and "footnote" in names)):
+            skip = True
+        self.stack.append((tag, skip, tag in ("main", "article") or a.get("role") == "main", note))
         if self.skipping:
+            return
+        if self.label is None and any(f for *_, f in self.stack) and (
+                any(_NOTE_LABEL.match(n) for n in names) or (tag == "sup" and not "".join(self.text).strip())):
+            self.flush()
+            self.label = len(self.stack)
             return
         if tag == "pre":
             self.flush()
@@ -76,12 +97,18 @@ class _Reader(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self.in_title = max(0, self.in_title - 1)
-        if tag in _VOID or not any(t == tag for t, _, _ in self.stack):
+        if tag in _VOID or not any(t == tag for t, *_ in self.stack):
             return
         skipping = self.skipping
         while self.stack and self.stack.pop()[0] != tag:
             pass
         if skipping:
+            return
+        if self.label is not None and len(self.stack) < self.label:
+            number = _squash("".join(self.text)).strip("[]() ")
+            # "Note 5:", not "[5]", which would read as a citation of passage 5 in a quoted answer
+            self.text = [f"Note {number}: "] if number else []
+            self.label, self.labelled = None, bool(number)
             return
         if tag == "pre" and self.pre:
             self.pre -= 1
@@ -117,8 +144,11 @@ class _Reader(HTMLParser):
             self.text.append(data)
 
     def flush(self) -> None:
-        if self.pre or self.heading is not None:
+        if self.pre or self.heading is not None or self.label is not None:
             return
+        if self.labelled and not "".join(self.text[1:]).strip():
+            return  # the label's note starts in the next block (<dd>, <p>)
+        self.labelled = False
         text = _squash("".join(self.text))
         self.text = []
         if text:

@@ -82,6 +82,24 @@ def test_a_follow_up_leads_with_what_the_last_answer_did_not_say(corpus_pipeline
     assert lead in again.answer  # demoted, not dropped: it still answers
 
 
+def test_an_extractive_answer_quotes_brackets_as_the_passage_wrote_them(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "regex.md").write_text(
+        "# Character classes\n\nA character class lists the characters it matches between square brackets. "
+        "The class [0-9] matches any decimal digit, and so does the special sequence \\d. "
+        "The class [a-z] matches any lowercase ASCII letter.\n\n# Arguments\n\nA script reads its first "
+        "command-line argument as sys.argv[1] and its tenth as sys.argv[10].\n", encoding="utf-8")
+    pipe = Pipeline(make_settings(tmp_path / "data", docs))
+    pipe.ingestor.ingest()
+    digit = pipe.answerer.ask("Which character class matches any decimal digit?")
+    # the checker had read "[0-9]" as citations 0 to 9: "[1]" kept, the rest dropped as out of range
+    assert not digit.abstained and "The class [0-9] matches any decimal digit" in digit.answer
+    tenth = pipe.answerer.ask("How does a script read its tenth command-line argument?")
+    assert not tenth.abstained and "sys.argv[10]" in tenth.answer  # was "sys.argv" alone
+    assert all("[0-9]" in g.sentence for g in digit.grounding if "decimal digit" in g.sentence)
+
+
 def test_off_topic_question_abstains(corpus_pipeline):
     deltas, a = run(corpus_pipeline.answerer, OFF_TOPIC)
     assert a.abstained and a.answer == ABSTAIN_TEXT == "".join(deltas)

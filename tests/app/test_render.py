@@ -186,6 +186,17 @@ def test_markers_for_numbers_without_a_citation_stay_plain_text():
     assert _text_of(out) == "See [1, 2] and [9]."
 
 
+def test_brackets_a_quoted_sentence_holds_are_text_and_its_marker_a_link():
+    # an extractive answer quotes a regex class; the checker's sentence holds it, so it is no citation
+    text = "The class [0-9] matches any digit. [1] Read sys.argv[2] for the second argument. [2]"
+    grounding = [SentenceCheck("The class [0-9] matches any digit.", (1,), True, 0.9),
+                 SentenceCheck("Read sys.argv[2] for the second argument.", (2,), False, 0.1)]
+    html = render_answer(_answer(text, grounding=grounding), "k")
+    assert re.findall(r'href="#k-c(\d)"', html) == ["1", "2"]
+    assert "The class [0-9] matches any digit." in _text_of(html) and "sys.argv[2] for" in _text_of(html)
+    _parse(html)
+
+
 def test_claims_are_grouped_by_the_citations_of_their_sentences():
     claims = claims_by_citation("Alpha beta gamma. [1] Delta epsilon. [1, 2] Zeta eta.", None)
     assert claims == {1: ["Alpha beta gamma. [1]", "Delta epsilon. [1, 2]"], 2: ["Delta epsilon. [1, 2]"]}

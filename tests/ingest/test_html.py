@@ -18,6 +18,9 @@ HTML = Path(__file__).resolve().parents[1] / "fixtures" / "html"
 SPHINX = HTML / "python-sorting-howto.html"  # python3-doc 3.11: Sorting HOW TO
 DOCBOOK = HTML / "debian-faq-pkg-basics.html"  # debian-faq 11.1: chapter 7
 TEXINFO = HTML / "bash-texinfo.html"  # bash-doc 5.2 bashref.html (Texinfo 6.8), its first 410 lines
+# debian-policy 4.6.2.0 policy.html/ch-binary.html (Sphinx): lines 1-68, 149-181 (3.3) and 381-511 (its notes)
+POLICY = HTML / "debian-policy-binary.html"
+PUBLICAN = HTML / "securing-debian-chroot.html"  # harden-doc 3.19 en-US/chroot.html (Publican DocBook), whole
 
 
 def test_a_sphinx_page_keeps_its_text_headings_and_code_and_drops_the_page_furniture():
@@ -109,3 +112,46 @@ def test_a_texinfo_manual_drops_its_node_navigation_and_contents():
     assert "Next:" not in doc.text and "[Contents][Index]" not in doc.text  # each node's "Next: ..., Up: ..." header
     assert "3.2.6 Coprocesses" not in doc.text  # the table of contents, and each section's list of its subsections
     assert "Bash is the shell, or command language interpreter, for the GNU operating system." in doc.text
+
+
+def test_a_publican_page_drops_its_prev_next_bars():
+    raw = PUBLICAN.read_text(encoding="utf-8")
+    doc = read_document(PUBLICAN)
+    assert doc.title == "5.10. General chroot and suid paranoia" and doc.text.startswith("5.10. General chroot")
+    assert 'class="docnav' in raw and "Securing Debian Manual" in raw
+    for furniture in ("Prev", "Next", "Up", "Home", "Securing Debian Manual"):
+        assert furniture not in doc.text.split("\n\n")[0] and furniture not in doc.text.split("\n\n")[-1]
+    assert "Prev" not in doc.text and "5.11. General cleartext password paranoia" not in doc.text
+
+
+def test_footnote_marks_leave_the_text_and_each_note_opens_with_its_number():
+    policy = read_document(POLICY).text
+    # the reference mark "1" had split a sentence: "... agreed on by the project. 1 If one person ..."
+    assert "commonly agreed on by the project. If one person or team maintains several packages" in policy
+    assert "\n\nNote 5: Debconf or another tool that implements" in policy  # was "5" alone on a line
+    assert re.search(r"(?m)^\d+$", policy) is None
+    chroot = read_document(PUBLICAN).text  # DocBook's mark is "[42]" in a <sup class="footnote">
+    assert "will not come, however, chrooted per default." in chroot
+    assert "\n\nNote 42: It does try to run them under minimum priviledge" in chroot
+    pandoc = parse_html('<p>Text<a href="#fn1" class="footnote-ref" id="fnref1" role="doc-noteref"><sup>1</sup></a>'
+                        ' goes on.</p><section class="footnotes" role="doc-endnotes"><ol><li id="fn1"><p>The note.'
+                        '<a href="#fnref1" class="footnote-back" role="doc-backlink">\u21a9\ufe0e</a></p></li></ol></section>')
+    assert [i.text for i in pandoc.items] == ["Text goes on.", "The note."]
+    mdbook = parse_html('<p>Text<sup class="footnote-reference"><a href="#n">1</a></sup> goes on.</p><div class='
+                        '"footnote-definition" id="n"><sup class="footnote-definition-label">1</sup><p>The note.</p></div>')
+    assert [i.text for i in mdbook.items] == ["Text goes on.", "Note 1: The note."]
+    docutils = parse_html('<aside class="footnote brackets" id="f1" role="doc-footnote"><span class="label"><span class='
+                          '"fn-bracket">[</span><a role="doc-backlink" href="#r1">1</a><span class="fn-bracket">]</span>'
+                          '</span><p>The note.</p></aside><p>A <span class="label">badge</span> stays.</p>')
+    assert [i.text for i in docutils.items] == ["Note 1: The note.", "A badge stays."]
+
+
+def test_a_footnote_of_a_sphinx_page_answers_with_its_text(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(POLICY, docs / POLICY.name)
+    pipe = Pipeline(make_settings(tmp_path / "data", docs))
+    pipe.ingestor.ingest()
+    answer = pipe.answerer.ask("Where can I find the detailed procedure for gracefully orphaning a package?")
+    assert not answer.abstained and "Developer" in answer.answer and "Reference" in answer.answer
+    assert "[2]" not in answer.answer  # the note's number is no citation
