@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 _ABBREV = {
@@ -94,6 +95,22 @@ _KEYBOARD = str.maketrans({"\u2212": "-", "\u2010": "-", "\u2011": "-", "\u02dc"
 def keyboard_characters(text: str) -> str:
     """`text` with typeset look-alikes of keyboard characters (minus sign, hyphens, small tilde) as typed."""
     return text.translate(_KEYBOARD)
+
+
+# TeX sets an accent as a glyph of its own before its letter, and a PDF's text layer keeps it so:
+# "Br¨oker", "J´erˆome", "Mikul´ık". Each spacing accent here, followed by a letter, is that letter
+# accented ("Bröker"). The grave (`) and the small tilde are left alone: they are also code and "~".
+_SPACING_ACCENT = {"\u00a8": "\u0308", "\u00b4": "\u0301", "\u02c6": "\u0302", "\u02c7": "\u030c", "\u02d8": "\u0306",
+                   "\u02da": "\u030a", "\u00af": "\u0304", "\u02dd": "\u030b"}
+_ACCENTED = re.compile("([" + "".join(_SPACING_ACCENT) + "])([A-Za-z\u0131])")
+
+
+def compose_accents(text: str) -> str:
+    """`text` with TeX's spacing accents joined to the letter after them: "Br¨oker" -> "Bröker"."""
+    if not _ACCENTED.search(text):
+        return text
+    return _ACCENTED.sub(lambda m: unicodedata.normalize(
+        "NFC", ("i" if m.group(2) == "\u0131" else m.group(2)) + _SPACING_ACCENT[m.group(1)]), text)
 
 
 # A clitic belongs to the word before it: "shouldn't" is "should", "I'm" is "I", "Python's" is "Python"

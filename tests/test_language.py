@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.language import content_words, split_sentences, words
+from rag.language import compose_accents, content_words, split_sentences, words
 
 
 def _split(text: str) -> list[str]:
@@ -58,3 +58,9 @@ def test_everyday_english_is_the_most_frequent_words_only():
     assert {stem("lose"), stem("gave"), stem("let")} <= everyday
     # subject words stay subjects: a question about them still counts what the collection lacks
     assert not {stem("violin"), stem("forest"), stem("office"), stem("cost")} & everyday
+
+
+def test_tex_spacing_accents_join_the_letter_after_them():
+    assert compose_accents("Br\u00a8oker, P\u00b4eter Juh\u00b4asz, J\u00b4er\u02c6ome, Mikul\u00b4\u0131k") == \
+        "Br\u00f6ker, P\u00e9ter Juh\u00e1sz, J\u00e9r\u00f4me, Mikul\u00edk"
+    assert compose_accents("run `echo` in ~/bin; \u00b4 alone") == "run `echo` in ~/bin; \u00b4 alone"  # code stays

@@ -35,7 +35,8 @@ KINDS = ".txt, .md, .html or .pdf"  # how an error message names them
 # 8: typeset look-alikes read as typed: the minus sign and Unicode hyphens as "-", the small tilde as "~".
 # 9: a PDF's tagged list (a short term alone on its line, its description indented below) is a block per item.
 # 10: HTML footnote marks dropped from the running text, each note opened by "Note 5:"; Publican's Prev/Next bars dropped.
-CLEANING_VERSION = 10
+# 11: a PDF's TeX spacing accents joined to their letter ("Br¨oker" -> "Bröker"); a contents page's unnumbered entries dropped.
+CLEANING_VERSION = 11
 
 
 # --- reading ---------------------------------------------------------------

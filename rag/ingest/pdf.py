@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.language import compose_accents
+
 _LOCK = threading.Lock()  # PDFium is not thread-safe: one document at a time in this process
 _BULLETS = "\u25b6\u25ba\u2022\u25e6\u25aa\u25a0\u25cf\u25cb\u2023\u2043\u27a2\u2219\u00b7\u25b8\u25b9\u2013\u2014\u2794\u27a4\u2713\u2714\u2605\u2606"
 BULLET = re.compile(rf"^[{_BULLETS}\uf0a7\uf0b7\uf06c\uf0d8\uf0e8](?:\s+|(?=[A-Za-z0-9\"'(]))")
@@ -291,7 +293,7 @@ def _line(chars) -> Line:
                 continue  # a footnote mark glued to a word: ".RData5" -> ".RData"
         out.append(ch)
     text = "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")  # 𝑥 comes as a surrogate pair
-    text = re.sub(r"\s+", " ", text).strip()
+    text = compose_accents(re.sub(r"\s+", " ", text).strip())
     n = max(1, len(real))
     return Line(
         text=text, x0=min((c[1] for c in real), default=0.0), bottom=min((c[2] for c in real), default=0.0),

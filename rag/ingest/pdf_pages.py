@@ -14,6 +14,9 @@ _PAGE_REF = r"(\d{1,4}|[ivxlc]{1,7})"
 _LEADER = re.compile(rf"(?:\.\s?){{3,}}\s*{_PAGE_REF}$|\u2026\s*{_PAGE_REF}$", re.I)
 _TOC_TITLE = re.compile(r"^(table of )?contents$|^list of (figures|tables|examples|listings)$", re.I)
 _TOC_ENTRY = re.compile(rf"^((chapter|appendix|part)\s+)?([A-Z]|\d+(\.\d+)*|[A-Z](\.\d+)+)\.?\s+\S.*\s{_PAGE_REF}$", re.I)
+# An unnumbered entry ("Glossary 47", "II Plotting styles 62": LaTeX's book class sets sections without
+# leaders and their subsections with them); only read as one on a page that is already a contents page.
+_TOC_PLAIN = re.compile(rf"^[^\W\d_][^.!?]{{0,80}}\s{_PAGE_REF}$")
 
 
 def distinct(pages: list[Page]) -> list[Page]:
@@ -125,7 +128,8 @@ def drop_toc(pages: list[Page], kept: dict[int, list[Line]]) -> None:
         # the contents' last entries can be alone on the next page (fhs-3.0.pdf: one line)
         toc = leaders >= 3 or (titled and entries >= 3) or (previous_toc and entries >= max(1, 0.5 * len(lines)))
         if toc:
-            rest = [ln for ln in lines if not (_LEADER.search(ln.text) or _TOC_ENTRY.match(ln.text) or _TOC_TITLE.match(ln.text.strip()))]
+            rest = [ln for ln in lines if not (_LEADER.search(ln.text) or _TOC_ENTRY.match(ln.text) or _TOC_PLAIN.match(ln.text.strip())
+                                               or _TOC_TITLE.match(ln.text.strip()))]
             kept[p.number] = [] if len(rest) <= 0.3 * len(lines) else rest
         previous_toc = toc
 

@@ -276,3 +276,13 @@ def test_a_man_pages_tagged_list_is_an_item_per_term():
     doc = read_document(PDF / "bash-man.pdf")
     assert "\n\n--dump-po-strings\n\nEquivalent to -D, but the output is in the GNU gettext po" in doc.text
     assert "\n\n--dump-strings\n\nEquivalent to -D.\n\n" in doc.text
+
+
+def test_a_latex_book_reads_its_accents_and_drops_its_contents_pages():
+    # Debian gnuplot-doc's gnuplot.pdf, pages 1, 4 (contents) and 21: pdfTeX sets "\\"o" as two glyphs,
+    # and the book class sets a section's contents entry without dot leaders ("Glossary   47")
+    doc = read_document(PDF / "gnuplot-latex.pdf")
+    assert "Hans-Bernhard Br\u00f6ker" in doc.text and "Timoth\u00e9e Lecomte" in doc.text and "Mikul\u00edk" in doc.text
+    assert "\u00a8" not in doc.text and "\u00b4" not in doc.text
+    assert "Glossary" not in doc.text and "Inline data and datablocks" not in doc.text and "Colorspec" not in doc.text
+    assert "Gnuplot is a portable command-line driven graphing utility" in doc.text
