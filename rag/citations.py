@@ -55,14 +55,12 @@ def format_marker(numbers: list[int]) -> str:
 _SHIELD_BASE, _SHIELD_MAX = 0xE000, 0x1000
 
 
-def shield(text: str, kept: list[str], only: list[str] | None = None) -> str:
-    """`text` with every marker-like bracket (or only the first occurrence of each of `only`, in
-    order: a quoted sentence's own brackets) replaced by a placeholder; the brackets go to `kept`."""
+def shield(text: str, kept: list[str], spans: set[tuple[int, int]] | None = None) -> str:
+    """`text` with every marker-like bracket (or only those at `spans`, (start, end) in `text`: a
+    quoted sentence's own) replaced by a placeholder; the brackets go to `kept`."""
     def hide(m: re.Match) -> str:
-        if len(kept) >= _SHIELD_MAX or (only is not None and (not only or m.group(0) != only[0])):
+        if len(kept) >= _SHIELD_MAX or (spans is not None and m.span() not in spans):
             return m.group(0)
-        if only:
-            only.pop(0)
         kept.append(m.group(0))
         return chr(_SHIELD_BASE + len(kept) - 1)
 
@@ -74,3 +72,20 @@ def unshield(text: str, kept: list[str]) -> str:
     if not kept:
         return text
     return re.sub(f"[{chr(_SHIELD_BASE)}-{chr(_SHIELD_BASE + len(kept) - 1)}]", lambda m: kept[ord(m.group(0)) - _SHIELD_BASE], text)
+
+
+class Quotes:
+    """Sentences quoted from passages while an answer is checked: each is the one claim it is. Its own
+    brackets are no citations ("[0-9]", "argv[10]"), and its line breaks (code, a list item) do not make
+    each line a claim, which the checker would cite inside the code ("strict = TRUE [2])")."""
+
+    LINE = "\uf8ff"  # a line break while checked (private use, outside the brackets' placeholders)
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+
+    def hide(self, text: str) -> str:
+        return shield(text, self.kept).replace("\n", self.LINE)
+
+    def show(self, text: str) -> str:
+        return unshield(text, self.kept).replace(self.LINE, "\n")

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 
-from rag.citations import shield, unshield
+from rag.citations import Quotes
 from rag.config import Settings
 from rag.answer.answerability import Gate, measure
 from rag.answer.extractive import Evidence, ExtractiveAnswerer, admissible, not_said_again
@@ -273,16 +273,16 @@ class Answerer:
         chosen, retrieval = turn.chosen, turn.retrieval
         order = _citation_order([e.passage for e in chosen], len(retrieval.passages))
         number = {p: n for n, p in enumerate(order, 1)}
-        kept: list[str] = []  # the quoted sentences' own brackets are no citations: "[0-9]", "argv[10]"
-        text = " ".join(f"{shield(e.text, kept)} [{number[e.passage]}]" for e in chosen)
+        quotes = Quotes()  # each sentence is checked as the one claim it is, its brackets no citations
+        text = " ".join(f"{quotes.hide(e.text)} [{number[e.passage]}]" for e in chosen)
         grounding = self._check(text, [retrieval.passages[i] for i in order], turn)
         if grounding.abstain:
             return self._abstain(turn, backend="extractive")
         return Answer(
-            question=turn.question, answer=unshield(grounding.text, kept), abstained=False, backend="extractive",
+            question=turn.question, answer=quotes.show(grounding.text), abstained=False, backend="extractive",
             citations=_citations(retrieval.passages, order),
             timings={"retrieve_ms": retrieval.ms, "answer_ms": turn.ms_since(turn.answering)},
-            grounding=[replace(g, sentence=unshield(g.sentence, kept)) for g in grounding.sentences],
+            grounding=[replace(g, sentence=quotes.show(g.sentence)) for g in grounding.sentences],
         )
 
     def _check(self, text: str, numbered: list[Passage], turn: Turn) -> Grounding:

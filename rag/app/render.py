@@ -89,16 +89,29 @@ def locate_sentence(text: str, sentence: str, start: int = 0) -> tuple[int, int]
     """Where a checked sentence is in the answer text: the checker reports sentences without their
     markers and with whitespace normalised, so markers and any whitespace may sit between its
     words and before its closing punctuation. The span includes the markers that follow it."""
-    words = sentence.split()
-    if not words:
-        return None
-    marks = rf"(?:\s*{MARKER.pattern})*"
-    parts = []
-    for w in words:
-        core, punct = re.fullmatch(r"(.*?)([.,;:!?\"')\u201d\u2019]*)", w).groups()
-        parts.append(re.escape(core) + marks + re.escape(punct) if core else re.escape(w))
-    m = re.compile(rf"{marks}\s+".join(parts) + marks, re.I).search(text, start)
+    m = _sentence_pattern(sentence).search(text, start) if sentence.split() else None
     return (m.start(), m.end()) if m else None
+
+
+def quoted_brackets(text: str, sentence: str, start: int) -> set[tuple[int, int]]:
+    """Where the brackets the checked sentence itself holds ("[0-9]", R's "[1] TRUE") are in the
+    answer text, the sentence found at `start`: quoted words, not citations."""
+    m = _sentence_pattern(sentence, quoted=True).match(text, start) if MARKER.search(sentence) else None
+    return {m.span(g) for g in m.groupdict()} if m else set()
+
+
+def _sentence_pattern(sentence: str, quoted: bool = False) -> re.Pattern:
+    marks = rf"(?:\s*{MARKER.pattern})*"
+    parts, n = [], 0
+    for w in sentence.split():
+        core, punct = re.fullmatch(r"(.*?)([.,;:!?\"')\u201d\u2019]*)", w).groups()
+        pieces, at = [], 0
+        for b in MARKER.finditer(core) if quoted else ():
+            pieces += [re.escape(core[at:b.start()]), f"(?P<q{n}>{re.escape(b.group(0))})"]
+            at, n = b.end(), n + 1
+        core = "".join(pieces) + re.escape(core[at:])
+        parts.append(core + marks + re.escape(punct) if core else re.escape(w))
+    return re.compile(rf"{marks}\s+".join(parts) + marks, re.I)
 
 
 def supporting_spans(passage: str, claims: Iterable[str]) -> list[tuple[int, int]]:
@@ -257,16 +270,11 @@ def _answer_body(text: str, grounding: list[SentenceCheck] | None, key: str, kno
         a, b = span
         # the checked sentence holds no markers: any bracket in it ("[0-9]") is quoted text, not a citation
         kept: list[str] = []
-        own = shield(text[a:b], kept, [m.group(0) for m in MARKER.finditer(check.sentence)])
+        own = shield(text[a:b], kept, {(x - a, y - a) for x, y in quoted_brackets(text, check.sentence, a)})
         body = unshield(link_markers(_text(own), key, known), kept)
-        if check.supported:
-            out.append(link_markers(_text(text[pos:a]), key, known) + body)
-        else:
-            out.append(link_markers(_text(text[pos:a]), key, known))
-            out.append(
-                '<span class="rag-unsupported" title="The citation checker found no support for this sentence in the cited passages">'
-                f'{body}<span class="rag-flag">⚠ not supported by the sources</span></span>'
-            )
+        out.append(link_markers(_text(text[pos:a]), key, known) + (body if check.supported else (
+            '<span class="rag-unsupported" title="The citation checker found no support for this sentence in the cited passages">'
+            f'{body}<span class="rag-flag">⚠ not supported by the sources</span></span>')))
         pos = b
     out.append(link_markers(_text(text[pos:]), key, known))
     return "".join(out)

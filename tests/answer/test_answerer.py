@@ -82,22 +82,41 @@ def test_a_follow_up_leads_with_what_the_last_answer_did_not_say(corpus_pipeline
     assert lead in again.answer  # demoted, not dropped: it still answers
 
 
-def test_an_extractive_answer_quotes_brackets_as_the_passage_wrote_them(tmp_path):
+def _pipeline_over(tmp_path, name: str, text: str) -> Pipeline:
+    """A real pipeline over one small document."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "regex.md").write_text(
+    (docs / name).write_text(text, encoding="utf-8")
+    pipe = Pipeline(make_settings(tmp_path / "data", docs))
+    pipe.ingestor.ingest()
+    return pipe
+
+
+def test_an_extractive_answer_quotes_brackets_as_the_passage_wrote_them(tmp_path):
+    pipe = _pipeline_over(tmp_path, "regex.md", 
         "# Character classes\n\nA character class lists the characters it matches between square brackets. "
         "The class [0-9] matches any decimal digit, and so does the special sequence \\d. "
         "The class [a-z] matches any lowercase ASCII letter.\n\n# Arguments\n\nA script reads its first "
-        "command-line argument as sys.argv[1] and its tenth as sys.argv[10].\n", encoding="utf-8")
-    pipe = Pipeline(make_settings(tmp_path / "data", docs))
-    pipe.ingestor.ingest()
+        "command-line argument as sys.argv[1] and its tenth as sys.argv[10].\n")
     digit = pipe.answerer.ask("Which character class matches any decimal digit?")
     # the checker had read "[0-9]" as citations 0 to 9: "[1]" kept, the rest dropped as out of range
     assert not digit.abstained and "The class [0-9] matches any decimal digit" in digit.answer
     tenth = pipe.answerer.ask("How does a script read its tenth command-line argument?")
     assert not tenth.abstained and "sys.argv[10]" in tenth.answer  # was "sys.argv" alone
     assert all("[0-9]" in g.sentence for g in digit.grounding if "decimal digit" in g.sentence)
+
+
+def test_a_quoted_code_block_is_cited_after_it_not_inside_it(tmp_path):
+    pipe = _pipeline_over(tmp_path, "zoo.md", 
+        "# Regularity\n\nA series is regular when its observations are equally spaced. To check whether a series "
+        "is strictly regular, call is.regular with strict = TRUE:\n\n```\nR> is.regular(zr1)\n[1] TRUE\n"
+        "R> is.regular(zr1, strict = TRUE)\n[1] FALSE\n```\n\n# Frequency\n\nThe frequency of a regular series is "
+        "the number of observations per unit of time.\n")
+    answer = pipe.answerer.ask("How do I check whether a series is strictly regular?")
+    # each line of the code had been a claim of its own, and a re-attached one got its marker inside
+    # the code: "R> is.regular(zr1, strict = TRUE [1])"
+    assert "R> is.regular(zr1)\n[1] TRUE\nR> is.regular(zr1, strict = TRUE)\n[1] FALSE [1]" in answer.answer
+    assert all(g.supported for g in answer.grounding)
 
 
 def test_off_topic_question_abstains(corpus_pipeline):

@@ -195,6 +195,12 @@ def test_brackets_a_quoted_sentence_holds_are_text_and_its_marker_a_link():
     assert re.findall(r'href="#k-c(\d)"', html) == ["1", "2"]
     assert "The class [0-9] matches any digit." in _text_of(html) and "sys.argv[2] for" in _text_of(html)
     _parse(html)
+    # R's output prefix "[1]" is the same string as the citation beside it: only the citations link
+    text = "Call is.regular with strict = TRUE: [1] R> is.regular(zr1)\n[1] TRUE\nR> is.regular(zr1, strict = TRUE)\n[1] FALSE [1]"
+    sentence = "Call is.regular with strict = TRUE: R> is.regular(zr1)\n[1] TRUE\nR> is.regular(zr1, strict = TRUE)\n[1] FALSE"
+    html = render_answer(_answer(text, grounding=[SentenceCheck(sentence, (1,), True, 0.9)]), "k")
+    assert html.count('class="rag-cite"') == 2 and "[1] TRUE" in _text_of(html) and "[1] FALSE" in _text_of(html)
+    assert re.search(r"TRUE: <span class=\"rag-ref\">", html) and re.search(r"FALSE <span class=\"rag-ref\">", html)
 
 
 def test_claims_are_grouped_by_the_citations_of_their_sentences():
