@@ -272,6 +272,9 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
     agreement = (1 / r.get("dense", math.inf) + 1 / r.get("keyword", math.inf)) / 2
     asked = answer_type_asked(question)
     value, unit = asked_value(question)
+    # the best three different sentences: overlapping chunks hold the same sentence twice
+    top = list({" ".join(e.text.split()): e for e in evidence[:9][::-1]}.values())
+    top = sorted(top, key=evidence.index)[:3]
     role = asked_role(question) if not is_authorship_question(question) else None  # a byline answers "who is the author"
     return Signals(
         semantic=max(0.0, _semantic(best)),
@@ -279,8 +282,8 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
         focus=focus,
         answer_type=1.0 if not asked or answer_type_match(question, best.text) else 0.0,
         value=0.0 if (value and not states_value(question, best.text, unit))
-        or (role and not any(names_role(e.text, role) for e in evidence[:3]))
-        or (asks_someone(question) and not any(names_someone(question, e.text) for e in evidence[:3]))
+        or (role and not any(names_role(e.text, role) for e in top))
+        or (asks_someone(question) and not any(names_someone(question, e.text) for e in top))
         or not all(mentions(passages, n) for n in _given_names(question if typed is None else typed)) else 1.0,
         margin=margin,
         agreement=agreement,

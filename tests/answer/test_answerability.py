@@ -179,3 +179,30 @@ def test_a_name_the_question_gives_must_be_in_a_retrieved_passage():
     assert measure(asked, evidence_cache, [passage(cache)], {}, Extractive, typed="and on Linux?").value == 1.0
     resolved = "What does it involve? (Green Alliance climate agriculture)"
     assert measure(resolved, evidence, [passage(sentence)], {}, Extractive, typed="What does it involve?").value == 1.0
+
+
+def test_a_sentence_repeated_by_overlapping_chunks_counts_once_among_the_best_three():
+    """debian-policy: "Who should be listed as maintainer of an orphaned package?" The definition
+    sentence sits in two overlapping chunks and had taken two of the three places the who check
+    reads, so "Debian QA Group", fourth, was never seen and the question was refused."""
+    from rag.answer.answerability import measure
+    from rag.answer.extractive import Evidence
+    from rag.domain import Passage
+
+    class Extractive:
+        known = None
+
+        @staticmethod
+        def idf(term):
+            return 1.0
+
+    texts = ["Every package must have a maintainer, except for orphaned packages as described below.",
+             "An orphaned package is one with no current maintainer.",
+             "An orphaned package is one with no current maintainer.",
+             "Orphaned packages should have their Maintainer control field set to Debian QA Group <packages@qa.debian.org>."]
+    evidence = [Evidence(text=t, passage=i, score=0.8 - 0.05 * i, semantic=0.8) for i, t in enumerate(texts)]
+    passages = [Passage(id=f"c{i}", source="policy.html", title="Binary packages", section="", text=t, score=0.6)
+                for i, t in enumerate(texts)]
+    q = "Who should be listed as maintainer of an orphaned package?"
+    assert measure(q, evidence, passages, {}, Extractive).value == 1.0
+    assert measure(q, evidence[:3] + [evidence[1]], passages, {}, Extractive).value == 0.0  # no name at all
