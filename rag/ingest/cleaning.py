@@ -10,6 +10,9 @@ from collections import Counter
 
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\s]|\([^()\s]*\))*\)")
 _ANGLE_URL = re.compile(r"<(https?://[^>\s]+)>")
+# [`spawn()`][] or [text][label]: the text; a code span is passed over whole ("`.[.][^b].$`" is a regex)
+_MD_REF_LINK = re.compile(r"`[^`\n]*`|\[((?:`[^`\n]*`|[^\]\[`\n])+)\]\[[^\]\n]*\]")
+_MD_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.S)
 _ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _SUPERSCRIPT = re.compile(r"\^\{([^}]*)\}")
@@ -21,8 +24,10 @@ _LIST_ITEM = re.compile(r"^([-*\u2022]|\d+[.)])\s")
 
 
 def strip_markdown(text: str) -> str:
-    """Markdown markup to plain text: `[text](#)` -> text, **bold** -> bold, <url> -> url."""
+    """Markdown markup to plain text: `[text](#)` and `[text][]` -> text, **bold** -> bold, <url> -> url,
+    <!-- comments --> dropped."""
     text = _MD_LINK.sub(r"\1", text)
+    text = _MD_REF_LINK.sub(lambda m: m.group(0) if m.group(1) is None else m.group(1), _MD_COMMENT.sub("", text))
     text = _ANGLE_URL.sub(r"\1", text)
     text = _SUPERSCRIPT.sub("", text)
     for _ in range(2):  # nested bold/italic

@@ -36,7 +36,9 @@ KINDS = ".txt, .md, .html or .pdf"  # how an error message names them
 # 9: a PDF's tagged list (a short term alone on its line, its description indented below) is a block per item.
 # 10: HTML footnote marks dropped from the running text, each note opened by "Note 5:"; Publican's Prev/Next bars dropped.
 # 11: a PDF's TeX spacing accents joined to their letter ("Br¨oker" -> "Bröker"); a contents page's unnumbered entries dropped.
-CLEANING_VERSION = 11
+# 12: Markdown's HTML comments, link reference definitions and "> " marks dropped, [text][] read as text;
+#     an HTML "header" that opens with the page's <h1> (AsciiDoc's title and NAME) kept; a <dd> opens with its <dt>s.
+CLEANING_VERSION = 12
 
 
 # --- reading ---------------------------------------------------------------

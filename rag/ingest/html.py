@@ -29,20 +29,26 @@ _NOTE_LABEL = re.compile(r"^(?:label|footnote-definition-label)$", re.I)
 _BLOCK = {"p", "div", "li", "dt", "dd", "blockquote", "section", "article", "main", "figure", "figcaption",
           "header", "footer", "ul", "ol", "dl", "br", "hr", "tr", "details", "summary", "caption", "body", "center"}
 _VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param"}
+# A "header" that opens with the page's <h1> is the document's own (AsciiDoc's title and NAME line:
+# "git-bisect - Use binary search to find the commit that introduced a bug"), not a site banner.
+_DOC_HEADER = re.compile(r"""(?i)<(?:div|header)\b[^>]*\b(?:id|class)=["']header["'][^>]*>\s*<h1\b""")
 _MAIN = re.compile(r"(?i)<main\b|role=[\"']main[\"']|<article\b")
 
 
 class _Reader(HTMLParser):
     """Walks the tags, keeping the text of block elements as items in document order."""
 
-    def __init__(self, main_only: bool):
+    def __init__(self, main_only: bool, doc_header: bool = False):
         super().__init__(convert_charrefs=True)
+        self.doc_header = doc_header
         self.items: list[Item] = []
         self.text: list[str] = []
         self.title, self.author = "", ""
         self.stack: list[tuple[str, bool, bool, bool]] = []  # open elements: (tag, skipped, main content, a footnote)
         self.label: int | None = None  # the depth of the footnote label being read
         self.labelled = False  # a footnote's "[5] " is waiting for the note's text
+        self.term: int | None = None  # the depth of the <dt> being read
+        self.terms: list[str] = []  # a definition list's terms, waiting for their definition
         self.main_only = main_only
         self.in_title = self.pre = 0
         self.table: list[list[str]] | None = None  # rows of cells while inside a table
@@ -65,8 +71,8 @@ class _Reader(HTMLParser):
         names = (a.get("class", "") + " " + a.get("id", "")).split()
         note = any("footnote" in n.lower() for n in names) or a.get("role", "").startswith("doc-footnote")
         # docutils 0.18+ puts each footnote in an <aside>, which elsewhere is a sidebar
-        skip = (tag in _SKIP_TAGS and not (tag == "aside" and note)) or any(_SKIP_CLASS.match(n) for n in names) \
-            or a.get("role") == "navigation"
+        skip = (tag in _SKIP_TAGS and not (tag == "aside" and note)) or a.get("role") == "navigation" or any(
+            _SKIP_CLASS.match(n) and not (self.doc_header and n.lower() == "header") for n in names)
         if self.label is None and (any(_NOTE_MARK.match(n) for n in names) or a.get("role") in _NOTE_ROLES
                                    or (tag in ("a", "sup") and "footnote" in names)):
             skip = True
@@ -78,11 +84,16 @@ class _Reader(HTMLParser):
             self.flush()
             self.label = len(self.stack)
             return
-        if tag == "pre":
+        if tag == "dt" and self.table is None:
             self.flush()
+            self.term = len(self.stack)
+        elif tag == "pre":
+            self.flush()
+            self.terms_alone()
             self.pre += 1
         elif tag == "table" and self.table is None:
             self.flush()
+            self.terms_alone()
             self.table = []
         elif self.table is not None and tag == "tr":
             self.table.append([])
@@ -90,6 +101,7 @@ class _Reader(HTMLParser):
             self.table[-1].append("")
         elif re.fullmatch(r"h[1-6]", tag):
             self.flush()
+            self.terms_alone()
             self.heading = int(tag[1])
         elif tag in _BLOCK and self.table is None:
             self.flush()
@@ -103,6 +115,10 @@ class _Reader(HTMLParser):
         while self.stack and self.stack.pop()[0] != tag:
             pass
         if skipping:
+            return
+        if self.term is not None and len(self.stack) < self.term:
+            term, self.text, self.term = _squash("".join(self.text)), [], None
+            self.terms += [term] if term else []
             return
         if self.label is not None and len(self.stack) < self.label:
             number = _squash("".join(self.text)).strip("[]() ")
@@ -144,7 +160,7 @@ class _Reader(HTMLParser):
             self.text.append(data)
 
     def flush(self) -> None:
-        if self.pre or self.heading is not None or self.label is not None:
+        if self.pre or self.heading is not None or self.label is not None or self.term is not None:
             return
         if self.labelled and not "".join(self.text[1:]).strip():
             return  # the label's note starts in the next block (<dd>, <p>)
@@ -152,7 +168,16 @@ class _Reader(HTMLParser):
         text = _squash("".join(self.text))
         self.text = []
         if text:
-            self.items.append(Item("para", text))
+            # a definition's first paragraph opens with its terms: "-u, --include-untracked: When used with ..."
+            terms = ", ".join(self.terms)
+            self.items.append(Item("para", f"{terms}{'' if terms.endswith(':') else ':'} {text}" if terms else text))
+            self.terms = []
+
+    def terms_alone(self) -> None:
+        """Terms whose definition opens with code or a heading stand as their own paragraph."""
+        if self.terms:
+            self.items.append(Item("para", ", ".join(self.terms)))
+            self.terms = []
 
 
 def _squash(text: str) -> str:
@@ -161,10 +186,11 @@ def _squash(text: str) -> str:
 
 def parse_html(raw: str) -> Markup:
     """An HTML page's items, title (`<title>`, else its first heading) and author (`<meta name=author>`)."""
-    reader = _Reader(main_only=bool(_MAIN.search(raw)))
+    reader = _Reader(main_only=bool(_MAIN.search(raw)), doc_header=bool(_DOC_HEADER.search(raw)))
     reader.feed(raw)
     reader.close()
     reader.flush()
+    reader.terms_alone()
     # "<title>Logging HOWTO — Python 3.11 documentation": the page's own name, not the site's.
     title = _squash(reader.title)
     h1 = next((i.text for i in reader.items if i.kind == "heading" and i.level == 1), "")
@@ -188,4 +214,5 @@ def html_items(fragment: str) -> list[Item]:
     reader.feed(fragment)
     reader.close()
     reader.flush()
+    reader.terms_alone()
     return reader.items

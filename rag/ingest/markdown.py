@@ -25,6 +25,11 @@ _MYST = re.compile(r"^\{([\w:-]+)\}\s*(.*)$")
 _META = re.compile(r"^:?(authors?|by)\s*:\s*(.*)$", re.I)
 _CODE_DIRECTIVES = {"code", "code-block", "sourcecode", "literalinclude", "parsed-literal", "doctest", "testcode", "math"}
 # CommonMark's HTML blocks that hold document text (a table, a figure, a details box), not inline tags.
+# Markdown that renders as nothing: an HTML comment (Node.js's "<!-- YAML added: v0.1.90 -->" blocks) and
+# a link reference definition ("[`util.promisify()`]: util.md#utilpromisifyoriginal").
+_COMMENT_OPEN = re.compile(r"^ {0,3}<!--")
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:\s*\S+")
+_QUOTE = re.compile(r"^ {0,3}> ?")
 _HTML_BLOCK = re.compile(r"(?i)^<(table|div|p|details|section|article|blockquote|figure|center|dl|ul|ol|h[1-6]|pre)\b[^>]*>?")
 _VERSIONS = {"versionadded": "New in version", "versionchanged": "Changed in version", "deprecated": "Deprecated since version"}
 
@@ -123,6 +128,12 @@ class _Parser:
             if fence:
                 i = self.fenced(lines, i, fence, len(fence.group(1)))
                 continue
+            if self.markdown and not self.para and (_COMMENT_OPEN.match(line) or _LINK_DEFINITION.match(line)):
+                i = self.unrendered(lines, i)
+                continue
+            if self.markdown and _QUOTE.match(line):  # a block quote's text, without its "> " marks
+                line = _QUOTE.sub("", line)
+                stripped = line.strip()
             nxt = lines[i + 1].rstrip() if i + 1 < n else ""
             heading = self.heading(lines, i, line, nxt)
             if heading is not None:
@@ -195,6 +206,15 @@ class _Parser:
             else:
                 self.items.append(Item("para", text))
             self.para = []
+
+    def unrendered(self, lines: list[str], i: int) -> int:
+        """The index after the comment or the link definitions starting at line i."""
+        if _COMMENT_OPEN.match(lines[i]):
+            end = next((j for j in range(i, len(lines)) if "-->" in lines[j]), len(lines) - 1)
+            return end + 1
+        while i < len(lines) and _LINK_DEFINITION.match(lines[i]):
+            i += 1
+        return i
 
     def heading(self, lines: list[str], i: int, line: str, nxt: str) -> int | None:
         """The index after a heading that starts at line i, or None."""

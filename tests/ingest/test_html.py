@@ -21,6 +21,7 @@ TEXINFO = HTML / "bash-texinfo.html"  # bash-doc 5.2 bashref.html (Texinfo 6.8),
 # debian-policy 4.6.2.0 policy.html/ch-binary.html (Sphinx): lines 1-68, 149-181 (3.3) and 381-511 (its notes)
 POLICY = HTML / "debian-policy-binary.html"
 PUBLICAN = HTML / "securing-debian-chroot.html"  # harden-doc 3.19 en-US/chroot.html (Publican DocBook), whole
+ASCIIDOC = HTML / "git-bisect-asciidoc.html"  # git-doc 2.39 git-bisect.html (AsciiDoc): lines 1-791 and its footer
 
 
 def test_a_sphinx_page_keeps_its_text_headings_and_code_and_drops_the_page_furniture():
@@ -155,3 +156,29 @@ def test_a_footnote_of_a_sphinx_page_answers_with_its_text(tmp_path):
     answer = pipe.answerer.ask("Where can I find the detailed procedure for gracefully orphaning a package?")
     assert not answer.abstained and "Developer" in answer.answer and "Reference" in answer.answer
     assert "[2]" not in answer.answer  # the note's number is no citation
+
+
+def test_an_asciidoc_page_keeps_the_name_line_its_header_holds():
+    raw = ASCIIDOC.read_text(encoding="utf-8")
+    doc = read_document(ASCIIDOC)
+    assert '<div id="header">' in raw and doc.title == "git-bisect(1)"
+    # the header holds the title and NAME; a site's banner header holds no <h1> and is still dropped
+    assert "git-bisect - Use binary search to find the commit that introduced a bug" in doc.text
+    assert [s.title for s in doc.sections][:3] == ["NAME", "SYNOPSIS", "DESCRIPTION"]
+    assert "Last updated" in raw and "Last updated" not in doc.text  # the footer
+    banner = parse_html('<div id="header"><a href="/">Site</a> <a href="/blog">Blog</a></div><h1>Page</h1><p>Text.</p>')
+    assert [i.text for i in banner.items] == ["Page", "Text."]
+
+
+def test_a_definition_opens_with_its_terms():
+    # git-stash(1) (AsciiDoc): the option names are <dt>s, its effect the <dd>; read apart, an answer
+    # quoted "all untracked files are also stashed" without saying which option does it
+    page = parse_html('<dl><dt class="hdlist1">-u</dt><dt class="hdlist1">--include-untracked</dt><dd><p>When used '
+                      'with the push and save commands, all untracked files are also stashed.</p><p>More.</p></dd>'
+                      '<dt>--example</dt><dd><pre>git stash -u</pre></dd></dl><p>After.</p>')
+    assert [i.text for i in page.items] == [
+        "-u, --include-untracked: When used with the push and save commands, all untracked files are also stashed.",
+        "More.", "--example", "git stash -u", "After."]
+    faq = read_document(DOCBOOK).text  # debian-faq's maintainer scripts are a <dl> too
+    assert "\n\npostinst: This script typically completes any required configuration of the package" in faq
+    assert "\n\nRelease: 0.1\n\n" in read_document(SPHINX).text  # a field list: "Release:" then its value

@@ -8,6 +8,8 @@ from rag.ingest.documents import parse_document, read_document
 from rag.ingest.markdown import parse_markup
 
 WEBDOCS = Path(__file__).resolve().parents[2] / "eval" / "corpora" / "webdocs" / "docs"
+# Node.js 18 doc/api/child_process.md (Debian nodejs): lines 1-28, 168-240 (exec) and 2340-2371 (link definitions)
+NODE = Path(__file__).resolve().parents[1] / "fixtures" / "markdown" / "node-child-process.md"
 
 
 def titles(doc) -> list[str]:
@@ -181,3 +183,20 @@ def test_numbered_titles_and_boxed_text_of_a_plain_text_license(tmp_path):
     assert [s.title for s in doc.sections] == ["1. Definitions", "6. Disclaimer of Warranty"]
     assert 'Covered Software is provided "as is" basis, without warranty.' in doc.text
     assert "*" not in doc.text and "---" not in doc.text
+
+
+def test_markdown_that_renders_as_nothing_is_not_text():
+    raw = NODE.read_text(encoding="utf-8")
+    text = read_document(NODE).text
+    # HTML comments: a page's metadata and Node's YAML history blocks
+    assert "<!-- YAML" in raw and "<!--" not in text and "pr-url" not in text and "added: v0.1.90" not in text
+    # link reference definitions, and the reference links' brackets
+    assert "[`child_process.exec()`]: #" in raw and "]: #" not in text
+    assert "[Shell requirements][] and [Default Windows shell][]" in raw.replace("\n    ", " ")
+    assert "See Shell requirements and Default Windows shell." in text
+    assert "`child_process.exec(command[, options][, callback])`" in text  # a code span keeps its brackets
+    assert "primarily provided by the `child_process.spawn()` function:" in text
+    assert "\nStability: 2 - Stable\n" in text  # a block quote's text without its "> "
+    assert "`maxBuffer` {number} Largest amount of data in bytes allowed on stdout or stderr." in text
+    # a code span keeps its brackets: a regex is no reference link
+    assert "`.[.][^b].$`" in read_document(WEBDOCS / "regex-howto.md").text
