@@ -80,12 +80,13 @@ class Quotes:
     each line a claim, which the checker would cite inside the code ("strict = TRUE [2])")."""
 
     LINE = "\uf8ff"  # a line break while checked (private use, outside the brackets' placeholders)
+    SPACE = "\uf8fe"  # the space after a full stop inside the sentence ("... signal. Default: `'SIGTERM'`.")
 
     def __init__(self) -> None:
         self.kept: list[str] = []
 
     def hide(self, text: str) -> str:
-        return shield(text, self.kept).replace("\n", self.LINE)
+        return re.sub(r"(?<=[.!?]) ", self.SPACE, shield(text, self.kept)).replace("\n", self.LINE)
 
     def show(self, text: str) -> str:
-        return unshield(text, self.kept).replace(self.LINE, "\n")
+        return unshield(text, self.kept).replace(self.LINE, "\n").replace(self.SPACE, " ")

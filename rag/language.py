@@ -32,12 +32,19 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     pos = start
     for m in _BOUNDARY.finditer(text, start, end):
         cut = m.start()
-        if not m.group().startswith("\n") and (_is_abbreviation(text, pos, cut) or _CITATION_AFTER.match(text, m.end(), end)):
+        if not m.group().startswith("\n") and (_is_abbreviation(text, pos, cut) or _CITATION_AFTER.match(text, m.end(), end)
+                                                or _FIELD_AFTER.match(text, m.end(), end)):
             continue
         _add_span(text, pos, m.end() if m.group().startswith("\n") else cut + len(m.group().rstrip()) , spans)
         pos = m.end()
     _add_span(text, pos, end, spans)
     return spans
+
+
+# A reference page's field after an item's sentence ("... on stdout or stderr. Default: `1024 * 1024`.",
+# "Returns: {ChildProcess}") names no subject of its own: it stays with the sentence it completes.
+_FIELD_AFTER = re.compile(r"(?:Default|Defaults|Returns?|Type|Since|Added in|Deprecated|Values?|Range|Units?)s?:"
+                          r"[^\S\n]+[^\n.!?]{1,40}(?:[.!?]?[^\S\n]*(?:\n|$))")
 
 
 def _add_span(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from eval.runner import Question, score_question
 from rag.answer.grounding import check
 from rag.app.render import link_markers
-from rag.citations import cited_numbers, marker_numbers, shield, strip_markers, unshield
+from rag.citations import Quotes, cited_numbers, marker_numbers, shield, strip_markers, unshield
 
 SOURCES = [
     "The treaty was signed in 1954 by both governments.",
@@ -50,3 +50,11 @@ def test_shielded_brackets_are_no_markers_and_come_back_as_they_were():
     text = shield("Use [0-9] or sys.argv[10]; see note [2].", kept)
     assert cited_numbers(text) == [] and kept == ["[0-9]", "[10]", "[2]"]
     assert unshield(text + " [1]", kept) == "Use [0-9] or sys.argv[10]; see note [2]. [1]"
+
+
+def test_a_quoted_sentence_is_one_claim_to_the_checker_and_comes_back_as_it_was():
+    quotes = Quotes()
+    sentence = "The signal used on timeout. Default: `'SIGTERM'`.\nR> x[1]"
+    hidden = quotes.hide(sentence)
+    assert ". " not in hidden and "\n" not in hidden and cited_numbers(hidden) == []
+    assert quotes.show(hidden + " [1]") == sentence + " [1]"

@@ -64,3 +64,11 @@ def test_tex_spacing_accents_join_the_letter_after_them():
     assert compose_accents("Br\u00a8oker, P\u00b4eter Juh\u00b4asz, J\u00b4er\u02c6ome, Mikul\u00b4\u0131k") == \
         "Br\u00f6ker, P\u00e9ter Juh\u00e1sz, J\u00e9r\u00f4me, Mikul\u00edk"
     assert compose_accents("run `echo` in ~/bin; \u00b4 alone") == "run `echo` in ~/bin; \u00b4 alone"  # code stays
+
+
+def test_a_reference_pages_closing_field_stays_with_its_sentence():
+    item = "`timeout` {number} Kill after this many milliseconds. See caveat at `maxBuffer`. Default: `0`.\n\nNext item here."
+    assert [item[a:b] for a, b in split_sentences(item)] == [
+        "`timeout` {number} Kill after this many milliseconds.", "See caveat at `maxBuffer`. Default: `0`.", "Next item here."]
+    inside = "It spawns a shell. Default: `0`. Then more text follows."  # a field inside a paragraph is split as before
+    assert len(split_sentences(inside)) == 3

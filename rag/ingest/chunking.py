@@ -15,7 +15,8 @@ TokenCounter = Callable[[str], int]
 # Bump when a change here (or in sentence splitting) moves chunk boundaries, so indexes are rebuilt:
 # unchanged files are otherwise never re-chunked. 2: a citation after the full stop stays with its sentence.
 # 3: chunks carry their pages and heading path; code blocks are cut only at line ends.
-CHUNKING_VERSION = 3
+# 4: a reference page's closing field ("Default: `0`.") stays with the sentence before it.
+CHUNKING_VERSION = 4
 
 
 def chunk_document(

@@ -7,6 +7,7 @@ SmolLM2-135M writes poor answers: these tests check the mechanics, not the quali
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -117,6 +118,14 @@ def test_a_quoted_code_block_is_cited_after_it_not_inside_it(tmp_path):
     # the code: "R> is.regular(zr1, strict = TRUE [1])"
     assert "R> is.regular(zr1)\n[1] TRUE\nR> is.regular(zr1, strict = TRUE)\n[1] FALSE [1]" in answer.answer
     assert all(g.supported for g in answer.grounding)
+
+
+def test_an_option_list_answers_with_the_default_it_ends_with(tmp_path):
+    node = Path(__file__).resolve().parents[1] / "fixtures" / "markdown" / "node-child-process.md"
+    pipe = _pipeline_over(tmp_path, node.name, node.read_text(encoding="utf-8"))
+    answer = pipe.answerer.ask("What is the default maxBuffer of exec?")
+    # "**Default:** `1024 * 1024`." had been a sentence of its own, naming no option
+    assert not answer.abstained and "See caveat at `maxBuffer` and Unicode. Default: `1024 * 1024`. [1]" in answer.answer
 
 
 def test_off_topic_question_abstains(corpus_pipeline):
