@@ -38,7 +38,8 @@ KINDS = ".txt, .md, .html or .pdf"  # how an error message names them
 # 11: a PDF's TeX spacing accents joined to their letter ("Br¨oker" -> "Bröker"); a contents page's unnumbered entries dropped.
 # 12: Markdown's HTML comments, link reference definitions and "> " marks dropped, [text][] read as text;
 #     an HTML "header" that opens with the page's <h1> (AsciiDoc's title and NAME) kept; a <dd> opens with its <dt>s.
-CLEANING_VERSION = 12
+# 13: an HTML banner ("Download the ebook") dropped.
+CLEANING_VERSION = 13
 
 
 # --- reading ---------------------------------------------------------------

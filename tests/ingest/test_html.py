@@ -123,6 +123,10 @@ def test_a_publican_page_drops_its_prev_next_bars():
     for furniture in ("Prev", "Next", "Up", "Home", "Securing Debian Manual"):
         assert furniture not in doc.text.split("\n\n")[0] and furniture not in doc.text.split("\n\n")[-1]
     assert "Prev" not in doc.text and "5.11. General cleartext password paranoia" not in doc.text
+    # the Debian Administrator's Handbook (Publican too) opens every page with a banner
+    handbook = parse_html('<body><div id="banner"><a href="http://debian-handbook.info/get/"><span class="text">'
+                          'Download the ebook</span></a></div><h1>6.2. apt-get</h1><p>APT is a vast project.</p></body>')
+    assert [i.text for i in handbook.items] == ["6.2. apt-get", "APT is a vast project."]
 
 
 def test_footnote_marks_leave_the_text_and_each_note_opens_with_its_number():
