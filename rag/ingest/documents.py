@@ -1,4 +1,4 @@
-"""Reading documents (.txt, .md, .html, .pdf) into cleaned text with sections: `read_document(path)`.
+"""Reading documents (.txt, .md, .rst, .html, .pdf) into cleaned text with sections: `read_document(path)`.
 
 PDFs are read page by page with PDFium (rag.ingest.pdf, pdf_cleaning), so every section and chunk
 knows its pages. Markdown and reStructuredText keep their headings and code blocks
@@ -22,8 +22,8 @@ from rag.ingest.cleaning import (  # noqa: F401  (strip_markdown is part of this
 from rag.ingest.html import parse_html
 from rag.ingest.markdown import parse_markup
 
-SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"}
-KINDS = ".txt, .md, .html or .pdf"  # how an error message names them
+SUPPORTED = {".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf"}
+KINDS = ".txt, .md, .rst, .html or .pdf"  # how an error message names them
 # Bump when cleaning changes what text a file yields, so indexes are rebuilt. 2: PDFs read with PDFium
 # page by page (pages, headings from bookmarks, contents pages and footers dropped); markdown/reST
 # headings and code blocks recognized. 3: PDF words spaced where the glyphs leave a gap PDFium fills
@@ -127,7 +127,8 @@ def parse_document(raw: str, *, path: Path, sha256: str | None = None) -> Docume
     reStructuredText/setext headings keep their marked-up structure (rag.ingest.markdown); other
     text (PDF-to-text output) has its headings, running headers and page breaks guessed."""
     path = Path(path)
-    markup = parse_markup(_normalize(raw), markdown=path.suffix.lower() in (".md", ".markdown"))
+    suffix = path.suffix.lower()
+    markup = parse_markup(_normalize(raw), markdown=suffix in (".md", ".markdown"), rest=suffix == ".rst")
     if markup is not None:
         return _markup_document(markup, raw, path, sha256)
     blocks = _blocks(raw)

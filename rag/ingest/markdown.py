@@ -50,9 +50,10 @@ class Markup:
     plain: bool = False  # the items are plain text already (HTML): no inline markup to strip
 
 
-def parse_markup(raw: str, *, markdown: bool) -> Markup | None:
+def parse_markup(raw: str, *, markdown: bool, rest: bool = False) -> Markup | None:
     """The file's items, or None for a text file with no reST/setext headings (it is cleaned as
-    plain text, like PDF-to-text output). `markdown`: a .md file (indented code, ATX, fences)."""
+    plain text, like PDF-to-text output). `markdown`: a .md file (indented code, ATX, fences);
+    `rest`: a .rst file, read as reStructuredText whatever it holds."""
     lines = raw.split("\n")
     title = author = ""
     if markdown and lines and lines[0].strip() == "---":  # YAML front matter
@@ -65,7 +66,7 @@ def parse_markup(raw: str, *, markdown: bool) -> Markup | None:
                 elif key.strip().lower() in ("author", "authors"):
                     author = value.strip().strip("\"'[]")
             lines = lines[end + 1 :]
-    rest = not markdown and _looks_like_rest(lines)
+    rest = rest or (not markdown and _looks_like_rest(lines))
     if not markdown and not rest:
         return None
     parser = _Parser(markdown=markdown)

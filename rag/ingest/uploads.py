@@ -27,7 +27,7 @@ from rag.rwlock import ReadWriteLock
 if TYPE_CHECKING:
     from rag.wiring import Pipeline
 
-ALLOWED_TYPES = (".txt", ".md", ".html", ".htm", ".pdf")  # what the Library tab offers (read_document reads these)
+ALLOWED_TYPES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf")  # what the Library tab offers (read_document reads these)
 MAX_NAME_CHARS = 120
 
 

@@ -200,3 +200,12 @@ def test_markdown_that_renders_as_nothing_is_not_text():
     assert "`maxBuffer` {number} Largest amount of data in bytes allowed on stdout or stderr." in text
     # a code span keeps its brackets: a regex is no reference link
     assert "`.[.][^b].$`" in read_document(WEBDOCS / "regex-howto.md").text
+
+
+def test_a_rst_file_is_read_as_restructuredtext_even_with_one_title(tmp_path):
+    page = tmp_path / "README.rst"  # one title, so as .txt it would be guessed as plain text
+    page.write_text("Frobnicator\n===========\n\nThe frobnicator turns widgets. Install it with::\n\n"
+                    "    pip install frobnicator\n\nThat is all.\n", encoding="utf-8")
+    doc = read_document(page)
+    assert doc.title == "Frobnicator" and "Install it with:\n\npip install frobnicator\n\nThat is all." in doc.text
+    assert "===" not in doc.text
