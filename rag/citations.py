@@ -77,16 +77,27 @@ def unshield(text: str, kept: list[str]) -> str:
 class Quotes:
     """Sentences quoted from passages while an answer is checked: each is the one claim it is. Its own
     brackets are no citations ("[0-9]", "argv[10]"), and its line breaks (code, a list item) do not make
-    each line a claim, which the checker would cite inside the code ("strict = TRUE [2])")."""
+    each line a claim, which the checker would cite inside the code ("strict = TRUE [2])"). A prose
+    sentence's own reference mark that names no passage ("doubled between 2001 and 2009 [7] [12].", a
+    paper's "[12]") is dropped, as the checker did: in an answer it would read as a citation."""
 
     LINE = "\uf8ff"  # a line break while checked (private use, outside the brackets' placeholders)
     SPACE = "\uf8fe"  # the space after a full stop inside the sentence ("... signal. Default: `'SIGTERM'`.")
 
-    def __init__(self) -> None:
+    def __init__(self, passages: int) -> None:
+        self.passages = passages
         self.kept: list[str] = []
 
     def hide(self, text: str) -> str:
+        if "\n" not in text:
+            text = SPACED_MARKER.sub(lambda m: "" if self._reference_mark(text, m) else m.group(0), text)
         return re.sub(r"(?<=[.!?]) ", self.SPACE, shield(text, self.kept)).replace("\n", self.LINE)
 
     def show(self, text: str) -> str:
         return unshield(text, self.kept).replace(self.LINE, "\n").replace(self.SPACE, " ")
+
+    def _reference_mark(self, text: str, m: re.Match) -> bool:
+        """A bracket in prose, not attached to a name ("argv[10]"), numbering no passage and no 0 ("[0-9]")."""
+        numbers = marker_numbers(m.group(1))
+        attached = m.group(0)[:1] == "[" and m.start() > 0 and re.match(r"[\w)\]]", text[m.start() - 1])
+        return bool(numbers) and 0 not in numbers and not attached and all(n > self.passages for n in numbers)

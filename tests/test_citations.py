@@ -53,8 +53,16 @@ def test_shielded_brackets_are_no_markers_and_come_back_as_they_were():
 
 
 def test_a_quoted_sentence_is_one_claim_to_the_checker_and_comes_back_as_it_was():
-    quotes = Quotes()
+    quotes = Quotes(2)
     sentence = "The signal used on timeout. Default: `'SIGTERM'`.\nR> x[1]"
     hidden = quotes.hide(sentence)
     assert ". " not in hidden and "\n" not in hidden and cited_numbers(hidden) == []
     assert quotes.show(hidden + " [1]") == sentence + " [1]"
+
+
+def test_a_quoted_reference_mark_naming_no_passage_is_dropped_and_code_kept():
+    quotes = Quotes(2)  # two passages
+    prose = quotes.hide("Cargo traffic doubled between 2001 and 2009 [7] [12].")
+    assert quotes.show(prose) == "Cargo traffic doubled between 2001 and 2009."  # a document's fake citations
+    for kept in ("The class [0-9] matches any digit.", "Read sys.argv[10] for the tenth.", "As shown in [2], it holds."):
+        assert quotes.show(quotes.hide(kept)) == kept

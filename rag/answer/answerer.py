@@ -273,7 +273,7 @@ class Answerer:
         chosen, retrieval = turn.chosen, turn.retrieval
         order = _citation_order([e.passage for e in chosen], len(retrieval.passages))
         number = {p: n for n, p in enumerate(order, 1)}
-        quotes = Quotes()  # each sentence is checked as the one claim it is, its brackets no citations
+        quotes = Quotes(len(order))  # each sentence is checked as the one claim it is, its brackets no citations
         text = " ".join(f"{quotes.hide(e.text)} [{number[e.passage]}]" for e in chosen)
         grounding = self._check(text, [retrieval.passages[i] for i in order], turn)
         if grounding.abstain:
