@@ -272,9 +272,7 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
     agreement = (1 / r.get("dense", math.inf) + 1 / r.get("keyword", math.inf)) / 2
     asked = answer_type_asked(question)
     value, unit = asked_value(question)
-    # the best three different sentences: overlapping chunks hold the same sentence twice
-    top = list({" ".join(e.text.split()): e for e in evidence[:9][::-1]}.values())
-    top = sorted(top, key=evidence.index)[:3]
+    top = _distinct(evidence[:9])[:3]  # overlapping chunks hold the same sentence twice
     role = asked_role(question) if not is_authorship_question(question) else None  # a byline answers "who is the author"
     return Signals(
         semantic=max(0.0, _semantic(best)),
@@ -290,6 +288,14 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
         known=known,
         score=max(0.0, min(1.0, best.score)),
     )
+
+
+def _distinct(evidence: list[Evidence]) -> list[Evidence]:
+    """The evidence without repeats of a sentence (whitespace aside), best first."""
+    out: dict[str, Evidence] = {}
+    for e in evidence:
+        out.setdefault(" ".join(e.text.split()), e)
+    return list(out.values())
 
 
 def _semantic(best: Evidence) -> float:

@@ -46,7 +46,7 @@ class _Reader(HTMLParser):
         self.title, self.author = "", ""
         self.stack: list[tuple[str, bool, bool, bool]] = []  # open elements: (tag, skipped, main content, a footnote)
         self.label: int | None = None  # the depth of the footnote label being read
-        self.labelled = False  # a footnote's "[5] " is waiting for the note's text
+        self.labelled = False  # a footnote's "Note 5: " is waiting for the note's text
         self.term: int | None = None  # the depth of the <dt> being read
         self.terms: list[str] = []  # a definition list's terms, waiting for their definition
         self.main_only = main_only
