@@ -41,6 +41,14 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return spans
 
 
+def introduces_block(text: str, a: int, b: int, c: int, d: int) -> bool:
+    """Does the sentence text[a:b] introduce the block of lines at text[c:d] (code, an example) as a colon would,
+    ending without punctuation right above it ("... assign a default value to the argument like this")?"""
+    sentence = text[a:b].rstrip()
+    return (len(sentence.split()) >= 5 and re.search(r"[\w)\]]$", sentence) is not None
+            and "\n" in text[b:c] and "\n" in text[c:d].strip())
+
+
 # A reference page's field after an item's sentence ("... on stdout or stderr. Default: `1024 * 1024`.",
 # "Returns: {ChildProcess}") names no subject of its own: it stays with the sentence it completes.
 _FIELD_AFTER = re.compile(r"(?:Default|Defaults|Returns?|Type|Since|Added in|Deprecated|Values?|Range|Units?)s?:"

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.retrieve.query import is_authorship_question
-from rag.language import NUMBER_WORDS, content_words, initials, split_sentences
+from rag.language import NUMBER_WORDS, content_words, initials, introduces_block, split_sentences
+from rag.answer.tables import cells_before, is_labelled_value, table_rows
 from rag.domain import Passage
 from rag.index.protocols import TextEmbedder
 
@@ -35,14 +36,6 @@ _ANSWER_TYPES = [
 ]
 
 
-# A label of one to three words on its own line, and a short value under it that looks like a path or a setting.
-_LABEL = re.compile(r"[A-Z][\w+#.\-]*(?: [\w+#.\-]+){0,2}")
-_VALUE = re.compile(r"[/~\\%=]")
-# The cells of a table row that come before its description ("CUPS at http:", "//hostname:631", then
-# "Browser interface to printing system."): blocks too short to be sentences, one holding a value.
-_CELL_VALUE = re.compile(r"[/~\\%=:]|[A-Za-z]\d|\d[A-Za-z]|\w-\w")
-
-
 # "What does ESS stand for?" is answered by a sentence that spells the abbreviation out.
 _EXPANSION = re.compile(r"(?i)\bstands?\s+for\b|\babbreviat|\bacronym\b|\bshort\s+for\b")
 _ABBREVIATION = re.compile(r"\b[A-Z]{3,6}\b")
@@ -54,24 +47,6 @@ def spelled_out(question: str, sentence: str) -> bool:
         return False
     found = initials(sentence)
     return any(a.lower() in found for a in _ABBREVIATION.findall(question))
-
-
-def _cells_before(text: str, spans: list[tuple[int, int]], k: int) -> int:
-    """The index of the first table cell that leads sentence k (k itself when none does): up to two
-    blocks just before it, each under five words and not ending a sentence, one of them a value."""
-    j = k
-    if len(text[slice(*spans[k])].split()) >= 15:  # a table's description cell is short
-        return k
-    while j > max(0, k - 2):
-        cell = text[slice(*spans[j - 1])].strip()
-        if len(cell.split()) >= 5 or cell[-1:] in ".!?" or "\n\n" not in text[spans[j - 1][1]:spans[j][0]]:
-            break
-        if j >= 2 and _VALUE.search(cell) and _LABEL.fullmatch(text[slice(*spans[j - 2])].strip()):
-            break  # a value under its label ("Linux", "~/.cache/pip") ends its own row
-        j -= 1
-    while j < k and not any(_CELL_VALUE.search(text[slice(*spans[m])]) for m in range(j, k)):
-        j += 1
-    return j
 
 
 def answer_type_asked(question: str) -> bool:
@@ -153,14 +128,21 @@ class ExtractiveAnswerer:
                 sent = p.text[a:b].strip()
                 prev = p.text[slice(*spans[k - 1])].strip() if k else ""
                 # A value under its label ("Linux", then "~/.cache/pip", as tabs and definition lists render) is one unit.
-                labelled = len(sent.split()) < 5 and bool(_VALUE.search(sent)) and bool(_LABEL.fullmatch(prev))
+                labelled = is_labelled_value(sent, prev)
                 text = f"{prev}: {sent}" if labelled else sent
-                if not labelled and (j := _cells_before(p.text, spans, k)) < k:
+                if not labelled and (j := cells_before(p.text, spans, k)) < k:
                     text = " ".join(p.text[slice(*spans[m])].strip() for m in range(j, k + 1))
                     a, prev = spans[j][0], p.text[slice(*spans[j - 1])].strip() if j else ""
                 if ((labelled or len(text.split()) >= 5) and not _NOISE.search(text) and not _INSTRUCTS.search(text)
                         and (not quantity or states_quantity(text))):
                     cands.append((text, i, (spans[k - 1][0], b) if labelled else (a, b), "" if labelled else prev, labelled))
+                # A table's rows are candidates of their own: "| dpkg -S filename | Show which package a file
+                # belongs to. |" answers without the rest of the card. (Read with no row before it: a PDF's first
+                # row is no header, and its words made every other row look like it.)
+                for ra, rb in table_rows(p.text, a, b):
+                    row = p.text[ra:rb]
+                    if not _NOISE.search(row) and not _INSTRUCTS.search(row) and (not quantity or states_quantity(row)):
+                        cands.append((row, i, (ra, rb), "", False))
         # "What does ESS stand for?": when a sentence spells it out, only such sentences answer.
         expansions = [c for c in cands if spelled_out(question, c[0])]
         cands = expansions or cands
@@ -297,7 +279,7 @@ def complete(e: Evidence, passage: Passage) -> list[Evidence]:
             words += len(prev.text.split())
     # A lead-in ("... as follows:") takes what it introduces (a list item, a code line, and one more
     # when that is only a few words); any other sentence takes a next one that explains it.
-    lead_in = e.text.endswith(":")
+    lead_in = e.text.endswith(":") or (at + 1 < len(spans) and introduces_block(passage.text, *spans[at], *spans[at + 1]))
     for k in range(at + 1, min(at + 3, len(spans))):
         nxt = part(k)
         wanted = (lead_in and (k == at + 1 or len(after[-1].text.split()) < 6 or after[-1].text.endswith(":"))) \

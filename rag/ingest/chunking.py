@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from rag.language import split_sentences
+from rag.language import introduces_block, split_sentences
 from rag.domain import Chunk, Document, Section
 
 TokenCounter = Callable[[str], int]
@@ -16,7 +16,8 @@ TokenCounter = Callable[[str], int]
 # unchanged files are otherwise never re-chunked. 2: a citation after the full stop stays with its sentence.
 # 3: chunks carry their pages and heading path; code blocks are cut only at line ends.
 # 4: a reference page's closing field ("Default: `0`.") stays with the sentence before it.
-CHUNKING_VERSION = 4
+# 5: a chunk does not end with a sentence that introduces a code block without a colon ("... like this").
+CHUNKING_VERSION = 5
 
 
 def chunk_document(
@@ -159,6 +160,8 @@ def _pack(
         while j < len(sentences) and (j == i or total + sizes[j] <= max_tokens):
             total += sizes[j]
             j += 1
+        if i < j - 1 < len(sentences) - 1 and introduces_block(text, *sentences[j - 1], *sentences[j]):
+            j -= 1  # cut from the example it introduces, "... like this" answers nothing: it opens the next chunk
         spans.append((sentences[i][0], sentences[j - 1][1]))
         if j >= len(sentences):
             break

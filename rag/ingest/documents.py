@@ -39,7 +39,9 @@ KINDS = ".txt, .md, .rst, .html or .pdf"  # how an error message names them
 # 12: Markdown's HTML comments, link reference definitions and "> " marks dropped, [text][] read as text;
 #     an HTML "header" that opens with the page's <h1> (AsciiDoc's title and NAME) kept; a <dd> opens with its <dt>s.
 # 13: an HTML banner ("Download the ebook") dropped.
-CLEANING_VERSION = 13
+# 14: a PDF's two-column table (a term, a wide gap, its description) read as pipe-table rows, not one run-on
+#     paragraph; Texinfo's definition lines without their "¶" anchor and empty ": " category.
+CLEANING_VERSION = 14
 
 
 # --- reading ---------------------------------------------------------------

@@ -16,7 +16,7 @@ from rag.ingest.markdown import _META, Item, Markup
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "aside", "button", "form", "select", "head"}
 # Class or id names that mark navigation and page furniture in Sphinx, DocBook, mdBook, Texinfo ("Next: ...,
 # Up: ..." headers, the contents and each section's list of its subsections) and common themes.
-_SKIP_CLASS = re.compile(r"^(?:(?:doc|top|side|sub|page)?nav\w*|(?:\w+[-_])?banner|\w*sidebar\w*|related|breadcrumbs?|toc|\w+-toc|headerlink|skip-?links?|header|footer|"
+_SKIP_CLASS = re.compile(r"^(?:(?:doc|top|side|sub|page)?nav\w*|(?:\w+[-_])?banner|\w*sidebar\w*|related|breadcrumbs?|toc|\w+-toc|headerlink|copiable-(?:anchor|link)|skip-?links?|header|footer|"
                          r"(?:short)?contents|contents_element|element-contents|menu-bar|sidebar-scrollbox|mobile-nav-chapters)$", re.I)
 # Footnote reference marks in the running text (Sphinx "footnote-reference", Pandoc "footnote-ref", DocBook
 # a/sup "footnote"), and a note's link back: marks, not words ("the project. 1 If one person ...").
@@ -117,7 +117,8 @@ class _Reader(HTMLParser):
         if skipping:
             return
         if self.term is not None and len(self.stack) < self.term:
-            term, self.text, self.term = _squash("".join(self.text)), [], None
+            # Texinfo's definition line opens with its category, ": " when the category is empty
+            term, self.text, self.term = _squash("".join(self.text)).lstrip(": "), [], None
             self.terms += [term] if term else []
             return
         if self.label is not None and len(self.stack) < self.label:

@@ -48,6 +48,7 @@ class Line:
     size: float  # font size of most of its characters, in points
     bold: bool
     mono: bool
+    cells: tuple[tuple[float, str], ...] = ()  # (left x, text) of the parts a wide gap separates, when there are two or more
 
 
 @dataclass
@@ -78,7 +79,33 @@ class Block:
         return self.lines[-1].bottom
 
     @property
+    def rows(self) -> list[list[str]] | None:
+        """The block's lines as table rows, when it is a two-column table: each row a term, a wide gap and its
+        description at one left edge (a reference card's "C-k    kill to the end of the line"); a line
+        that starts at the description's edge continues the row above. None for any other block."""
+        split = [ln for ln in self.lines if len(ln.cells) == 2]
+        if self.mono or len(split) < 2:
+            return None
+        size = max(statistics.median(ln.size for ln in self.lines), 1.0)
+        edge = statistics.median(ln.cells[1][0] for ln in split)
+        rows: list[list[str]] = []
+        for ln in self.lines:
+            if len(ln.cells) == 2 and abs(ln.cells[1][0] - edge) <= 0.5 * size:
+                rows.append([ln.cells[0][1], ln.cells[1][1]])
+            elif not ln.cells and rows and edge - 0.5 * size <= ln.x0 <= edge + 3 * size:
+                # the description of a term on a line of its own, or the next line of a description
+                rows[-1][1:] = [join_lines([*rows[-1][1:], ln.text])]
+            elif not ln.cells and ln.x0 < edge - 2 * size:
+                rows.append([ln.text])  # a term too long for the gap, or a line of the table's own
+            else:
+                return None
+        return rows if sum(len(r) == 2 for r in rows) * 3 >= 2 * len(rows) else None
+
+    @property
     def text(self) -> str:
+        rows = self.rows
+        if rows is not None:  # as pipe-table rows, as HTML and Markdown tables are kept
+            return "\n".join("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" if len(r) > 1 else r[0] for r in rows)
         if self.mono and len(self.lines) > 1:  # code: keep the lines and their indentation
             left = min(ln.x0 for ln in self.lines)
             width = statistics.median(ln.size for ln in self.lines) * 0.6 or 6.0
@@ -273,14 +300,17 @@ def _font_style(raw, obj) -> tuple[bool, bool]:
 
 
 def _line(chars) -> Line:
-    """One line from its characters: superscript digits (footnote marks) dropped, \\x02 hyphens joined."""
+    """One line from its characters: superscript digits (footnote marks) dropped, \\x02 hyphens joined, and
+    its cells when a wide gap cuts it in two (a table row)."""
     real = [c for c in chars if c[0] != " "]
     sizes = sorted(c[5] for c in real)
     size = sizes[len(sizes) // 2] if sizes else 0.0
     base = sorted(c[2] for c in real if c[0].isalnum())
     baseline = base[len(base) // 2] if base else 0.0
-    out = []
-    for k, (ch, _x0, y0, _x1, _y1, sz, _b, _m) in enumerate(chars):
+    out: list[str] = []
+    cuts: list[tuple[int, float]] = []  # (where in `out` a cell starts, its left edge)
+    right = None  # the right edge of the last glyph
+    for k, (ch, x0, y0, x1, _y1, sz, _b, _m) in enumerate(chars):
         if ch == "\x02":  # PDFium's mark for a hyphen it took off a line end
             nxt = next((c[0] for c in chars[k + 1 :] if c[0] != " "), "")
             before = out[-1] if out else ""
@@ -291,13 +321,29 @@ def _line(chars) -> Line:
             prev = "".join(out).rstrip()[-1:]
             if prev and not prev.isdigit():
                 continue  # a footnote mark glued to a word: ".RData5" -> ".RData"
+        if ch != " ":
+            if right is not None and size and x0 - right >= CELL_GAP * size:
+                cuts.append((len(out), x0))
+            right = x1
         out.append(ch)
-    text = "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")  # 𝑥 comes as a surrogate pair
-    text = compose_accents(re.sub(r"\s+", " ", text).strip())
+    cells: list[tuple[float, str]] = []
+    if len(cuts) == 1:
+        at, x = cuts[0]
+        cells = [(min(c[1] for c in real), _text(out[:at])), (x, _text(out[at:]))]
     n = max(1, len(real))
     return Line(
-        text=text, x0=min((c[1] for c in real), default=0.0), bottom=min((c[2] for c in real), default=0.0),
+        text=_text(out), x0=min((c[1] for c in real), default=0.0), bottom=min((c[2] for c in real), default=0.0),
         x1=max((c[3] for c in real), default=0.0), top=max((c[4] for c in real), default=0.0), size=size,
         bold=sum(c[6] for c in real) * 2 > n, mono=sum(c[7] for c in real) >= 0.9 * n,
+        cells=tuple(cells) if all(t for _, t in cells) else (),
     )
 
+
+# A gap this wide (in ems) between two glyphs of a line separates table cells: justified prose stretches its
+# spaces to about 1 em (measured on the manuals' PDFs); a reference card's term and description sit 1.5-5 em apart.
+CELL_GAP = 1.5
+
+
+def _text(chars: list[str]) -> str:
+    text = "".join(chars).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")  # 𝑥 comes as a surrogate pair
+    return compose_accents(re.sub(r"\s+", " ", text).strip())

@@ -154,7 +154,7 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
             text = text[bullet.end():].strip()
         if not text:
             continue
-        if b.mono and (len(b.lines) > 1 or re.match(r"^(\$|#|>|R>|%)\s", text)):
+        if (b.mono and (len(b.lines) > 1 or re.match(r"^(\$|#|>|R>|%)\s", text))) or b.rows is not None:
             parts.append(Part(text, "code", page=b.page))
             open_part = None
             continue

@@ -76,6 +76,10 @@ def test_a_value_is_new_and_next_to_its_unit():
     assert states_value(q, "It may be ten lines or fewer in length.", asked_value(q)[1])
     q = "How often is the list updated?"
     assert states_value(q, "The list is updated daily.", asked_value(q)[1])
+    # a span is counted before its unit: "day 0" is a place in the study, not an age (lme4's paper, a near miss)
+    q = "How old were the subjects of the sleep deprivation study?"
+    assert not states_value(q, "On day 0 the subjects had their normal amount of sleep.", asked_value(q)[1])
+    assert states_value(q, "The subjects were 20 to 45 years old.", asked_value(q)[1])
 
 
 def test_who_held_a_role():
@@ -159,6 +163,9 @@ def test_a_name_the_question_gives_must_be_in_a_retrieved_passage():
     # an abbreviation is held where its words are spelled out; a what-about item must be held too
     assert mentions([passage("This is the GNU General Public License version 2 of June 1991.")], "GPLv2")
     assert not mentions([passage("MacOS: ~/Library/Caches/pip Linux: ~/.cache/pip")], "FreeBSD")
+    # an escape is its characters (Octave's table of escapes has no \e; any "e" is no "\e")
+    escapes = passage("\\a: Represents the alert character, control-g, ASCII code 7. \\n: Represents a newline.")
+    assert not mentions([escapes], "\\e") and mentions([escapes], "\\a")
 
     class Extractive:
         known = None

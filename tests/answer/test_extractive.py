@@ -193,6 +193,19 @@ def test_a_lead_in_takes_the_list_it_introduces_and_no_more():
                    "- setuid or setgid programs\n- daemon programs"]
 
 
+def test_a_sentence_ending_without_punctuation_above_a_code_block_takes_the_block():
+    # Octave's manual (Texinfo): "... like this" with no colon, then the example; the answer without the
+    # example says how to do it without showing it
+    text = ("11.8 Default Arguments\n\nWhen an input argument is declared in the argument list it is possible to assign "
+            "a default value to the argument like this\n\nfunction name (arg1 = val1, \u2026)\n  body\nendfunction\n\n"
+            "If no value is assigned to arg1 by the user, it will have the value val1.\n\n"
+            "Default Arguments\n\nIf no value is given, the argument has its default value.")
+    lead = "When an input argument is declared in the argument list it is possible to assign a default value to the argument like this"
+    assert _completed(text, lead) == [lead, "function name (arg1 = val1, \u2026)\n  body\nendfunction"]
+    # a heading (short, no punctuation) above a paragraph introduces nothing
+    assert _completed(text, "Default Arguments") == ["Default Arguments"]
+
+
 def test_select_completes_each_chosen_sentence_once():
     from rag.answer.extractive import ExtractiveAnswerer
 
@@ -307,6 +320,25 @@ def test_the_cells_of_a_table_row_lead_its_description(corpus_pipeline):
     # A heading without a value stays out of the sentence after it; a long sentence is no table cell.
     assert "The printing system is described in the handbook." in texts
     assert not any(t.startswith("Introduction") for t in texts)
+
+
+def test_a_tables_rows_are_candidates_of_their_own(corpus_pipeline):
+    # The Debian reference card's dpkg table, as the PDF reader gives it: the answer is one row, not the table
+    ex = corpus_pipeline.answerer.extractive
+    table = ("| dpkg -l [names] | List packages. |\n| dpkg -I pkg.deb | Show package information. |\n"
+             "| dpkg -c pkg.deb | List contents of package file. |\n| dpkg -S filename | Show which package a file belongs to. |")
+    text = "Dpkg\n\n" + table + "\n\nThe Network\n\nInterface configuration is in /etc/network/interfaces."
+    p = Passage(id="0", source="refcard.pdf", title="Reference Card", section="", text=text, score=0.7)
+    question = "How do I find out which package a file belongs to?"
+    evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [p])
+    row = "| dpkg -S filename | Show which package a file belongs to. |"
+    assert evidence[0].text == row and evidence[0].span == (text.index(row), text.index(row) + len(row))
+    assert table in [e.text for e in evidence]  # the whole table is still a candidate
+    assert [e.text for e in ex.select(evidence, [p])][:1] == [row]  # and the row, chosen, is quoted once
+    # the first row too (a PDF's table has no header row)
+    question = "Which command lists the packages?"
+    evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [p])
+    assert evidence[0].text == "| dpkg -l [names] | List packages. |"
 
 
 def test_a_value_under_its_label_ends_its_row_and_overlapping_candidates_are_quoted_once(corpus_pipeline):

@@ -39,6 +39,20 @@ def test_chunks_end_on_sentence_boundaries_and_overlap():
         assert b.start < a.end  # consecutive chunks share trailing sentences
 
 
+def test_a_chunk_never_ends_with_a_lead_in_cut_from_what_it_introduces():
+    # Octave's manual: "The following example creates a 2-by-2 cell array containing empty matrices" ended a
+    # chunk and its example began the next, so neither answered "how do I create an empty 2 by 2 cell array?"
+    lead = "The following example creates a 2-by-2 cell array containing empty matrices"
+    text = ("# Creating Cell Arrays\n\n" + " ".join(f"Sentence number {i} says something about topic {i}." for i in range(5))
+            + f" {lead}\n\n```\nc = cell (2,2)\nc = {{ [1,1] = [](0x0) }}\n```\n\nThe size function also works for cell arrays.")
+    doc = parse_document(text, path=__import__("pathlib").Path("t.md"))
+    count = lambda t: len(t.split())  # noqa: E731 - a word count stands in for the tokenizer here
+    budget = count(doc.text[:doc.text.index(lead) + len(lead)])  # the lead-in just fits the first chunk
+    chunks = chunk_document(doc, count, max_tokens=budget, overlap_tokens=5)
+    assert not any(c.text.endswith("empty matrices") for c in chunks)
+    assert any(c.text.startswith(lead) and "c = cell (2,2)" in c.text for c in chunks)
+
+
 def test_ids_are_content_derived_and_stable():
     doc = read_document(CORPUS / "000_f583a770491e03be.txt")
     count = lambda t: len(t.split())  # noqa: E731

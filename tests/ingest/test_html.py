@@ -21,6 +21,8 @@ TEXINFO = HTML / "bash-texinfo.html"  # bash-doc 5.2 bashref.html (Texinfo 6.8),
 # debian-policy 4.6.2.0 policy.html/ch-binary.html (Sphinx): lines 1-68, 149-181 (3.3) and 381-511 (its notes)
 POLICY = HTML / "debian-policy-binary.html"
 PUBLICAN = HTML / "securing-debian-chroot.html"  # harden-doc 3.19 en-US/chroot.html (Publican DocBook), whole
+# octave-doc 7.3.0 octave.html/Validating-the-number-of-Arguments.html (Texinfo 6.8 "def" lines), whole
+TEXINFO_DEF = HTML / "octave-texinfo-def.html"
 ASCIIDOC = HTML / "git-bisect-asciidoc.html"  # git-doc 2.39 git-bisect.html (AsciiDoc): lines 1-791 and its footer
 
 
@@ -186,3 +188,10 @@ def test_a_definition_opens_with_its_terms():
     faq = read_document(DOCBOOK).text  # debian-faq's maintainer scripts are a <dl> too
     assert "\n\npostinst: This script typically completes any required configuration of the package" in faq
     assert "\n\nRelease: 0.1\n\n" in read_document(SPHINX).text  # a field list: "Release:" then its value
+
+
+def test_a_texinfo_definition_line_reads_as_its_signature():
+    # <dt><span class="category">: </span>... narginchk (minargs, maxargs)<a class="copiable-anchor">¶</a></dt>
+    doc = read_document(TEXINFO_DEF)
+    assert "\n\nnarginchk (minargs, maxargs): Check for correct number of input arguments.\n\n" in doc.text
+    assert "\u00b6" not in doc.text and "\n\n:" not in doc.text

@@ -286,3 +286,18 @@ def test_a_latex_book_reads_its_accents_and_drops_its_contents_pages():
     assert "\u00a8" not in doc.text and "\u00b4" not in doc.text
     assert "Glossary" not in doc.text and "Inline data and datablocks" not in doc.text and "Colorspec" not in doc.text
     assert "Gnuplot is a portable command-line driven graphing utility" in doc.text
+
+
+def test_a_reference_cards_two_column_tables_are_read_row_by_row():
+    """Octave's reference card (octave-doc refcard-a4.pdf, page 1): a key, a wide gap, what it does, with no
+    full stops, ran together as one paragraph ("C-k kill to the end of the line C-y yank the most ..."); now
+    each row is a pipe-table row, as HTML and Markdown tables are kept, and a wrapped description stays in its row."""
+    doc = read_document(PDF / "octave-refcard.pdf")
+    assert "| C-k | kill to the end of the line |\n| C-y | yank the most recently killed text |" in doc.text
+    assert "| INTERRUPT | (e.g. C-c) terminate current command and return to top-level prompt |" in doc.text
+    assert "| persistent var1 | Declare a variable as static to a function. |" in doc.text
+    # prose beside the tables stays prose
+    assert "Square brackets delimit literal matrices. Commas separate elements on the same row." in doc.text
+    # a man page's options the same way; justified two-column prose has no table
+    assert "| -i | If the -i option is present, the shell is interactive. |" in read_document(PDF / "bash-man.pdf").text
+    assert "|" not in read_document(PDF / "two-columns.pdf").text

@@ -1,0 +1,52 @@
+"""Tables in passage text, as the readers leave them: a row's cells as short blocks before its description
+(a reference card read block by block), a value under its label, and pipe-table rows."""
+
+from __future__ import annotations
+
+import re
+
+# A label of one to three words on its own line, and a short value under it that looks like a path or a setting.
+_LABEL = re.compile(r"[A-Z][\w+#.\-]*(?: [\w+#.\-]+){0,2}")
+_VALUE = re.compile(r"[/~\\%=]")
+# The cells of a table row that come before its description ("CUPS at http:", "//hostname:631", then
+# "Browser interface to printing system."): blocks too short to be sentences, one holding a value.
+_CELL_VALUE = re.compile(r"[/~\\%=:]|[A-Za-z]\d|\d[A-Za-z]|\w-\w")
+
+_ROW = re.compile(r"^\|.*\|[ \t]*$")
+
+
+def is_labelled_value(sentence: str, before: str) -> bool:
+    """Is the sentence a short value under its label ("Linux", then "~/.cache/pip", as tabs and definition
+    lists render)?"""
+    return len(sentence.split()) < 5 and bool(_VALUE.search(sentence)) and bool(_LABEL.fullmatch(before))
+
+
+def table_rows(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """The row spans of text[a:b] when it is a pipe table of three rows or more, else none."""
+    rows, pos = [], a
+    for line in text[a:b].split("\n"):
+        if line.strip():
+            if not _ROW.match(line.strip()):
+                return []
+            start = pos + len(line) - len(line.lstrip())
+            rows.append((start, start + len(line.strip())))
+        pos += len(line) + 1
+    return rows if len(rows) >= 3 else []
+
+
+def cells_before(text: str, spans: list[tuple[int, int]], k: int) -> int:
+    """The index of the first table cell that leads sentence k (k itself when none does): up to two
+    blocks just before it, each under five words and not ending a sentence, one of them a value."""
+    j = k
+    if len(text[slice(*spans[k])].split()) >= 15:  # a table's description cell is short
+        return k
+    while j > max(0, k - 2):
+        cell = text[slice(*spans[j - 1])].strip()
+        if len(cell.split()) >= 5 or cell[-1:] in ".!?" or "\n\n" not in text[spans[j - 1][1]:spans[j][0]]:
+            break
+        if j >= 2 and _VALUE.search(cell) and _LABEL.fullmatch(text[slice(*spans[j - 2])].strip()):
+            break  # a value under its label ("Linux", "~/.cache/pip") ends its own row
+        j -= 1
+    while j < k and not any(_CELL_VALUE.search(text[slice(*spans[m])]) for m in range(j, k)):
+        j += 1
+    return j
