@@ -177,8 +177,8 @@ def _given_names(question: str) -> list[str]:
 
 
 def _is_code(name: str) -> bool:
-    """An option, identifier or escape: spelled out, never paraphrased."""
-    return name.startswith(("-", "\\")) or "_" in name
+    """An option or identifier: spelled out, never paraphrased."""
+    return name.startswith("-") or "_" in name
 
 
 def _squeeze(text: str) -> str:
@@ -205,8 +205,6 @@ def _holds(passages: list[Passage], name: str) -> bool:
     2.0" holds "Apache License 2.0"), or its letters and digits in a row (a PDF's "GLIBC_2 .2.5");
     an option or identifier only the latter way? An abbreviation is held where its words are spelled
     out ("GPLv2" by "GNU General Public License version 2")."""
-    if name.startswith("\\"):  # an escape is its characters: "\\e" squeezed would be any "e"
-        return any(name in p.text for p in passages)
     wanted = _name_words(name)
     if not wanted:
         return True

@@ -41,7 +41,8 @@ KINDS = ".txt, .md, .rst, .html or .pdf"  # how an error message names them
 # 13: an HTML banner ("Download the ebook") dropped.
 # 14: a PDF's two-column table (a term, a wide gap, its description) read as pipe-table rows, not one run-on
 #     paragraph; Texinfo's definition lines without their "¶" anchor and empty ": " category.
-CLEANING_VERSION = 14
+# 15: a DocBook admonition's layout table (summary="Note") read as a paragraph opening "Note: ".
+CLEANING_VERSION = 15
 
 
 # --- reading ---------------------------------------------------------------

@@ -28,6 +28,8 @@ _NOTE_ROLES = {"doc-noteref", "doc-backlink"}
 _NOTE_LABEL = re.compile(r"^(?:label|footnote-definition-label)$", re.I)
 _BLOCK = {"p", "div", "li", "dt", "dd", "blockquote", "section", "article", "main", "figure", "figcaption",
           "header", "footer", "ul", "ol", "dl", "br", "hr", "tr", "details", "summary", "caption", "body", "center"}
+# DocBook XSL sets an admonition with its icon as a layout table (summary="Note"): a labelled paragraph, not a table.
+_ADMONITIONS = {"note", "tip", "warning", "caution", "important"}
 _VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source", "track", "embed", "param"}
 # A "header" that opens with the page's <h1> is the document's own (AsciiDoc's title and NAME line:
 # "git-bisect - Use binary search to find the commit that introduced a bug"), not a site banner.
@@ -53,6 +55,7 @@ class _Reader(HTMLParser):
         self.in_title = self.pre = 0
         self.table: list[list[str]] | None = None  # rows of cells while inside a table
         self.heading: int | None = None
+        self.admonition: int | None = None  # the depth of a DocBook admonition's layout table
 
     @property
     def skipping(self) -> bool:
@@ -76,6 +79,7 @@ class _Reader(HTMLParser):
         if self.label is None and (any(_NOTE_MARK.match(n) for n in names) or a.get("role") in _NOTE_ROLES
                                    or (tag in ("a", "sup") and "footnote" in names)):
             skip = True
+        skip = skip or (tag == "th" and self.admonition is not None)  # its label, said once before the text
         self.stack.append((tag, skip, tag in ("main", "article") or a.get("role") == "main", note))
         if self.skipping:
             return
@@ -91,6 +95,11 @@ class _Reader(HTMLParser):
             self.flush()
             self.terms_alone()
             self.pre += 1
+        elif tag == "table" and self.table is None and a.get("summary", "").lower() in _ADMONITIONS and self.admonition is None:
+            self.flush()
+            self.terms_alone()
+            self.admonition = len(self.stack)
+            self.text, self.labelled = [a["summary"].strip().capitalize() + ": "], True  # "Note: ..."
         elif tag == "table" and self.table is None:
             self.flush()
             self.terms_alone()
@@ -116,6 +125,9 @@ class _Reader(HTMLParser):
             pass
         if skipping:
             return
+        if self.admonition is not None and len(self.stack) < self.admonition:
+            self.flush()
+            self.admonition, self.labelled = None, False
         if self.term is not None and len(self.stack) < self.term:
             # Texinfo's definition line opens with its category, ": " when the category is empty
             term, self.text, self.term = _squash("".join(self.text)).lstrip(": "), [], None

@@ -72,13 +72,13 @@ def is_item_name(x: str) -> bool:
 
 # A quoted phrase (not an apostrophe inside a word), a command-line option or an identifier.
 _QUOTED = re.compile(r"(?<!\w)[\"\u201c\u2018']([^\"\u201d\u2019'?]{3,60}?)[\"\u201d\u2019'](?!\w)")
-_CODE = re.compile(r"(?<![\w\-])(?:--?[a-z][\w\-]*[a-z0-9]|[a-z]\w*_\w*[a-z0-9])|\\[A-Za-z]\w*")  # or an escape: \e, \d
+_CODE = re.compile(r"(?<![\w\-])(?:--?[a-z][\w\-]*[a-z0-9]|[a-z]\w*_\w*[a-z0-9])")
 _NUMBER_AFTER = re.compile(r"\s*,?\s*(\d+(?:\.\d+)*)\b")
 
 
 def specific_names(question: str) -> list[str]:
     """What the question names so specifically that a passage about it spells it out: a quoted
-    phrase of up to five words, an option ("--require-hashes"), identifier ("pg_createcluster") or escape ("\\e"),
+    phrase of up to five words, an option ("--require-hashes") or identifier ("pg_createcluster"),
     and a capitalised name with its number ("Debian 12", "Apache License 2.0"). A plain run of
     capitalised words is left out: people and bodies go by several names ("Musharraf", "General
     Pervez Musharraf"), and so are acronyms ("US" for "United States")."""

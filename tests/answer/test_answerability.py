@@ -163,9 +163,6 @@ def test_a_name_the_question_gives_must_be_in_a_retrieved_passage():
     # an abbreviation is held where its words are spelled out; a what-about item must be held too
     assert mentions([passage("This is the GNU General Public License version 2 of June 1991.")], "GPLv2")
     assert not mentions([passage("MacOS: ~/Library/Caches/pip Linux: ~/.cache/pip")], "FreeBSD")
-    # an escape is its characters (Octave's table of escapes has no \e; any "e" is no "\e")
-    escapes = passage("\\a: Represents the alert character, control-g, ASCII code 7. \\n: Represents a newline.")
-    assert not mentions([escapes], "\\e") and mentions([escapes], "\\a")
 
     class Extractive:
         known = None

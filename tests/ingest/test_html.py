@@ -23,6 +23,8 @@ POLICY = HTML / "debian-policy-binary.html"
 PUBLICAN = HTML / "securing-debian-chroot.html"  # harden-doc 3.19 en-US/chroot.html (Publican DocBook), whole
 # octave-doc 7.3.0 octave.html/Validating-the-number-of-Arguments.html (Texinfo 6.8 "def" lines), whole
 TEXINFO_DEF = HTML / "octave-texinfo-def.html"
+# debian-reference-en 2.100 ch04.en.html (DocBook XSL): lines 1-464 (4.1 and 4.2), closed
+DOCBOOK_NOTES = HTML / "debian-reference-auth.html"
 ASCIIDOC = HTML / "git-bisect-asciidoc.html"  # git-doc 2.39 git-bisect.html (AsciiDoc): lines 1-791 and its footer
 
 
@@ -195,3 +197,15 @@ def test_a_texinfo_definition_line_reads_as_its_signature():
     doc = read_document(TEXINFO_DEF)
     assert "\n\nnarginchk (minargs, maxargs): Check for correct number of input arguments.\n\n" in doc.text
     assert "\u00b6" not in doc.text and "\n\n:" not in doc.text
+
+
+def test_a_docbook_admonition_is_a_labelled_paragraph():
+    # DocBook XSL sets each Note/Warning as a layout table (icon cell, "Note" header, the text), which was read
+    # as a two-row table ("|  | Note |" / "| /etc/gshadow provides ... |"): code, not prose, and never a sentence
+    doc = read_document(DOCBOOK_NOTES)
+    assert ('\n\nNote: "/etc/gshadow" provides the similar function as "/etc/shadow" for "/etc/group" but is not '
+            'really used.\n\n') in doc.text
+    assert "\n\nWarning: Configuration errors of PAM may lock you out of your own system." in doc.text
+    assert "| Note |" not in doc.text and "|  |" not in doc.text
+    # a real table stays a table
+    assert "| command | function |\n| getent passwd user_name | browse account information of" in doc.text

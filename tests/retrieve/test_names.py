@@ -13,7 +13,6 @@ from rag.retrieve.names import specific_names
     ("Where does pg_createcluster put the data directory?", ["pg_createcluster"]),
     ("How do I set up unattended-upgrades on my Debian 12 machine?", ["Debian 12"]),
     ("Which law governs disputes under the Apache License 2.0?", ["Apache License 2.0"]),
-    ("What does the escape sequence \\e represent in Octave strings?", ["\\e"]),
 ])
 def test_names_a_passage_would_spell_out(question, names):
     assert specific_names(question) == names
