@@ -42,7 +42,8 @@ KINDS = ".txt, .md, .rst, .html or .pdf"  # how an error message names them
 # 14: a PDF's two-column table (a term, a wide gap, its description) read as pipe-table rows, not one run-on
 #     paragraph; Texinfo's definition lines without their "¶" anchor and empty ": " category.
 # 15: a DocBook admonition's layout table (summary="Note") read as a paragraph opening "Note: ".
-CLEANING_VERSION = 15
+# 16: a PDF word hyphenated across a page or column break joined when the document writes it whole.
+CLEANING_VERSION = 16
 
 
 # --- reading ---------------------------------------------------------------

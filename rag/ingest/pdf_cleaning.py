@@ -147,6 +147,7 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
     top_of_page: dict[int, Block] = {}
     for b in blocks:
         top_of_page.setdefault(b.page, b)
+    words = {w.lower() for b in blocks for w in re.findall(r"[^\W\d_]+", b.text)}  # the document's own words
     for b in blocks:
         text = b.text.strip()
         bullet = BULLET.match(text)
@@ -174,7 +175,11 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
             parts.append(Part(label, "para", page=b.page))
             label = None
         if open_part is not None and not bullet and _continues(open_part, text, b.page, id(open_part) in items):
-            open_part.extend(text, b.page)
+            if (m := _BROKEN.search(open_part.text)) and (m.group(1) + text.split(" ", 1)[0]).lower().rstrip(".,;:)") in words:
+                open_part.text = open_part.text[:-1]  # "al-" at a page's end, "though" on the next: "although"
+                open_part.extend(text, b.page, sep="")
+            else:
+                open_part.extend(text, b.page)
             current = open_part
         else:
             current = Part(text, "para", page=b.page)
@@ -202,6 +207,10 @@ def _with_missing_bookmarks(parts: list[Part], marks: dict[int, list[_Mark]]) ->
             k += 1
         out.append(part)
     return out
+
+
+# A word hyphenated at the end of a page or column; it is joined only when the document writes it whole.
+_BROKEN = re.compile(r"(?<![\w-])([^\W\d_]{2,})-$")
 
 
 def _continues(prev: Part, text: str, page: int, item: bool) -> bool:

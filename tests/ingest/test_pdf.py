@@ -301,3 +301,12 @@ def test_a_reference_cards_two_column_tables_are_read_row_by_row():
     # a man page's options the same way; justified two-column prose has no table
     assert "| -i | If the -i option is present, the shell is interactive. |" in read_document(PDF / "bash-man.pdf").text
     assert "|" not in read_document(PDF / "two-columns.pdf").text
+
+
+def test_a_word_hyphenated_across_a_page_is_joined_when_the_document_writes_it_whole():
+    # lme4's JSS paper: "(al-" ends page 1, "though" opens page 2 under its running header; a suspended
+    # hyphen ("fixed- and random-effects terms") stays
+    doc = read_document(PDF / "lme4-paper.pdf")
+    assert "generalized linear mixed models (although in this paper we restrict ourselves" in doc.text
+    assert "al- though" not in doc.text
+    assert "both fixed- and random-effects terms" in doc.text
