@@ -116,6 +116,10 @@ class ExtractiveAnswerer:
         years = event_years(question)
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
+
+        def usable(text: str) -> bool:  # no link or citation noise, no instructions, an amount when one is asked
+            return not _NOISE.search(text) and not _INSTRUCTS.search(text) and (not quantity or states_quantity(text))
+
         # sentence, passage index, span in the passage, the sentence before it, is it a labelled value
         cands: list[tuple[str, int, tuple[int, int], str, bool]] = []
         indexes = admissible(question, passages)
@@ -133,16 +137,12 @@ class ExtractiveAnswerer:
                 if not labelled and (j := cells_before(p.text, spans, k)) < k:
                     text = " ".join(p.text[slice(*spans[m])].strip() for m in range(j, k + 1))
                     a, prev = spans[j][0], p.text[slice(*spans[j - 1])].strip() if j else ""
-                if ((labelled or len(text.split()) >= 5) and not _NOISE.search(text) and not _INSTRUCTS.search(text)
-                        and (not quantity or states_quantity(text))):
+                if (labelled or len(text.split()) >= 5) and usable(text):
                     cands.append((text, i, (spans[k - 1][0], b) if labelled else (a, b), "" if labelled else prev, labelled))
                 # A table's rows are candidates of their own: "| dpkg -S filename | Show which package a file
                 # belongs to. |" answers without the rest of the card. (Read with no row before it: a PDF's first
                 # row is no header, and its words made every other row look like it.)
-                for ra, rb in table_rows(p.text, a, b):
-                    row = p.text[ra:rb]
-                    if not _NOISE.search(row) and not _INSTRUCTS.search(row) and (not quantity or states_quantity(row)):
-                        cands.append((row, i, (ra, rb), "", False))
+                cands += [(p.text[ra:rb], i, (ra, rb), "", False) for ra, rb in table_rows(p.text, a, b) if usable(p.text[ra:rb])]
         # "What does ESS stand for?": when a sentence spells it out, only such sentences answer.
         expansions = [c for c in cands if spelled_out(question, c[0])]
         cands = expansions or cands

@@ -12,6 +12,11 @@ from rag.domain import Document, Section
 from rag.language import keyboard_characters
 
 
+def pipe_row(cells: list[str]) -> str:
+    """A table row as Markdown writes it ("| a | b |"), its cells' own "|" escaped: how every reader keeps tables."""
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
 class DocumentError(ValueError):
     """A document that cannot be read; the message names the file and the problem."""
 

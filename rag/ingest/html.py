@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from rag.ingest.assemble import pipe_row
 from rag.ingest.markdown import _META, Item, Markup
 
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "aside", "button", "form", "select", "head"}
@@ -148,9 +149,9 @@ class _Reader(HTMLParser):
         elif tag == "table" and self.table is not None:
             # Rows as pipe-table lines, as Markdown tables are kept: on the dev questions a sentence per
             # row ("Level: ERROR; Numeric value: 40.") answered fewer follow-ups (docs/evaluation.md).
-            rows = [[_squash(c).replace("|", "\\|") for c in r] for r in self.table if any(c.strip() for c in r)]
+            rows = [pipe_row([_squash(c) for c in r]) for r in self.table if any(c.strip() for c in r)]
             if rows:
-                self.items.append(Item("code", "\n".join("| " + " | ".join(r) + " |" for r in rows)))
+                self.items.append(Item("code", "\n".join(rows)))
             self.table = None
         elif re.fullmatch(r"h[1-6]", tag) and self.heading is not None:
             text = _squash("".join(self.text).replace("\u00b6", ""))

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.ingest.assemble import pipe_row
 from rag.language import compose_accents
 
 _LOCK = threading.Lock()  # PDFium is not thread-safe: one document at a time in this process
@@ -105,7 +106,7 @@ class Block:
     def text(self) -> str:
         rows = self.rows
         if rows is not None:  # as pipe-table rows, as HTML and Markdown tables are kept
-            return "\n".join("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" if len(r) > 1 else r[0] for r in rows)
+            return "\n".join(pipe_row(r) if len(r) > 1 else r[0] for r in rows)
         if self.mono and len(self.lines) > 1:  # code: keep the lines and their indentation
             left = min(ln.x0 for ln in self.lines)
             width = statistics.median(ln.size for ln in self.lines) * 0.6 or 6.0
@@ -326,13 +327,11 @@ def _line(chars) -> Line:
                 cuts.append((len(out), x0))
             right = x1
         out.append(ch)
-    cells: list[tuple[float, str]] = []
-    if len(cuts) == 1:
-        at, x = cuts[0]
-        cells = [(min(c[1] for c in real), _text(out[:at])), (x, _text(out[at:]))]
+    left = min((c[1] for c in real), default=0.0)
+    cells = [(left, _text(out[:cuts[0][0]])), (cuts[0][1], _text(out[cuts[0][0]:]))] if len(cuts) == 1 else []
     n = max(1, len(real))
     return Line(
-        text=_text(out), x0=min((c[1] for c in real), default=0.0), bottom=min((c[2] for c in real), default=0.0),
+        text=_text(out), x0=left, bottom=min((c[2] for c in real), default=0.0),
         x1=max((c[3] for c in real), default=0.0), top=max((c[4] for c in real), default=0.0), size=size,
         bold=sum(c[6] for c in real) * 2 > n, mono=sum(c[7] for c in real) >= 0.9 * n,
         cells=tuple(cells) if all(t for _, t in cells) else (),

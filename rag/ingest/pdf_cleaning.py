@@ -147,7 +147,7 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
     top_of_page: dict[int, Block] = {}
     for b in blocks:
         top_of_page.setdefault(b.page, b)
-    words = {w.lower() for b in blocks for w in re.findall(r"[^\W\d_]+", b.text)}  # the document's own words
+    words = {w.lower() for b in blocks for ln in b.lines for w in re.findall(r"[^\W\d_]+", ln.text)}  # the document's own
     for b in blocks:
         text = b.text.strip()
         bullet = BULLET.match(text)
