@@ -51,8 +51,8 @@ def introduces_block(text: str, a: int, b: int, c: int, d: int) -> bool:
 
 # A reference page's field after an item's sentence ("... on stdout or stderr. Default: `1024 * 1024`.",
 # "Returns: {ChildProcess}") names no subject of its own: it stays with the sentence it completes.
-_FIELD_AFTER = re.compile(r"(?:Default|Defaults|Returns?|Type|Since|Added in|Deprecated|Values?|Range|Units?)s?:"
-                          r"[^\S\n]+[^\n.!?]{1,40}(?:[.!?]?[^\S\n]*(?:\n|$))")
+FIELD_LABEL = r"(?:Default|Defaults|Returns?|Type|Since|Added in|Deprecated|Values?|Range|Units?)s?"
+_FIELD_AFTER = re.compile(rf"{FIELD_LABEL}:[^\S\n]+[^\n.!?]{{1,40}}(?:[.!?]?[^\S\n]*(?:\n|$))")
 
 
 def _add_span(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
@@ -211,3 +211,13 @@ def everyday_stems() -> frozenset[str]:
     """The stems of the EVERYDAY_WORDS most frequent English words."""
     ranked = sorted(english_frequencies().items(), key=lambda kv: (-kv[1], kv[0]))
     return frozenset(stem(w) for w, _ in ranked[:EVERYDAY_WORDS])
+
+
+_POINTER = re.compile(r"^(?:Also see|See also|See|Refer to|Cf\.)\s+", re.I)
+
+
+def is_pointer(sentence: str) -> bool:
+    """Does the sentence only send the reader elsewhere ("Also see What's the official MIME type for
+    reStructuredText data?", "See Section 'Creating R packages'")? It answers nothing, however many of the
+    question's words its target's title repeats."""
+    return bool(_POINTER.match(sentence)) and len(sentence.split()) <= 15 and "\n" not in sentence.strip()

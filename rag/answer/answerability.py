@@ -142,6 +142,10 @@ def names_someone(question: str, sentence: str) -> bool:
 _ASKS_DIGITS = re.compile(rf"(?i)\b{_WHAT_WHICH}(?:version|port)s?\b(?!['\u2019]s\b)")
 
 
+_FIELD_VALUE = re.compile(r"\n[A-Z][a-z]+(?: [a-z]+)?: +(\S+)")
+_ASKS_YEAR = re.compile(rf"(?i)\b{_WHAT_WHICH}years?\b(?!['\u2019]s\b)")
+
+
 def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
     """Does the sentence state a value the question does not already hold, next to the asked unit
     when the question names one ("how many days" -> "30 days")?"""
@@ -150,9 +154,14 @@ def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
     worded = not _ASKS_DIGITS.search(question)
     spots = [i for i, tok in enumerate(tokens)
              if (tok[0].isdigit() and tok not in given) or (worded and _VALUE_WORD.fullmatch(tok))]
+    if _ASKS_YEAR.search(question):  # "in which year" is answered by a year, not by a footnote's "1"
+        spots = [i for i in spots if re.fullmatch(r"[12]\d{3}", tokens[i])]
     if not unit:
         return bool(spots)
     near = {i for i, tok in enumerate(tokens) if _names_unit(tok.lower(), unit)}
+    field = _FIELD_VALUE.search(sentence)
+    if field and near and any(tok[0].isdigit() and tok not in given for tok in re.findall(r"\d+(?:[.,:]\d+)*", field.group(1))):
+        return True  # an entry names the unit ("Number of spaces for hard tab expansion."), its field the value ("Default: 8.")
     if unit == _SPANS:  # a span is counted before its unit ("30 days", "ten lines"); "day 0", "page 5" are places
         return any(0 <= j - i <= 3 for i in spots for j in near)
     return any(abs(i - j) <= 4 for i in spots for j in near)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.retrieve.query import is_authorship_question
-from rag.language import NUMBER_WORDS, content_words, initials, introduces_block, split_sentences
-from rag.answer.tables import cells_before, is_labelled_value, table_rows
+from rag.language import NUMBER_WORDS, content_words, initials, introduces_block, is_pointer, split_sentences
+from rag.answer.tables import cells_before, is_field, is_labelled_value, table_rows
 from rag.domain import Passage
 from rag.index.protocols import TextEmbedder
 
@@ -116,12 +116,16 @@ class ExtractiveAnswerer:
         years = event_years(question)
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
+        asked = set(content_words(question))
 
-        def usable(text: str) -> bool:  # no link or citation noise, no instructions, an amount when one is asked
-            return not _NOISE.search(text) and not _INSTRUCTS.search(text) and (not quantity or states_quantity(text))
+        def usable(text: str) -> bool:  # no link or citation noise, no pointer elsewhere, no instructions, an
+            # amount when one is asked
+            return (not _NOISE.search(text) and not _INSTRUCTS.search(text) and not is_pointer(text)
+                    and (not quantity or states_quantity(text)))
 
-        # sentence, passage index, span in the passage, the sentence before it, is it a labelled value
-        cands: list[tuple[str, int, tuple[int, int], str, bool]] = []
+        # sentence, passage index, span in the passage, the words it is read with, is it new however many of the
+        # question's words it has (a labelled value), the text whose meaning is compared with the question's
+        cands: list[tuple[str, int, tuple[int, int], str, bool, str]] = []
         indexes = admissible(question, passages)
         if len(named) == 1 and any(passages[i].doc_id in named for i in indexes):
             indexes = [i for i in indexes if passages[i].doc_id in named]
@@ -138,23 +142,33 @@ class ExtractiveAnswerer:
                     text = " ".join(p.text[slice(*spans[m])].strip() for m in range(j, k + 1))
                     a, prev = spans[j][0], p.text[slice(*spans[j - 1])].strip() if j else ""
                 if (labelled or len(text.split()) >= 5) and usable(text):
-                    cands.append((text, i, (spans[k - 1][0], b) if labelled else (a, b), "" if labelled else prev, labelled))
+                    cands.append((text, i, (spans[k - 1][0], b) if labelled else (a, b), "" if labelled else prev, labelled, text))
+                elif k == 0 and p.section.rstrip().endswith("?") and usable(sent):
+                    # A short reply under a question heading (a FAQ's "It's \".txt\".") answers that question.
+                    cands.append((sent, i, (a, b), p.section, True, f"{p.section} {sent}"))
+                if k and is_field(sent, asked):
+                    # A reference entry's field ("Default: 8.") answers a question about that field ("... by
+                    # default?"), read with its entry's name and quoted with the line before (not a pointer).
+                    start = a if is_pointer(prev) else spans[k - 1][0]
+                    if usable(field := p.text[start:b].strip()):
+                        cands.append((field, i, (start, b), f"{p.section} {prev}", True, f"{p.section}: {field}"))
                 # A table's rows are candidates of their own: "| dpkg -S filename | Show which package a file
                 # belongs to. |" answers without the rest of the card. (Read with no row before it: a PDF's first
                 # row is no header, and its words made every other row look like it.)
-                cands += [(p.text[ra:rb], i, (ra, rb), "", False) for ra, rb in table_rows(p.text, a, b) if usable(p.text[ra:rb])]
+                cands += [(p.text[ra:rb], i, (ra, rb), "", False, p.text[ra:rb])
+                          for ra, rb in table_rows(p.text, a, b) if usable(p.text[ra:rb])]
         # "What does ESS stand for?": when a sentence spells it out, only such sentences answer.
         expansions = [c for c in cands if spelled_out(question, c[0])]
         cands = expansions or cands
         if not cands:
             return []
-        vecs = self.embedder.embed([c[0] for c in cands])
+        vecs = self.embedder.embed([c[5] for c in cands])
         semantic = vecs @ qvec
         terms = set(content_words(question))
         weights = self._term_weights(terms)
         total = sum(weights.values()) or 1.0
         out = []
-        for (sent, i, span, before, labelled), sem in zip(cands, semantic):
+        for (sent, i, span, before, labelled, _), sem in zip(cands, semantic):
             words = set(content_words(sent))
             # A sentence is read with the one before it: "This ensures that the site profile is not
             # read" answers "what does --vanilla do?" after "Invoking R with --vanilla ..." names it.
@@ -213,7 +227,9 @@ class ExtractiveAnswerer:
             if any(c.passage == e.passage and _overlap(c.span, e.span) for c in chosen):
                 continue  # already part of an earlier sentence, its completion or its table row
             if all(_jaccard(e.text, c.text) < 0.6 for c in chosen):
-                chosen.extend(complete(e, passages[e.passage]) if passages is not None else [e])
+                # a completion may reach back to a sentence already chosen ("This should allow ..." after it)
+                chosen.extend(part for part in (complete(e, passages[e.passage]) if passages is not None else [e])
+                              if not any(c.passage == part.passage and _overlap(c.span, part.span) for c in chosen))
                 units += 1
         return chosen
 
@@ -245,12 +261,12 @@ CLOSE_TO_BEST = 0.6
 
 
 # A sentence that cannot stand alone: it points back ("This was the motivation ...") ...
-_POINTS_BACK = re.compile(r"^(?:This|That|These|Those|Such|Thus|Hence|Therefore|So)\b(?!-)")
+_POINTS_BACK = re.compile(r"^(?:This|That|These|Those|Such|Thus|Hence|Therefore|So|In (?:this|that|such a) case)\b(?!-)")
 # ... or its neighbour explains or continues it ("That's because ...", "This ensures that ...").
 _CONTINUES = re.compile(
     r"^(?:(?:This|That|It)(?:'s|\u2019s| is| was)?\s+(?:because|why|so that|ensures?|means?|allows?|lets?|makes?|"
     r"prevents?|avoids?|guarantees?|keeps?)\b|Because\b|(?:This|That) is (?:done|needed|required|necessary)\b|"
-    r"Otherwise\b|In other words\b|That is,|I\.e\.)")
+    r"Otherwise\b|In other words\b|That is,|I\.e\.|In (?:this|that|such a) case\b)")
 _COMPLETION_WORDS = 70  # a completed answer sentence stays a short read
 
 

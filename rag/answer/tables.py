@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from rag.language import FIELD_LABEL, content_words
+
 # A label of one to three words on its own line, and a short value under it that looks like a path or a setting.
 _LABEL = re.compile(r"[A-Z][\w+#.\-]*(?: [\w+#.\-]+){0,2}")
 _VALUE = re.compile(r"[/~\\%=]")
@@ -21,17 +23,30 @@ def is_labelled_value(sentence: str, before: str) -> bool:
     return len(sentence.split()) < 5 and bool(_VALUE.search(sentence)) and bool(_LABEL.fullmatch(before))
 
 
+# A reference entry's field on a line of its own: a field label and its value ("Default: 8.", "Type: int").
+_FIELD = re.compile(rf"({FIELD_LABEL}): +\S")
+
+
+def is_field(sentence: str, asked: set[str]) -> bool:
+    """Is the sentence a reference entry's field ("Default: severe (4).", as config and API references write
+    them) whose label is one of the question's words (`asked`, stemmed content words)?"""
+    m = _FIELD.match(sentence)
+    return bool(m) and len(sentence.split()) < 8 and bool(set(content_words(m.group(1))) & asked)
+
+
 def table_rows(text: str, a: int, b: int) -> list[tuple[int, int]]:
-    """The row spans of text[a:b] when it is a pipe table of three rows or more, else none."""
-    rows, pos = [], a
+    """The row spans of text[a:b] when it is a pipe table of three rows or more, else none. A few lines
+    that are no rows may sit among them (a PDF row whose cells were set too close to be told apart)."""
+    rows, pos, other = [], a, 0
     for line in text[a:b].split("\n"):
         if line.strip():
-            if not _ROW.match(line.strip()):
-                return []
-            start = pos + len(line) - len(line.lstrip())
-            rows.append((start, start + len(line.strip())))
+            if _ROW.match(line.strip()):
+                start = pos + len(line) - len(line.lstrip())
+                rows.append((start, start + len(line.strip())))
+            else:
+                other += 1
         pos += len(line) + 1
-    return rows if len(rows) >= 3 else []
+    return rows if len(rows) >= 3 and other * 3 <= len(rows) else []
 
 
 def cells_before(text: str, spans: list[tuple[int, int]], k: int) -> int:

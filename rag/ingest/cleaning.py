@@ -131,12 +131,20 @@ _REST_LINK = re.compile(r"`([^`<>]+?)\s*<[^>`]+>`__?")
 _ROLE = re.compile(r"(?::[\w-]+)+:`~?([^`]+)`|\{[\w-]+\}`~?([^`]+)`")
 
 
-def _inline(text: str) -> str:
-    """Inline markup to plain text: links, emphasis, reST roles and ``literals``, MyST roles."""
+# reST's references by name outside ``literals``: "See also report_level_.", "stylesheet_path__", "Docutils_ is".
+_REST_NAME_REF = re.compile(r"(?<![\w`/.\-])([A-Za-z0-9][\w.\-]*?[A-Za-z0-9])__?(?![\w`])")
+
+
+def _inline(text: str, rest: bool = False) -> str:
+    """Inline markup to plain text: links, emphasis, reST roles and ``literals``, MyST roles; with `rest`,
+    also reST's references by name."""
     text = _REST_LINK.sub(r"\1", text)
     text = _ROLE.sub(lambda m: (m.group(1) or m.group(2)).split(" <")[0], text)
+    if rest:
+        text = "".join(part if part.startswith("``") else _REST_NAME_REF.sub(r"\1", part)
+                       for part in re.split(r"(``[^`]+``)", text))
     text = re.sub(r"``([^`]+)``", r"\1", text)
-    text = re.sub(r"`([^`]+)`_\b", r"\1", text)
+    text = re.sub(r"`([^`]+)`__?(?![\w`])", r"\1", text)
     text = re.sub(r"\[#\w*\]_", "", text)  # reST footnote references
     return re.sub(r"\s{2,}", " ", strip_markdown(text)).strip()
 

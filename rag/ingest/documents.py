@@ -43,7 +43,7 @@ KINDS = ".txt, .md, .rst, .html or .pdf"  # how an error message names them
 #     paragraph; Texinfo's definition lines without their "¶" anchor and empty ": " category.
 # 15: a DocBook admonition's layout table (summary="Note") read as a paragraph opening "Note: ".
 # 16: a PDF word hyphenated across a page or column break joined when the document writes it whole.
-CLEANING_VERSION = 16
+CLEANING_VERSION = 17
 
 
 # --- reading ---------------------------------------------------------------
@@ -187,13 +187,13 @@ def _markup_document(markup, raw: str, path: Path, sha256: str | None) -> Docume
     """Markdown / reST items into a Document: headings from the markup, code kept line by line."""
     items = markup.items
     first = next((i for i, it in enumerate(items[:5]) if it.kind == "heading"), None)
-    title = _inline(markup.title or (items[first].text if first is not None else "")) or path.stem.replace("_", " ")
+    title = _inline(markup.title or (items[first].text if first is not None else ""), markup.rest) or path.stem.replace("_", " ")
     parts: list[Part] = []
     for i, it in enumerate(items):
         if it.kind == "code":
             parts.append(Part(it.text.strip("\n"), "code"))
             continue
-        text = it.text if markup.plain else _inline(it.text)
+        text = it.text if markup.plain else _inline(it.text, markup.rest)
         if not text:
             continue
         if it.kind == "heading" and i != first:

@@ -20,6 +20,12 @@ _MD_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _ITEM = re.compile(r"^( *)([-*+\u2022]|\d{1,3}[.)])( +|$)")
 _RULE = re.compile(r"^ {0,3}([-*_])[ \t]*(\1[ \t]*){2,}$")
 _TARGET = re.compile(r"^(\.\. _[^:]*:.*|\([\w.:-]+\)=|\.\. \|[^|]+\|.*|\.\. \[#?\w*\]\s*$)$")
+# reST's anonymous hyperlink target ("__ https://...", "__ `stylesheet_path [latex writers]`_"): renders as nothing.
+_ANONYMOUS_TARGET = re.compile(r"^__(?: +\S.*)?$")
+# A reST footnote or citation with its text (".. [#] Depending on ...", ".. [1] ..."): the text stays, the mark goes.
+_FOOTNOTE = re.compile(r"^\.\. \[#?[\w-]*\] +(?=\S)")
+# What else an explicit markup start holds is a reST comment (not a directive, target or footnote).
+_COMMENT = re.compile(r"^\.\.(?: |$)")
 _DIRECTIVE = re.compile(r"^\.\. ([\w:-]+)::\s*(.*)$")
 _MYST = re.compile(r"^\{([\w:-]+)\}\s*(.*)$")
 _META = re.compile(r"^:?(authors?|by)\s*:\s*(.*)$", re.I)
@@ -48,6 +54,7 @@ class Markup:
     author: str = ""  # from front matter or an "Author:" field
     headings: int = 0  # headings written in markup (not guessed)
     plain: bool = False  # the items are plain text already (HTML): no inline markup to strip
+    rest: bool = False  # reStructuredText: "name_" and "`a phrase`__" are references
 
 
 def parse_markup(raw: str, *, markdown: bool, rest: bool = False) -> Markup | None:
@@ -71,7 +78,8 @@ def parse_markup(raw: str, *, markdown: bool, rest: bool = False) -> Markup | No
         return None
     parser = _Parser(markdown=markdown)
     parser.run(lines)
-    markup = Markup(items=parser.items, title=title, author=author, headings=sum(i.kind == "heading" for i in parser.items))
+    markup = Markup(items=parser.items, title=title, author=author, headings=sum(i.kind == "heading" for i in parser.items),
+                    rest=rest)
     for item in markup.items[:15]:  # "Author: Andrew Dalke and Raymond Hettinger", ":Author: Michael Foord"
         m = _META.match(item.text) if item.kind == "para" else None
         if m and not markup.author and m.group(2).strip():
@@ -141,13 +149,27 @@ class _Parser:
                 i = heading
                 lists.clear()
                 continue
-            if _TARGET.match(stripped) or (_RULE.match(line) and not self.para):
+            if (_TARGET.match(stripped) or (not self.markdown and _ANONYMOUS_TARGET.match(stripped))
+                    or (_RULE.match(line) and not self.para)):
                 self.flush()
                 i += 1
+                # a target's address may go on indented on the next lines (".. _TeX input path:\n   http://...")
+                while not _RULE.match(line) and i < n and lines[i].strip() and lines[i][:1] in " \t" and indent == 0:
+                    i += 1
                 continue
+            if not self.markdown and _FOOTNOTE.match(stripped):
+                self.flush()
+                stripped = _FOOTNOTE.sub("", stripped)
             directive = _DIRECTIVE.match(stripped) if not self.markdown else None
             if directive:
                 i = self.directive(lines, i, directive)
+                continue
+            if not self.markdown and _COMMENT.match(stripped):  # ".. NOTE TO MAINTAINERS: ..." renders as nothing
+                self.flush()  # with its indented body, blank lines and all ("..": an empty comment, no body)
+                j = i = i + 1
+                while stripped != ".." and j < n and (not lines[j].strip() or lines[j][:1] in " \t"):
+                    j += 1
+                    i = j if lines[j - 1].strip() else i
                 continue
             # Indented code: after a blank line, four columns past the enclosing list item's text.
             base = next((c for c in reversed(lists) if indent >= c), None)
@@ -220,6 +242,8 @@ class _Parser:
     def heading(self, lines: list[str], i: int, line: str, nxt: str) -> int | None:
         """The index after a heading that starts at line i, or None."""
         stripped = line.strip()
+        if not self.markdown and _COMMENT.match(stripped):  # explicit markup (a commented-out title too) is no title
+            return None
         if self.markdown:
             m = _ATX.match(line)
             if m:

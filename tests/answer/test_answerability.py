@@ -210,3 +210,16 @@ def test_a_sentence_repeated_by_overlapping_chunks_counts_once_among_the_best_th
     q = "Who should be listed as maintainer of an orphaned package?"
     assert measure(q, evidence, passages, {}, Extractive).value == 1.0
     assert measure(q, evidence[:3] + [evidence[1]], passages, {}, Extractive).value == 0.0  # no name at all
+
+
+def test_a_year_is_asked_for_by_a_year_and_a_field_states_its_entrys_value():
+    # "In which year" is answered by a year, not by a PDF's footnote mark ("models.1", GLPK's MathProg manual)
+    q = "In which year was GNU MathProg first released?"
+    assert not states_value(q, "GNU MathProg is a modeling language intended for describing linear models.1",
+                            asked_value(q)[1])
+    assert states_value(q, "GNU MathProg was first released in 2003.", asked_value(q)[1])
+    # a reference entry names the unit, its field the value (Docutils' config reference)
+    q = "How many spaces does Docutils expand a hard tab to by default?"
+    assert states_value(q, "Number of spaces for hard tab expansion.\n\nDefault: 8.", asked_value(q)[1])
+    assert not states_value(q, "Number of spaces for hard tab expansion.", asked_value(q)[1])
+    assert not states_value(q, "Number of spaces for hard tab expansion.\n\nDefault: None.", asked_value(q)[1])

@@ -356,3 +356,68 @@ def test_a_value_under_its_label_ends_its_row_and_overlapping_candidates_are_quo
     part = Evidence("Browser interface.", 0, 0.79, 0.79, (row_text.index("Browser"), len(row_text)))
     q = Passage(id="1", source="a.pdf", title="t", section="", text=row_text, score=0.5)
     assert ExtractiveAnswerer(embedder=None, idf=lambda t: 1.0).select([row, part], [q]) == [row]
+
+
+def test_a_short_reply_under_a_question_heading_answers_it(corpus_pipeline):
+    # A FAQ's section (Docutils' FAQ): the heading asks, the first sentence of two words answers; the
+    # "Also see <another question>" line repeats a question's words and points elsewhere.
+    ex = corpus_pipeline.answerer.extractive
+    question = "What is the standard filename extension for reStructuredText files?"
+    faq = Passage(id="0", source="FAQ.txt", title="Docutils FAQ", section="What's the standard filename extension for a "
+                  "reStructuredText file?", score=0.7, text="It's \".txt\". Some people would like to use \".rest\" or "
+                  "\".rst\" or \".restx\", but why bother? Using a specialized filename extension would require that users "
+                  "alter their OS settings.")
+    mime = Passage(id="1", source="FAQ.txt", title="Docutils FAQ", section="What's the official MIME type for "
+                   "reStructuredText data?", score=0.7, text="The standard MIME type is \"text/x-rst\".\n\n"
+                   "Also see What's the standard filename extension for a reStructuredText file?")
+    evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [mime, faq])
+    assert evidence[0].text == "It's \".txt\"." and evidence[0].passage == 1
+    assert not any(e.text.startswith("Also see") for e in evidence)  # a pointer answers nothing
+    # under a heading that asks nothing, two words are no answer
+    told = Passage(id="2", source="a.txt", title="t", section="Filename extensions", score=0.7, text=faq.text)
+    assert "It's \".txt\"." not in [e.text for e in ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [told])]
+
+
+def test_a_reference_entrys_field_is_read_with_its_entry(corpus_pipeline):
+    # Docutils' config reference: an entry's name (the section), its description, then "Default: ..."
+    ex = corpus_pipeline.answerer.extractive
+    halt = Passage(id="0", source="config.txt", title="Docutils Configuration", section="halt_level", score=0.7,
+                   text="The threshold at or above which system messages are converted to exceptions, halting execution "
+                   "immediately. If traceback is set, the exception will propagate; otherwise, Docutils will exit.\n\n"
+                   "See also report_level.\n\nDefault: severe (4). Options: --halt, --strict.")
+    trace = Passage(id="1", source="config.txt", title="Docutils Configuration", section="traceback", score=0.7,
+                    text="Enable Python tracebacks when halt-level system messages and other exceptions occur.\n\n"
+                    "Default: disabled (None) unless Docutils is run programmatically.")
+    question = "At which level does Docutils halt by default?"
+    evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [halt, trace])
+    # quoted with the line before it, unless that line only points elsewhere ("See also report_level.")
+    assert evidence[0].text == "Default: severe (4)." and evidence[0].passage == 0
+    assert evidence[0].span == (halt.text.index("Default"), halt.text.index("(4).") + 4)
+
+    # a field answers a question about that field only: "Default: 8." is no version
+    question = "Which Docutils version introduced the halt_level setting?"
+    evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [halt, trace])
+    assert not any("Default:" in e.text and "\n" in e.text for e in evidence)
+
+
+def test_in_this_case_continues_the_sentence_before_it():
+    # GLPK's MathProg manual: the situation, then what to do "in this case"
+    text = ("Sometimes it is needed merely to check the model description not solving the generated problem instance. "
+            "In this case you may specify the option --check, for example: glpsol --check --model foo.mod")
+    p = Passage(id="0", source="gmpl.pdf", title="t", section="", text=text, score=0.6)
+    a, b = split_sentences(text)[0]
+    completed = complete(Evidence(text[a:b], 0, 0.6, span=(a, b)), p)
+    assert len(completed) == 2 and "--check" in completed[1].text
+
+
+def test_a_completion_does_not_quote_a_chosen_sentence_twice():
+    # Docutils' FAQ: the best sentence, then "This should allow ...", which points back to it
+    text = ("Moreover, it's possible to translate all reStructuredText keywords. Docutils 0.17 includes translations "
+            "for Arab, Hebrew, and Persian/Farsi. This should allow reasonable use of editors limited to a single base "
+            "direction for the whole document.")
+    p = Passage(id="0", source="FAQ.txt", title="t", section="", text=text, score=0.6)
+    spans = split_sentences(text)
+    best, this = (Evidence(text[a:b], 0, score, span=(a, b)) for (a, b), score in zip(spans[1:], (0.7, 0.6)))
+    from rag.answer.extractive import ExtractiveAnswerer
+    chosen = ExtractiveAnswerer(None, lambda t: 1.0).select([best, this], [p])
+    assert [e.text for e in chosen] == [best.text, this.text]

@@ -209,3 +209,35 @@ def test_a_rst_file_is_read_as_restructuredtext_even_with_one_title(tmp_path):
     doc = read_document(page)
     assert doc.title == "Frobnicator" and "Install it with:\n\npip install frobnicator\n\nThat is all." in doc.text
     assert "===" not in doc.text
+
+
+# Docutils' own reST sources, named .txt as the Docutils FAQ recommends (Debian docutils-doc, excerpts).
+DOCUTILS_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "markdown" / "docutils-config-excerpt.txt"
+DOCUTILS_FAQ = Path(__file__).resolve().parents[1] / "fixtures" / "markdown" / "docutils-faq-excerpt.txt"
+
+
+def test_rest_link_targets_comments_and_reference_marks_render_as_nothing():
+    text = read_document(DOCUTILS_CONFIG).text
+    # anonymous targets ("__ `stylesheet_path [latex writers]`_", a bare "__") and a named target's address
+    assert "__" not in text and "texfaq2html" not in text
+    # references by name keep their words: "See also report_level_.", "stylesheet_path__", "`embed_stylesheet`__"
+    assert "See also report_level." in text
+    assert "Overrides also stylesheet_path." in text and "If embed_stylesheet is False (default)" in text
+    assert "`" not in text
+    # a comment, even one that comments out a titled section, and its indented body
+    assert "python reader" not in text and "Not implemented" not in text and ".." not in text.replace("...", "")
+    # a footnote keeps its text, not its ".. [#]" mark
+    assert "\n\nDepending on the writer-specific footnote_references setting. The footnote space is trimmed" in text
+    assert "Default: severe (4). Options: --halt, --strict.\n\n" in text
+    faq = read_document(DOCUTILS_FAQ)
+    assert faq.text.startswith("Docutils FAQ (Frequently Asked Questions)")  # the editor's comments are gone
+    assert "NOTE TO MAINTAINERS" not in faq.text and "wikipedia" not in faq.text
+    assert "Also see What's the official MIME type for reStructuredText data?" in faq.text
+    assert "What's the standard filename extension for a reStructuredText file?" in titles(faq)
+
+
+def test_markdown_keeps_words_ending_in_underscores():
+    """Only reST reads "name_" as a reference: Markdown's "`_`" and snake_case_ stay as written."""
+    doc = parse_document("# Env\n\nDashes (`-`) have to be replaced with underscores (`_`).\n\nSet max_\n",
+                         path=Path("a.md"))
+    assert "underscores (`_`)" in doc.text and "max_" in doc.text
