@@ -153,9 +153,10 @@ class ExtractiveAnswerer:
                     if usable(field := p.text[start:b].strip()):
                         cands.append((field, i, (start, b), f"{p.section} {prev}", True, f"{p.section}: {field}"))
                 # A table's rows are candidates of their own: "| dpkg -S filename | Show which package a file
-                # belongs to. |" answers without the rest of the card. (Read with no row before it: a PDF's first
-                # row is no header, and its words made every other row look like it.)
-                cands += [(p.text[ra:rb], i, (ra, rb), "", False, p.text[ra:rb])
+                # belongs to. |" answers without the rest of the card. A row is read with its section's title (the
+                # table's subject: "C.4 MySQL table driver" for "| Port | ... 3306 |"), not with the row before it
+                # (a PDF's first row is no header, and its words made every other row look like it).
+                cands += [(p.text[ra:rb], i, (ra, rb), p.section, False, p.text[ra:rb])
                           for ra, rb in table_rows(p.text, a, b) if usable(p.text[ra:rb])]
         # "What does ESS stand for?": when a sentence spells it out, only such sentences answer.
         expansions = [c for c in cands if spelled_out(question, c[0])]

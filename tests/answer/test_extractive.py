@@ -421,3 +421,15 @@ def test_a_completion_does_not_quote_a_chosen_sentence_twice():
     from rag.answer.extractive import ExtractiveAnswerer
     chosen = ExtractiveAnswerer(None, lambda t: 1.0).select([best, this], [p])
     assert [e.text for e in chosen] == [best.text, this.text]
+
+
+def test_a_table_row_is_read_with_its_sections_title(corpus_pipeline):
+    # GLPK's MathProg manual: the MySQL driver's fields; the row names neither MySQL nor the driver
+    ex = corpus_pipeline.answerer.extractive
+    text = ("The MySQL table driver allows connecting to MySQL databases. Under Microsoft Windows the MySQL table "
+            "driver also uses the MySQL library.\n\n| Server | server running the database (defaulting to localhost); |\n"
+            "| UID | user name; |\n| PWD | user password; |\n| Port | port used by the server (defaulting to 3306). |")
+    p = Passage(id="0", source="gmpl.pdf", title="GNU MathProg", section="C.4 MySQL table driver", text=text, score=0.7)
+    question = "Which port does the MySQL table driver use by default?"
+    evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [p])
+    assert evidence[0].text == "| Port | port used by the server (defaulting to 3306). |"
