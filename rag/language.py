@@ -85,6 +85,10 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d+(?:[.,]\d+)*%?")
 
 
 # Amounts written as words ("fourteen parties", "a dozen"), for questions that ask how many.
+# A count of times in a word ("can be used only once"): an answer to "how many times", no amount elsewhere
+# ("once installed, ..." is a conjunction).
+TIMES_PATTERN = r"\b(?:once|twice|thrice)\b(?=\s*(?:[.,;:!?)]|$|(?:per|a|an|every|each|or|and|in)\b))"
+TIMES = re.compile(TIMES_PATTERN, re.I)
 NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
                  "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|"
                  "thousands?|millions?|billions?|trillions?|dozens?|half|third|quarter|majority|minority|several|few")

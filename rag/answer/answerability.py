@@ -22,7 +22,7 @@ from rag.domain import Passage
 from rag.retrieve.conversation import asked_item
 from rag.retrieve.names import specific_names
 from rag.retrieve.query import is_authorship_question
-from rag.language import NUMBER_WORDS, STOPWORDS, content_words, everyday_stems, initials, stem, words
+from rag.language import NUMBER_WORDS, STOPWORDS, TIMES, content_words, everyday_stems, initials, stem, words
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
 RELATED_SHARE = 0.6  # of the threshold: above it an abstention is labelled "related, not an answer"
@@ -116,6 +116,10 @@ _ASKS_SOMEONE = re.compile(r"(?i)^\s*(?:(?:and|but|so)[,\s]+)?(?:who|whom)\b(?!\
 _NAME_RUN = re.compile(r"(?<![\[\w\-])[A-Z][\w\-']*[A-Za-z](?:\s+[A-Z][\w\-']*[A-Za-z])*")
 
 
+# One word with a capital inside ("StructuredText", "MathProg") names a thing, not a person ("McCarthy" does).
+_CAMEL = re.compile(r"^(?!(?:Mc|Mac|De|Di|La|Le|Van|Von)[A-Z])\w*[a-z][A-Z]")
+
+
 def asks_someone(question: str) -> bool:
     """Does the question ask who did or holds something (not who a named person is)?"""
     return bool(_ASKS_SOMEONE.match(question))
@@ -132,7 +136,7 @@ def names_someone(question: str, sentence: str) -> bool:
             continue
         opens = not sentence[: m.start()].strip() or sentence[: m.start()].rstrip()[-1:] in ".:;!?"
         if len(words) == 1 and (opens or words[0].lower() in STOPWORDS or _VALUE_WORD.fullmatch(words[0])
-                                or stem(words[0].lower()) in everyday_stems()):
+                                or stem(words[0].lower()) in everyday_stems() or _CAMEL.search(words[0])):
             continue
         return True
     return False
@@ -159,6 +163,8 @@ def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
     if not unit:
         return bool(spots)
     near = {i for i, tok in enumerate(tokens) if _names_unit(tok.lower(), unit)}
+    if stem("time") in unit and TIMES.search(sentence):
+        return True  # "how many times can it be used?" -> "only once"
     field = _FIELD_VALUE.search(sentence)
     if field and near and any(tok[0].isdigit() and tok not in given for tok in re.findall(r"\d+(?:[.,:]\d+)*", field.group(1))):
         return True  # an entry names the unit ("Number of spaces for hard tab expansion."), its field the value ("Default: 8.")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.retrieve.query import is_authorship_question
-from rag.language import NUMBER_WORDS, content_words, initials, introduces_block, is_pointer, split_sentences
+from rag.language import NUMBER_WORDS, TIMES, TIMES_PATTERN, content_words, initials, introduces_block, is_pointer, split_sentences
 from rag.answer.tables import cells_before, is_field, is_labelled_value, table_rows
 from rag.domain import Passage
 from rag.index.protocols import TextEmbedder
@@ -30,7 +30,7 @@ _ANSWER_TYPES = [
     (re.compile(r"(?i)^\s*(when\b|in what (year|month)|which (year|month)|what (year|month|date))"),
      re.compile(rf"\b({_YEARS})\b|\b({_MONTHS})\b")),
     (re.compile(r"(?i)\b(how (much|many|long|large|big)|what (percentage|share|number|amount))\b"),
-     re.compile(rf"\d|\b({NUMBER_WORDS}|decades?)\b", re.I)),
+     re.compile(rf"\d|\b({NUMBER_WORDS}|decades?)\b|{TIMES_PATTERN}", re.I)),
     (re.compile(r"(?i)^\s*where\b|\bin which (city|country|place)\b"),
      re.compile(rf"\b(in|at|from|to)\s+(?!(?:{_MONTHS}|the\b|The\b))[A-Z][a-z]+")),
 ]
@@ -116,12 +116,13 @@ class ExtractiveAnswerer:
         years = event_years(question)
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
+        times = bool(re.search(r"(?i)\bhow many times\b", question))  # answered by "once" or "twice" too
         asked = set(content_words(question))
 
         def usable(text: str) -> bool:  # no link or citation noise, no pointer elsewhere, no instructions, an
             # amount when one is asked
             return (not _NOISE.search(text) and not _INSTRUCTS.search(text) and not is_pointer(text)
-                    and (not quantity or states_quantity(text)))
+                    and (not quantity or states_quantity(text) or (times and TIMES.search(text) is not None)))
 
         # sentence, passage index, span in the passage, the words it is read with, is it new however many of the
         # question's words it has (a labelled value), the text whose meaning is compared with the question's

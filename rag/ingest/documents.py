@@ -43,7 +43,10 @@ KINDS = ".txt, .md, .rst, .html or .pdf"  # how an error message names them
 #     paragraph; Texinfo's definition lines without their "¶" anchor and empty ": " category.
 # 15: a DocBook admonition's layout table (summary="Note") read as a paragraph opening "Note: ".
 # 16: a PDF word hyphenated across a page or column break joined when the document writes it whole.
-CLEANING_VERSION = 17
+# 17: reST comments, anonymous targets, footnote marks and references by name render as nothing.
+# 18: a PDF command line set on its own ends there (a footnote's address or the next page's paragraph no longer
+#     continues it); a footnote's mark set apart from its note dropped.
+CLEANING_VERSION = 18
 
 
 # --- reading ---------------------------------------------------------------

@@ -142,6 +142,7 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
     sizes = sorted((s for s, n in big_sizes.items() if n >= 2), reverse=True)  # the title's size is used once
     parts: list[Part] = []
     open_part: Part | None = None  # a body paragraph that stopped mid-sentence (page or column break)
+    open_code = False  # the open paragraph ends in a line of monospaced type
     label: str | None = None  # "Chapter 2" waiting for its heading
     items: set[int] = set()  # the parts that are list items
     top_of_page: dict[int, Block] = {}
@@ -159,8 +160,8 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
             parts.append(Part(text, "code", page=b.page))
             open_part = None
             continue
-        if len(text) == 1 and not text.isalnum():
-            continue  # a "*" bullet set apart from its item
+        if (len(text) == 1 and not text.isalnum()) or (text.isdigit() and len(text) <= 2 and b.size < 0.95 * body):
+            continue  # a "*" bullet set apart from its item, a footnote's mark set apart from its note
         level = None
         if not bullet and len(b.lines) <= 3 and text not in front_text:
             level = _heading_level(b, text, marks, body, deck, sizes, top_of_page)
@@ -174,7 +175,10 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
         if label:
             parts.append(Part(label, "para", page=b.page))
             label = None
-        if open_part is not None and not bullet and _continues(open_part, text, b.page, id(open_part) in items):
+        # After a command set on its own line, only body text starting in lowercase goes on with the sentence
+        # ("... ls()}" then "then fun() returns ..."): not a footnote's address, nor the next page's paragraph.
+        if (open_part is not None and not bullet and (not open_code or (text[:1].islower() and b.size >= 0.95 * body))
+                and _continues(open_part, text, b.page, id(open_part) in items)):
             if (m := _BROKEN.search(open_part.text)) and (m.group(1) + text.split(" ", 1)[0]).lower().rstrip(".,;:)") in words:
                 open_part.text = open_part.text[:-1]  # "al-" at a page's end, "though" on the next: "although"
                 open_part.extend(text, b.page, sep="")
@@ -188,6 +192,7 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
                 items.add(id(current))
         if b.size >= 0.95 * body:  # footnotes (smaller type) leave the paragraph they interrupt open
             open_part = None if current.text.endswith(_TERMINAL) or len(current.text) < 40 else current
+            open_code = b.mono
     return _with_missing_bookmarks(parts, marks)
 
 

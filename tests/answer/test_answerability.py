@@ -223,3 +223,16 @@ def test_a_year_is_asked_for_by_a_year_and_a_field_states_its_entrys_value():
     assert states_value(q, "Number of spaces for hard tab expansion.\n\nDefault: 8.", asked_value(q)[1])
     assert not states_value(q, "Number of spaces for hard tab expansion.", asked_value(q)[1])
     assert not states_value(q, "Number of spaces for hard tab expansion.\n\nDefault: None.", asked_value(q)[1])
+
+
+def test_how_many_times_is_answered_by_once_and_a_thing_is_no_one():
+    # GLPK's MathProg manual: "The solve statement is optional and can be used only once."
+    q = "How many times can the solve statement be used?"
+    assert states_value(q, "The solve statement is optional and can be used only once.", asked_value(q)[1])
+    assert states_value(q, "The job runs twice a day.", asked_value(q)[1])
+    assert not states_value(q, "Once installed, the solver runs the model.", asked_value(q)[1])  # a conjunction
+    assert not states_value(q, "It is twice as fast.", asked_value(q)[1])
+    # a word with a capital inside names a thing ("StructuredText", Docutils' FAQ), not the person asked for
+    q = "Who came up with the name?"
+    assert not names_someone(q, 'The name came from a combination of "StructuredText", one of its predecessors.')
+    assert names_someone(q, "The name was proposed by DeVito.") and names_someone(q, "It was McCarthy's idea.")

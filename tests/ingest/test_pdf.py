@@ -310,3 +310,13 @@ def test_a_word_hyphenated_across_a_page_is_joined_when_the_document_writes_it_w
     assert "generalized linear mixed models (although in this paper we restrict ourselves" in doc.text
     assert "al- though" not in doc.text
     assert "both fixed- and random-effects terms" in doc.text
+
+
+def test_a_command_on_its_own_line_is_not_continued_by_a_footnote_or_the_next_page():
+    # GLPK's MathProg manual: "glpsol --check ..." ends page 68, above the page's footnote (an address with
+    # its mark "1" set apart) and page 69's first paragraph. They had run on as one paragraph.
+    doc = read_document(PDF / "gmpl-glpsol.pdf")
+    assert "\n\nglpsol --check --model foo.mod --wlp foo.lp\n\n" in doc.text
+    assert "\n\nIf you need to write a numeric solution obtained by the solver to a file, you may use the following" \
+           " command:\n\nglpsol --model foo.mod --output foo.sol\n\n" in doc.text
+    assert "\n\n1\n\n" not in doc.text  # the footnote's mark, set apart from its note
