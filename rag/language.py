@@ -224,4 +224,5 @@ def is_pointer(sentence: str) -> bool:
     """Does the sentence only send the reader elsewhere ("Also see What's the official MIME type for
     reStructuredText data?", "See Section 'Creating R packages'")? It answers nothing, however many of the
     question's words its target's title repeats."""
-    return bool(_POINTER.match(sentence)) and len(sentence.split()) <= 15 and "\n" not in sentence.strip()
+    return (bool(_POINTER.match(sentence)) and len(sentence.split()) <= 15 and "\n" not in sentence.strip()
+            and not re.search(rf"\b{FIELD_LABEL}:", sentence))  # "See caveat at ... Default: `1024 * 1024`." says more
