@@ -22,7 +22,7 @@ from rag.domain import Passage
 from rag.retrieve.conversation import asked_item
 from rag.retrieve.names import specific_names
 from rag.retrieve.query import is_authorship_question
-from rag.language import NUMBER_WORDS, STOPWORDS, TIMES, content_words, everyday_stems, initials, stem, words
+from rag.language import FIELD_LABEL, NUMBER_WORDS, STOPWORDS, TIMES, content_words, everyday_stems, initials, stem, words
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
 RELATED_SHARE = 0.6  # of the threshold: above it an abstention is labelled "related, not an answer"
@@ -146,7 +146,7 @@ def names_someone(question: str, sentence: str) -> bool:
 _ASKS_DIGITS = re.compile(rf"(?i)\b{_WHAT_WHICH}(?:version|port)s?\b(?!['\u2019]s\b)")
 
 
-_FIELD_VALUE = re.compile(r"\n[A-Z][a-z]+(?: [a-z]+)?: +(\S+)")
+_FIELD_VALUE = re.compile(rf"\n{FIELD_LABEL}: +(\S+)")  # a reference entry's field line, after its description
 _ASKS_YEAR = re.compile(rf"(?i)\b{_WHAT_WHICH}years?\b(?!['\u2019]s\b)")
 
 
@@ -166,7 +166,7 @@ def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
     if stem("time") in unit and TIMES.search(sentence):
         return True  # "how many times can it be used?" -> "only once"
     field = _FIELD_VALUE.search(sentence)
-    if field and near and any(tok[0].isdigit() and tok not in given for tok in re.findall(r"\d+(?:[.,:]\d+)*", field.group(1))):
+    if field and near and any(tok not in given for tok in _NUMBER.findall(field.group(1))):
         return True  # an entry names the unit ("Number of spaces for hard tab expansion."), its field the value ("Default: 8.")
     if unit == _SPANS:  # a span is counted before its unit ("30 days", "ten lines"); "day 0", "page 5" are places
         return any(0 <= j - i <= 3 for i in spots for j in near)

@@ -117,7 +117,7 @@ class ExtractiveAnswerer:
         # "How many ...?" is answered by a sentence that states an amount, or not at all.
         quantity = bool(_QUANTITY_QUESTION.search(question))
         times = bool(re.search(r"(?i)\bhow many times\b", question))  # answered by "once" or "twice" too
-        asked = set(content_words(question))
+        terms = set(content_words(question))
 
         def usable(text: str) -> bool:  # no link or citation noise, no pointer elsewhere, no instructions, an
             # amount when one is asked
@@ -147,7 +147,7 @@ class ExtractiveAnswerer:
                 elif k == 0 and p.section.rstrip().endswith("?") and usable(sent):
                     # A short reply under a question heading (a FAQ's "It's \".txt\".") answers that question.
                     cands.append((sent, i, (a, b), p.section, True, f"{p.section} {sent}"))
-                if k and is_field(sent, asked):
+                if k and is_field(sent, terms):
                     # A reference entry's field ("Default: 8.") answers a question about that field ("... by
                     # default?"), read with its entry's name and quoted with the line before (not a pointer).
                     start = a if is_pointer(prev) else spans[k - 1][0]
@@ -166,7 +166,6 @@ class ExtractiveAnswerer:
             return []
         vecs = self.embedder.embed([c[5] for c in cands])
         semantic = vecs @ qvec
-        terms = set(content_words(question))
         weights = self._term_weights(terms)
         total = sum(weights.values()) or 1.0
         out = []

@@ -149,12 +149,12 @@ class _Parser:
                 i = heading
                 lists.clear()
                 continue
-            if (_TARGET.match(stripped) or (not self.markdown and _ANONYMOUS_TARGET.match(stripped))
-                    or (_RULE.match(line) and not self.para)):
+            target = _TARGET.match(stripped) or (not self.markdown and _ANONYMOUS_TARGET.match(stripped))
+            if target or (_RULE.match(line) and not self.para):
                 self.flush()
                 i += 1
                 # a target's address may go on indented on the next lines (".. _TeX input path:\n   http://...")
-                while not _RULE.match(line) and i < n and lines[i].strip() and lines[i][:1] in " \t" and indent == 0:
+                while target and indent == 0 and i < n and lines[i].strip() and lines[i][:1] in " \t":
                     i += 1
                 continue
             if not self.markdown and _FOOTNOTE.match(stripped):

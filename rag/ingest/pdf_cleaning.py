@@ -160,7 +160,8 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
             parts.append(Part(text, "code", page=b.page))
             open_part = None
             continue
-        if (len(text) == 1 and not text.isalnum()) or (text.isdigit() and len(text) <= 2 and b.size < 0.95 * body):
+        small = b.size < 0.95 * body  # footnote type
+        if (len(text) == 1 and not text.isalnum()) or (text.isdigit() and len(text) <= 2 and small):
             continue  # a "*" bullet set apart from its item, a footnote's mark set apart from its note
         level = None
         if not bullet and len(b.lines) <= 3 and text not in front_text:
@@ -177,7 +178,7 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
             label = None
         # After a command set on its own line, only body text starting in lowercase goes on with the sentence
         # ("... ls()}" then "then fun() returns ..."): not a footnote's address, nor the next page's paragraph.
-        if (open_part is not None and not bullet and (not open_code or (text[:1].islower() and b.size >= 0.95 * body))
+        if (open_part is not None and not bullet and (not open_code or (text[:1].islower() and not small))
                 and _continues(open_part, text, b.page, id(open_part) in items)):
             if (m := _BROKEN.search(open_part.text)) and (m.group(1) + text.split(" ", 1)[0]).lower().rstrip(".,;:)") in words:
                 open_part.text = open_part.text[:-1]  # "al-" at a page's end, "though" on the next: "although"
@@ -190,7 +191,7 @@ def _parts(blocks: list[Block], outline: list[tuple[int, str, int]], body: float
             parts.append(current)
             if bullet:
                 items.add(id(current))
-        if b.size >= 0.95 * body:  # footnotes (smaller type) leave the paragraph they interrupt open
+        if not small:  # footnotes leave the paragraph they interrupt open
             open_part = None if current.text.endswith(_TERMINAL) or len(current.text) < 40 else current
             open_code = b.mono
     return _with_missing_bookmarks(parts, marks)
