@@ -27,6 +27,7 @@ REPORT = ROOT / "eval" / "reports" / "gate.md"
 # 0.5 is used.
 CANDIDATES = (
     tuple(NAMES),
+    ("semantic", "value", "known", "passage"),
     ("semantic", "value", "agreement", "known", "score"),
     ("semantic", "value", "agreement", "known"),
     ("semantic", "value", "known"),

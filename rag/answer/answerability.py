@@ -1,8 +1,8 @@
 """Answerability: may the best evidence be presented as an answer, or are the passages only related?
 
 `measure` computes signals that mean the same on any collection, each in [0, 1]: how close the best
-sentence is in meaning; whether a question that asks for a value (or who held a role) finds one next
-to the asked unit; how much of the question the collection has never seen; and, for comparison in
+sentence, and its whole passage, are in meaning; whether a question that asks for a value (or who
+held a role) finds one next to the asked unit; how much of the question the collection has never seen; and, for comparison in
 the tuning, IDF coverage of the question and of its rarest terms, the asked answer type, the margin
 over the next candidates and whether the dense and keyword searches agree. A logistic model over
 the subset chosen leave-one-corpus-out on the dev splits of several corpora (eval/tune_gate.py)
@@ -256,6 +256,7 @@ class Signals:
     agreement: float  # do the searches agree on the best passage (mean of 1/rank over dense, keyword)
     known: float  # share of the question's IDF weight on terms the collection contains (or everyday English)
     score: float  # the extractive score of the best sentence
+    passage: float = 0.0  # cosine of the best sentence's whole passage to the question: on topic, or only a phrase
 
     def vector(self) -> list[float]:
         return list(asdict(self).values())
@@ -304,6 +305,7 @@ def measure(question: str, evidence: list[Evidence], passages: list[Passage], ra
         agreement=agreement,
         known=known,
         score=max(0.0, min(1.0, best.score)),
+        passage=max(0.0, min(1.0, passage.score)),
     )
 
 

@@ -3,6 +3,8 @@ and of a sentence (does it state one), and the gate's decision from the fitted w
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.answer.answerability import Gate, Signals, asked_role, asked_value, asks_someone, names_role, names_someone, states_value
@@ -106,8 +108,10 @@ def test_who_did_something_is_answered_by_a_name_the_question_lacks():
 
 def test_the_gate_weighs_only_its_fitted_signals():
     gate = Gate.load()
-    strong = Signals(semantic=0.9, coverage=0, focus=0, answer_type=1, value=1, margin=0, agreement=0, known=1, score=0.9)
-    weak = Signals(semantic=0.2, coverage=1, focus=1, answer_type=1, value=0, margin=1, agreement=1, known=0.3, score=0.2)
+    strong = Signals(semantic=0.9, coverage=0, focus=0, answer_type=1, value=1, margin=0, agreement=0, known=1, score=0.9,
+                     passage=0.9)
+    weak = Signals(semantic=0.2, coverage=1, focus=1, answer_type=1, value=0, margin=1, agreement=1, known=0.3, score=0.2,
+                   passage=0.2)
     assert gate.answers(strong) and not gate.answers(weak)
     assert not gate.answers(None)
     assert set(gate.weights) <= set(Signals.__dataclass_fields__)
@@ -137,6 +141,8 @@ def test_everyday_words_the_collection_lacks_do_not_count_against_the_question()
 
     assert known("Do the people I gave copies to lose their rights?") == 1.0
     assert known("Do the people who play the violin lose their rights?") == pytest.approx(4 / 5)
+    # the passage signal is the cosine of the best sentence's whole passage (its retrieval score), not the sentence's
+    assert measure("Who keeps their rights?", evidence, [replace(passages[0], score=0.35)], {}, Extractive).passage == 0.35
 
 
 def test_a_name_the_question_gives_must_be_in_a_retrieved_passage():
