@@ -46,7 +46,9 @@ KINDS = ".txt, .md, .rst, .html or .pdf"  # how an error message names them
 # 17: reST comments, anonymous targets, footnote marks and references by name render as nothing.
 # 18: a PDF command line set on its own ends there (a footnote's address or the next page's paragraph no longer
 #     continues it); a footnote's mark set apart from its note dropped.
-CLEANING_VERSION = 18
+# 19: an HTML list whose items are only links to places on the page (a FAQ's questions) is a table of contents,
+#     dropped, with the headings it leaves empty.
+CLEANING_VERSION = 19
 
 
 # --- reading ---------------------------------------------------------------

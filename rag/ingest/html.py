@@ -198,8 +198,33 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+# A list (without a list inside it) and its items; a link to a place on the same page.
+_LIST = re.compile(r"(?is)<(ul|ol)\b[^>]*>((?:(?!<(?:ul|ol)\b).)*?)</\1\s*>")
+_LIST_ITEM = re.compile(r"(?is)<li\b[^>]*>(.*?)(?=<li\b|$)")
+_PAGE_LINK = re.compile(r"""(?is)<a\b[^>]*\bhref=["']#[^"']*["'][^>]*>.*?</a\s*>""")
+_TAG = re.compile(r"(?s)<[^>]*>")
+
+
+def drop_page_contents(raw: str) -> str:
+    """The page without its hand-made table of contents: a list of two or more items that are each only
+    links to places on the page (a FAQ's list of its questions, which otherwise reads as the questions
+    again without answers). Nested contents go from the inside out."""
+    def contents(m: re.Match) -> str:
+        items = _LIST_ITEM.findall(m.group(2))
+        only_links = len(items) >= 2 and all(
+            _PAGE_LINK.search(i) and not _TAG.sub("", _PAGE_LINK.sub("", i)).strip() for i in items)
+        return "" if only_links else m.group(0)
+
+    for _ in range(3):
+        raw, before = _LIST.sub(contents, raw), raw
+        if raw == before:
+            break
+    return raw
+
+
 def parse_html(raw: str) -> Markup:
     """An HTML page's items, title (`<title>`, else its first heading) and author (`<meta name=author>`)."""
+    raw = drop_page_contents(raw)
     reader = _Reader(main_only=bool(_MAIN.search(raw)), doc_header=bool(_DOC_HEADER.search(raw)))
     reader.feed(raw)
     reader.close()
@@ -217,9 +242,21 @@ def parse_html(raw: str) -> Markup:
             author = named[-1].text if len(named) == 2 else m.group(2)  # split_names drops a "<e-mail>"
             for it in named:
                 it.text = ""
-    reader.items = [i for i in reader.items if i.text.strip()]
+    reader.items = _without_empty_sections([i for i in reader.items if i.text.strip()])
     return Markup(items=reader.items, title=title, author=author,
                   headings=sum(i.kind == "heading" for i in reader.items), plain=True)
+
+
+def _without_empty_sections(items: list[Item]) -> list[Item]:
+    """Headings with nothing under them before the next heading of the same or a higher level (what a
+    dropped table of contents leaves: "Questions", "General", ...) are no section; the first stays."""
+    kept: list[Item] = []
+    for k in range(len(items) - 1, -1, -1):  # the page's first heading is its title, kept whatever follows
+        item, nxt = items[k], kept[-1] if kept else None
+        if k and item.kind == "heading" and (nxt is None or (nxt.kind == "heading" and nxt.level <= item.level)):
+            continue
+        kept.append(item)
+    return kept[::-1]
 
 
 def html_items(fragment: str) -> list[Item]:

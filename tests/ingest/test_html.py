@@ -48,6 +48,40 @@ def test_a_docbook_chapter_without_a_main_element_drops_its_navigation_and_conte
     assert doc.text.count("7.1. What is a Debian package?") == 1  # the chapter's contents list is gone
 
 
+def test_a_faqs_list_of_its_questions_is_a_table_of_contents():
+    """GNU gettext's FAQ (gettext-doc) opens with its questions as links to their answers: read as text, every
+    question appeared twice, once without its answer, and a question outranked its own answer."""
+    page = """<html><head><title>GNU gettext FAQ</title></head><body>
+<h1 style="text-align: center;">Frequently Asked Questions<br>for GNU gettext</h1>
+<h1 style="text-align: center;">Questions</h1>
+<h3>General</h3>
+<ul>
+  <li><a href="#general_mailinglist">Where is the mailing list?</a></li>
+  <li><a href="#general_source">Where is the newest gettext source?</a></li>
+</ul>
+<h3>Other</h3>
+<ul>
+  <li><a href="#integrating_abuse_gettextize">gettextize adds multiple references to <span
+ style="font-family: monospace;">Makefile.am</span> and </a><span
+ style="font-family: monospace;"><a href="#integrating_abuse_gettextize">configure.ac</a><br></span></li>
+  <li><a href="#windows_woe32">What does Woe32 mean?</a></li>
+</ul>
+<h1 style="text-align: center;">Answers</h1>
+<h3>General</h3>
+<h4><a name="general_mailinglist"></a>Where is the mailing list?</h4>
+<p>Three mailing lists are available:</p>
+<ul><li><a href="https://lists.gnu.org/">bug-gettext</a> for bugs</li><li><a href="#general_source">the source</a>, below</li></ul>
+<h4><a name="general_source"></a>Where is the newest gettext source?</h4>
+<p>The newest gettext release is available on ftp.gnu.org.</p>
+</body></html>"""
+    text = "\n".join(i.text for i in parse_html(page).items)
+    assert text.count("Where is the mailing list?") == 1 and "Woe32" not in text and "Makefile.am" not in text
+    assert text.startswith("Frequently Asked Questions for GNU gettext\nAnswers\nGeneral\nWhere is the mailing list?")
+    assert "Questions\n" not in text and "Other" not in text  # the headings the contents leave empty
+    # a list with one link elsewhere or words beside its links is content
+    assert "bug-gettext for bugs" in text and "the source, below" in text
+
+
 def test_a_page_keeps_tables_as_rows_and_code_as_lines_without_scripts_or_styles():
     page = ("<html><head><title>Levels | Site</title><style>td{color:red}</style></head><body>"
             "<script>var x = 1;</script><h1>Levels</h1><p>The numeric values are in the table.</p>"
