@@ -33,7 +33,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     for m in _BOUNDARY.finditer(text, start, end):
         cut = m.start()
         if not m.group().startswith("\n") and (_is_abbreviation(text, pos, cut) or _CITATION_AFTER.match(text, m.end(), end)
-                                                or _FIELD_AFTER.match(text, m.end(), end)):
+                                                or _FIELD_AFTER.match(text, m.end(), end) or _decimal(text, cut, m.group())):
             continue
         _add_span(text, pos, m.end() if m.group().startswith("\n") else cut + len(m.group().rstrip()) , spans)
         pos = m.end()
@@ -62,6 +62,15 @@ def _add_span(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
         b -= 1
     if b > a:
         spans.append((a, b))
+
+
+def _decimal(text: str, cut: int, after: str) -> bool:
+    """Is the full stop a decimal point, digits on both sides ("CAST(4.0 AS INT)", "version 3.7.0 (2009-09-11)"),
+    rather than a sentence's end with a footnote mark after it ("... ended in 2001.3 The ...")? One or two
+    digits before it, or two or more after it, read as a number."""
+    before = re.search(r"(\d+)\.$", text[max(0, cut - 6):cut])
+    digits = re.match(r"\d+", after)
+    return bool(before and digits and (len(before.group(1)) <= 2 or len(digits.group()) > 1))
 
 
 def _is_abbreviation(text: str, pos: int, cut: int) -> bool:

@@ -21,6 +21,10 @@ def _split(text: str) -> list[str]:
         ("He left. (This was later denied.) Then he came back.", ["He left.", "(This was later denied.)", "Then he came back."]),
         ("It ended. (2019) was a hard year. Fine.", ["It ended.", "(2019) was a hard year.", "Fine."]),
         ("Dr. Khan met Mr. Biden in the U.S. in May. They talked.", ["Dr. Khan met Mr. Biden in the U.S. in May.", "They talked."]),
+        # A full stop between digits is a decimal point (SQLite's docs), a footnote mark after a year is not
+        ('"CAST(4.0 AS INT)" returns an integer 4. Since version 3.7.0 (2009-09-11), triggers recurse.',
+         ['"CAST(4.0 AS INT)" returns an integer 4.', "Since version 3.7.0 (2009-09-11), triggers recurse."]),
+        ("The war ended in 2001.3 The talks began.", ["The war ended in 2001.3", "The talks began."]),
     ],
 )
 def test_sentences(text, expected):

@@ -16,7 +16,17 @@ from rag.answer.tables import cells_before, is_field, is_labelled_value, table_r
 from rag.domain import Passage
 from rag.index.protocols import TextEmbedder
 
-_NOISE = re.compile(r"https?://|www\.|doi\.org|\bISSN\b|\bet al\.,? \(\d{4}\)\.?$", re.I)
+_NOISE = re.compile(r"doi\.org|\bISSN\b|\bet al\.,? \(\d{4}\)\.?$", re.I)
+# An address in a sentence (its spaces are a PDF's line breaks: "http:// community.schemewiki.org/?faq").
+_URL = re.compile(r"(?:https?://\s?|www\.)[^\s)\]]+", re.I)
+
+
+def _noisy(text: str) -> bool:
+    """A reference entry or a link, not prose: a citation's marks, two addresses or more, or an address
+    with fewer than eight words around it. One address in a sentence ("... and Sussman's Scheme
+    (http://community.schemewiki.org/)") leaves the sentence an answer."""
+    urls = _URL.findall(text)
+    return bool(_NOISE.search(text)) or len(urls) > 1 or (len(urls) == 1 and len(_URL.sub(" ", text).split()) < 8)
 # A sentence written to instruct an assistant (a prompt injection in a document) is never an answer.
 _INSTRUCTS = re.compile(r"(?i)\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier)\b|"
                         r"\bsystem\s+prompt\b|\bdeveloper\s+mode\b|\byou\s+are\s+now\b|"
@@ -121,7 +131,7 @@ class ExtractiveAnswerer:
 
         def usable(text: str) -> bool:  # no link or citation noise, no pointer elsewhere, no instructions, an
             # amount when one is asked
-            return (not _NOISE.search(text) and not _INSTRUCTS.search(text) and not is_pointer(text)
+            return (not _noisy(text) and not _INSTRUCTS.search(text) and not is_pointer(text)
                     and (not quantity or states_quantity(text) or (times and TIMES.search(text) is not None)))
 
         # sentence, passage index, span in the passage, the words it is read with, is it new however many of the

@@ -35,8 +35,9 @@ def is_field(sentence: str, asked: set[str]) -> bool:
 
 
 def table_rows(text: str, a: int, b: int) -> list[tuple[int, int]]:
-    """The row spans of text[a:b] when it is a pipe table of three rows or more, else none. A few lines
-    that are no rows may sit among them (a PDF row whose cells were set too close to be told apart)."""
+    """The row spans of text[a:b] when it is a pipe table of two rows or more (a chunk may hold only a
+    table's last rows), else none. A few lines that are no rows may sit among them (a PDF row whose
+    cells were set too close to be told apart)."""
     rows, pos, other = [], a, 0
     for line in text[a:b].split("\n"):
         if line.strip():
@@ -46,7 +47,7 @@ def table_rows(text: str, a: int, b: int) -> list[tuple[int, int]]:
             else:
                 other += 1
         pos += len(line) + 1
-    return rows if len(rows) >= 3 and other * 3 <= len(rows) else []
+    return rows if len(rows) >= 2 and other * 3 <= len(rows) else []
 
 
 def cells_before(text: str, spans: list[tuple[int, int]], k: int) -> int:

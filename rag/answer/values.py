@@ -21,7 +21,7 @@ _WHEN = (r"when\s+(?:did|does|do|is|was|were|are|will|would|can|could|should|has
 # "what / what's / which", then up to five words before the asked noun
 _WHAT_WHICH = r"(?:what(?:['\u2019]s)?|which)\s+(?:[\w\-]+\s+){0,5}?"
 _ASKS_VALUE = re.compile(
-    rf"(?i)\b(?:how\s+(?:many|much)\s+(?P<unit>[a-z]+)|how\s+(?P<span>long|old|often|soon)\b|how\s+(?:many|much|big|large|far|fast|high|tall|wide)\b|"
+    rf"(?i)\b(?:how\s+(?:many|much)\s+(?P<unit>[a-z]+)|how\s+(?P<span>long|old|often|soon)\b|how\s+(?:many|much|big|large|far|fast|high|tall|wide|deep)\b|"
     rf"{_WHEN}|{_WHAT_WHICH}(?P<noun>{_VALUE_NOUNS})s?\b(?!['\u2019]s\b)|\bin\s+(?P<per>seconds|minutes|hours|days|"
     rf"weeks|months|years|bytes|kb|mb|gb|percent)\b)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
@@ -37,7 +37,7 @@ VALUE_WORD = re.compile(
     r"November|December|daily|weekly|monthly|yearly|annually)\b")
 
 
-_COPULAS = frozenset("is are was were equals totals".split())
+_COPULAS = frozenset("is are was were equals totals defaults".split())
 _DETERMINERS = frozenset("the a an its their this that these those my your our his her".split())
 
 
@@ -100,7 +100,7 @@ def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
     """Does the sentence state a value the question does not already hold, next to the asked unit
     when the question names one ("how many days" -> "30 days")?"""
     given = set(_NUMBER.findall(question))
-    tokens = re.findall(r"[A-Za-z]+|\d+(?:[.,:]\d+)*", sentence)
+    tokens = re.findall(r"[A-Za-z][A-Za-z_]*|\d+(?:[.,:]\d+)*", sentence)  # SQLITE_MAX_COLUMN is one word
     worded = not _ASKS_DIGITS.search(question)
     spots = [i for i, tok in enumerate(tokens)
              if (tok[0].isdigit() and tok not in given) or (worded and VALUE_WORD.fullmatch(tok))]

@@ -17,7 +17,8 @@ TokenCounter = Callable[[str], int]
 # 3: chunks carry their pages and heading path; code blocks are cut only at line ends.
 # 4: a reference page's closing field ("Default: `0`.") stays with the sentence before it.
 # 5: a chunk does not end with a sentence that introduces a code block without a colon ("... like this").
-CHUNKING_VERSION = 5
+# 6: a full stop between digits ("CAST(4.0 AS INT)", "version 3.7.0 (2009-09-11)") ends no sentence.
+CHUNKING_VERSION = 6
 
 
 def chunk_document(

@@ -48,7 +48,9 @@ KINDS = ".txt, .md, .rst, .html or .pdf"  # how an error message names them
 #     continues it); a footnote's mark set apart from its note dropped.
 # 19: an HTML list whose items are only links to places on the page (a FAQ's questions) is a table of contents,
 #     dropped, with the headings it leaves empty.
-CLEANING_VERSION = 19
+# 20: HTML: a power written with <sup> after a digit reads "2^31", a short bold paragraph that is no sentence is a
+#     heading (captions aside), a site's menu and tagline are furniture.
+CLEANING_VERSION = 20
 
 
 # --- reading ---------------------------------------------------------------

@@ -16,9 +16,11 @@ from rag.ingest.markdown import _META, Item, Markup
 
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "nav", "aside", "button", "form", "select", "head"}
 # Class or id names that mark navigation and page furniture in Sphinx, DocBook, mdBook, Texinfo ("Next: ...,
-# Up: ..." headers, the contents and each section's list of its subsections) and common themes.
+# Up: ..." headers, the contents and each section's list of its subsections), SQLite's site menu and tagline
+# ("nosearch": what the site keeps out of its own search) and common themes.
 _SKIP_CLASS = re.compile(r"^(?:(?:doc|top|side|sub|page)?nav\w*|(?:\w+[-_])?banner|\w*sidebar\w*|related|breadcrumbs?|toc|\w+-toc|headerlink|copiable-(?:anchor|link)|skip-?links?|header|footer|"
-                         r"(?:short)?contents|contents_element|element-contents|menu-bar|sidebar-scrollbox|mobile-nav-chapters)$", re.I)
+                         r"(?:short)?contents|contents_element|element-contents|menu-bar|sidebar-scrollbox|mobile-nav-chapters|"
+                         r"(?:main|sub)?menu|tagline|nosearch)$", re.I)
 # Footnote reference marks in the running text (Sphinx "footnote-reference", Pandoc "footnote-ref", DocBook
 # a/sup "footnote"), and a note's link back: marks, not words ("the project. 1 If one person ...").
 _NOTE_MARK = re.compile(r"^(?:footnote-ref(?:erence)?|footnote-back(?:ref)?|fn-backref)$", re.I)
@@ -57,6 +59,9 @@ class _Reader(HTMLParser):
         self.table: list[list[str]] | None = None  # rows of cells while inside a table
         self.heading: int | None = None
         self.admonition: int | None = None  # the depth of a DocBook admonition's layout table
+        self.bold = 0  # open <b>/<strong> elements; the pieces of self.text read inside them
+        self.bold_pieces: set[int] = set()
+        self.level = 1  # the last heading's level
 
     @property
     def skipping(self) -> bool:
@@ -89,6 +94,8 @@ class _Reader(HTMLParser):
             self.flush()
             self.label = len(self.stack)
             return
+        if tag in ("b", "strong"):
+            self.bold += 1
         if tag == "dt" and self.table is None:
             self.flush()
             self.term = len(self.stack)
@@ -126,6 +133,8 @@ class _Reader(HTMLParser):
             pass
         if skipping:
             return
+        if tag in ("b", "strong"):
+            self.bold = max(0, self.bold - 1)
         if self.admonition is not None and len(self.stack) < self.admonition:
             self.flush()
             self.admonition, self.labelled = None, False
@@ -158,9 +167,17 @@ class _Reader(HTMLParser):
             self.text = []
             if text:
                 self.items.append(Item("heading", text, self.heading))
+                self.level = self.heading
             self.heading = None
         elif tag in _BLOCK and self.table is None:
             self.flush()
+
+    def _after_digit(self) -> bool:
+        """Does the text read so far (the current table cell's, else the paragraph's) end with a digit?"""
+        if self.table is not None and self.table and self.table[-1] and not self.pre:
+            return self.table[-1][-1][-1:].isdigit()
+        last = next((t for t in reversed(self.text) if t), "")
+        return last[-1:].isdigit()
 
     def handle_data(self, data: str) -> None:
         if self.in_title:
@@ -168,9 +185,13 @@ class _Reader(HTMLParser):
             return
         if self.skipping:
             return
+        if self.stack and self.stack[-1][0] == "sup" and re.match(r"[\d\-\u2212]", data) and self._after_digit():
+            data = "^" + data  # a power: "2<sup>31</sup>-1" is 2^31-1, not the number 231-1
         if self.table is not None and self.table and self.table[-1] and not self.pre:
             self.table[-1][-1] += data
         elif self.table is None or self.pre:
+            if self.bold and not self.pre:
+                self.bold_pieces.add(len(self.text))
             self.text.append(data)
 
     def flush(self) -> None:
@@ -180,8 +201,15 @@ class _Reader(HTMLParser):
             return  # the label's note starts in the next block (<dd>, <p>)
         self.labelled = False
         text = _squash("".join(self.text))
-        self.text = []
-        if text:
+        # A short paragraph all in bold, not a sentence, titles what follows (SQLite's "<p><b>Maximum
+        # Depth Of An Expression Tree</b></p>" opening each list item): a heading below the last one.
+        titled = (text and not self.terms and len(text.split()) <= 10 and text[-1] not in ".:;,!?" and not _CAPTION.match(text)
+                  and all(i in self.bold_pieces for i, t in enumerate(self.text) if t.strip()))
+        # bold does not run on past its paragraph: an unclosed <b> must not make the page's rest titles
+        self.text, self.bold_pieces, self.bold = [], set(), 0
+        if titled:
+            self.items.append(Item("heading", text, min(6, self.level + 1)))
+        elif text:
             # a definition's first paragraph opens with its terms: "-u, --include-untracked: When used with ..."
             terms = ", ".join(self.terms)
             self.items.append(Item("para", f"{terms}{'' if terms.endswith(':') else ':'} {text}" if terms else text))
@@ -198,6 +226,8 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+# A table's, figure's or example's caption (DocBook sets it in bold): the text after the table is no part of it.
+_CAPTION = re.compile(r"(?:Table|Figure|Example|Listing)\s+[\dA-Z]")
 # A list (without a list inside it) and its items; a link to a place on the same page.
 _LIST = re.compile(r"(?is)<(ul|ol)\b[^>]*>((?:(?!<(?:ul|ol)\b).)*?)</\1\s*>")
 _LIST_ITEM = re.compile(r"(?is)<li\b[^>]*>(.*?)(?=<li\b|$)")

@@ -433,3 +433,16 @@ def test_a_table_row_is_read_with_its_sections_title(corpus_pipeline):
     question = "Which port does the MySQL table driver use by default?"
     evidence = ex.candidates(question, corpus_pipeline.embedder.embed_query(question), [p])
     assert evidence[0].text == "| Port | port used by the server (defaulting to 3306). |"
+
+
+def test_a_sentence_with_one_address_is_prose_and_a_link_is_noise():
+    # R's FAQ: the answer to "which two languages shaped R?" carries Scheme's address, broken by the PDF's line end
+    from rag.answer.extractive import _noisy
+
+    assert not _noisy("The design of R has been heavily influenced by two existing languages: Becker, Chambers & "
+                      "Wilks' S and Sussman's Scheme (http:// community.schemewiki.org/?scheme-faq).")
+    assert _noisy("Available at https://www.example.org/paper.pdf")
+    assert _noisy("See http://a.org and http://b.org for more on this topic and the other one too.")
+    assert _noisy("Retrieved from www.dawn.com/news/123 on 5 May.")
+    assert _noisy("Smith et al. (2019).")
+

@@ -11,6 +11,10 @@ def test_a_pipe_table_keeps_its_rows_around_a_line_the_reader_could_not_cut():
             "| UID | user name; |\n| PWD | user password; |\n| Port | port used by the server (defaulting to 3306). |")
     rows = [text[a:b] for a, b in table_rows(text, 0, len(text))]
     assert rows[-1] == "| Port | port used by the server (defaulting to 3306). |" and len(rows) == 4
+    # a chunk that holds only a table's last two rows (aptitude's safety cost levels): each row is a row
+    tail = ("| 50,000 | Solutions that install packages from non-default versions. | Non-Default-Level |\n"
+            "| 60,000 | Solutions that remove Essential packages. | Remove-Essential-Level |")
+    assert [tail[a:b] for a, b in table_rows(tail, 0, len(tail))] == tail.split("\n")
     # mostly prose is no table
     prose = "A line.\nAnother line.\n| a | b |\n| c | d |\n| e | f |\nMore prose."
     assert table_rows(prose, 0, len(prose)) == []

@@ -82,6 +82,31 @@ def test_a_faqs_list_of_its_questions_is_a_table_of_contents():
     assert "bug-gettext for bugs" in text and "the source, below" in text
 
 
+def test_sqlites_hand_written_pages_keep_their_powers_titles_and_no_site_menu():
+    """SQLite's documentation (sqlite3-doc): the site menu and tagline sit in a "nosearch" block, a power is a
+    <sup> ("2<sup>31</sup>-1", which read as the number 231-1), and each limit's title is a bold paragraph."""
+    page = """<html><head><title>Implementation Limits For SQLite</title></head><body>
+<div class=nosearch><div class="tagline desktoponly">Small. Fast. Reliable.<br>Choose any three.</div>
+<div class="menu mainmenu"><ul><li><a href="index.html">Home</a><li><a href='about.html'>About</a></ul></div></div>
+<h1>Limits In SQLite</h1>
+<ol>
+<li><p><b>Maximum length of a string or BLOB</b></p>
+<p>The current implementation will only support a string or BLOB length up to 2<sup>31</sup>-1 or 2147483647.</p>
+<li><p><b>Maximum Depth Of An Expression Tree</b></p>
+<p>The current implementation has a default value of 1000.</p>
+</ol>
+<p class="title"><b>Table 2.1. Basic cost components</b></p>
+<p><b>Note</b> that a bold word opening a sentence is no title, see note<sup>2</sup>.</p>
+</body></html>"""
+    items = parse_html(page).items
+    text = "\n".join(i.text for i in items)
+    assert "Small. Fast." not in text and "Home" not in text
+    assert "up to 2^31-1 or 2147483647." in text and "see note2." in text  # a footnote mark is no power
+    headings = [i.text for i in items if i.kind == "heading"]
+    assert headings == ["Limits In SQLite", "Maximum length of a string or BLOB", "Maximum Depth Of An Expression Tree"]
+    assert [i.level for i in items if i.kind == "heading"] == [1, 2, 2]
+
+
 def test_a_page_keeps_tables_as_rows_and_code_as_lines_without_scripts_or_styles():
     page = ("<html><head><title>Levels | Site</title><style>td{color:red}</style></head><body>"
             "<script>var x = 1;</script><h1>Levels</h1><p>The numeric values are in the table.</p>"
