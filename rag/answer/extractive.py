@@ -19,18 +19,18 @@ from rag.index.protocols import TextEmbedder
 _NOISE = re.compile(r"doi\.org|\bISSN\b|\bet al\.,? \(\d{4}\)\.?$", re.I)
 # An address in a sentence (its spaces are a PDF's line breaks: "http:// community.schemewiki.org/?faq").
 _URL = re.compile(r"(?:https?://\s?|www\.)[^\s)\]]+", re.I)
-
-
-def _noisy(text: str) -> bool:
-    """A reference entry or a link, not prose: a citation's marks, two addresses or more, or an address
-    with fewer than eight words around it. One address in a sentence ("... and Sussman's Scheme
-    (http://community.schemewiki.org/)") leaves the sentence an answer."""
-    urls = _URL.findall(text)
-    return bool(_NOISE.search(text)) or len(urls) > 1 or (len(urls) == 1 and len(_URL.sub(" ", text).split()) < 8)
 # A sentence written to instruct an assistant (a prompt injection in a document) is never an answer.
 _INSTRUCTS = re.compile(r"(?i)\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier)\b|"
                         r"\bsystem\s+prompt\b|\bdeveloper\s+mode\b|\byou\s+are\s+now\b|"
                         r"\b(?:answer|reply\s+to|respond\s+to)\s+(?:every|all|any)\s+questions?\b|^\s*(?:system|assistant)\s*:")
+
+
+def _noisy(text: str) -> bool:
+    """A reference entry or a link, not prose: a citation's marks, two addresses or more, or an address with
+    fewer than eight words beside it ("... and Sussman's Scheme (http://...)" stays an answer)."""
+    urls = _URL.findall(text)
+    return bool(_NOISE.search(text)) or len(urls) > 1 or (len(urls) == 1 and len(_URL.sub(" ", text).split()) < 8)
+
 
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
