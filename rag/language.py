@@ -67,10 +67,12 @@ def _add_span(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
 def _decimal(text: str, cut: int, after: str) -> bool:
     """Is the full stop a decimal point, digits on both sides ("CAST(4.0 AS INT)", "version 3.7.0 (2009-09-11)"),
     rather than a sentence's end with a footnote mark after it ("... ended in 2001.3 The ...")? One or two
-    digits before it, or two or more after it, read as a number."""
+    digits before it, or two or more after it, read as a number; a paragraph break after the number still ends
+    the sentence ("... Topeka,1.4,0.07" above a footnote)."""
     before = re.search(r"(\d+)\.$", text[max(0, cut - 6):cut])
     digits = re.match(r"\d+", after)
-    return bool(before and digits and (len(before.group(1)) <= 2 or len(digits.group()) > 1))
+    return bool(before and digits and (len(before.group(1)) <= 2 or len(digits.group()) > 1)
+                and not re.search(r"\n\s*\n", after))
 
 
 def _is_abbreviation(text: str, pos: int, cut: int) -> bool:

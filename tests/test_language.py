@@ -25,6 +25,9 @@ def _split(text: str) -> list[str]:
         ('"CAST(4.0 AS INT)" returns an integer 4. Since version 3.7.0 (2009-09-11), triggers recurse.',
          ['"CAST(4.0 AS INT)" returns an integer 4.', "Since version 3.7.0 (2009-09-11), triggers recurse."]),
         ("The war ended in 2001.3 The talks began.", ["The war ended in 2001.3", "The talks began."]),
+        # ... and a paragraph break after a number still ends its paragraph (GLPK's CSV example, then a footnote)
+        ("San-Diego,Topeka,1.4,0.07\n\n1This material is based on RFC 4180.",
+         ["San-Diego,Topeka,1.4,0.07", "1This material is based on RFC 4180."]),
     ],
 )
 def test_sentences(text, expected):

@@ -18,7 +18,8 @@ TokenCounter = Callable[[str], int]
 # 4: a reference page's closing field ("Default: `0`.") stays with the sentence before it.
 # 5: a chunk does not end with a sentence that introduces a code block without a colon ("... like this").
 # 6: a full stop between digits ("CAST(4.0 AS INT)", "version 3.7.0 (2009-09-11)") ends no sentence.
-CHUNKING_VERSION = 6
+# 7: ... but a paragraph break after the number still ends the sentence.
+CHUNKING_VERSION = 7
 
 
 def chunk_document(
