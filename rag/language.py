@@ -81,6 +81,8 @@ def _is_abbreviation(text: str, pos: int, cut: int) -> bool:
     return token in _ABBREV or (len(token) == 1 and token.isalpha())
 
 
+# Articles and possessives: what opens a noun phrase.
+DETERMINERS = frozenset("the a an his her its their our my your".split())
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further had has

@@ -32,7 +32,6 @@ def _noisy(text: str) -> bool:
     return bool(_NOISE.search(text)) or len(urls) > 1 or (len(urls) == 1 and len(_URL.sub(" ", text).split()) < 8)
 
 
-
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _YEARS = r"1[89]\d\d|20\d\d"
 _ANSWER_TYPES = [

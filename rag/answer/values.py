@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from rag.language import FIELD_LABEL, NUMBER_WORDS, STOPWORDS, TIMES, stem
+from rag.language import DETERMINERS, FIELD_LABEL, NUMBER_WORDS, STOPWORDS, TIMES, stem
+from rag.retrieve.cues import DEMONSTRATIVE
 
 _VALUE_NOUNS = (r"year|month|date|day|time|version|release|port|number|size|length|limit|timeout|age|percentage|"
                 r"percent|share|proportion|majority|amount|price|cost|fee|rate|duration|period|count|total|deadline|"
@@ -38,7 +39,7 @@ VALUE_WORD = re.compile(
 
 
 _COPULAS = frozenset("is are was were equals totals defaults".split())
-_DETERMINERS = frozenset("the a an its their this that these those my your our his her".split())
+_DETERMINERS = DETERMINERS | DEMONSTRATIVE
 
 
 def _not_asked(m: re.Match) -> bool:

@@ -172,9 +172,14 @@ class _Reader(HTMLParser):
         elif tag in _BLOCK and self.table is None:
             self.flush()
 
+    @property
+    def in_cell(self) -> bool:
+        """Is the text being read a table cell's (a <pre> inside a table is read as code lines)?"""
+        return self.table is not None and bool(self.table) and bool(self.table[-1]) and not self.pre
+
     def _after_digit(self) -> bool:
         """Does the text read so far (the current table cell's, else the paragraph's) end with a digit?"""
-        if self.table is not None and self.table and self.table[-1] and not self.pre:
+        if self.in_cell:
             return self.table[-1][-1][-1:].isdigit()
         last = next((t for t in reversed(self.text) if t), "")
         return last[-1:].isdigit()
@@ -187,7 +192,7 @@ class _Reader(HTMLParser):
             return
         if self.stack and self.stack[-1][0] == "sup" and re.match(r"[\d\-\u2212]", data) and self._after_digit():
             data = "^" + data  # a power: "2<sup>31</sup>-1" is 2^31-1, not the number 231-1
-        if self.table is not None and self.table and self.table[-1] and not self.pre:
+        if self.in_cell:
             self.table[-1][-1] += data
         elif self.table is None or self.pre:
             if self.bold and not self.pre:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from rag.language import STOPWORDS, content_words
+from rag.language import DETERMINERS, STOPWORDS, content_words
 from rag.retrieve.names import NOT_NAMES
 
 TOKEN = re.compile(r"[A-Za-z0-9][\w'\u2019\-./]*[A-Za-z0-9%]|[A-Za-z0-9]")
@@ -20,7 +20,6 @@ DEMONSTRATIVE = {"this", "that", "these", "those"}
 _CLAUSE_BEFORE = frozenset("so such now than true sure clear likely possible certain fact say said says tell told mention mentioned explain explained describe "
                            "described claim claimed believe believed think thought argue argued suggest suggested "
                            "show shows showed state stated note noted".split())
-_DETERMINERS = frozenset("the a an his her its their our my your".split())
 # Words that presuppose an earlier event or place ("afterwards", "in return", "there", not "there is").
 _PRESUPPOSING = re.compile(r"(?i)\b(?:afterwards?|in\s+return|in\s+response|as\s+a\s+result|after\s+that|before\s+that|"
                            r"instead|either|the\s+same|the\s+former|the\s+latter|then|there(?!\s+(?:is|are|was|were|has|have|had)\b))\b")
@@ -116,7 +115,7 @@ def _has_noun_phrase(tokens: list[str]) -> bool:
     for j, t in enumerate(tokens):
         if _is_name(t, j) or t.lower().endswith(("'s", "\u2019s")):
             return True
-        if t.lower() in _DETERMINERS and j + 1 < len(tokens) and tokens[j + 1].lower() not in FUNCTION:
+        if t.lower() in DETERMINERS and j + 1 < len(tokens) and tokens[j + 1].lower() not in FUNCTION:
             return True
     return False
 
