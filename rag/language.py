@@ -94,7 +94,9 @@ STOPWORDS = frozenset(
     tell describe explain give list name mention say said says paper article document study text
     documents""".split()
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*|\d+(?:[.,]\d+)*%?")
+# A one-letter command-line option ("-n", "-X") is a word of its own, its case kept: "git clean -X"
+# and "-x" are different options, and without its dash "-n" was a single letter, dropped as no word.
+_WORD = re.compile(r"(?<![\w\-])-[A-Za-z](?![\w\-])|[A-Za-z][A-Za-z'\-]*|\d+(?:[.,]\d+)*%?")
 
 
 # Amounts written as words ("fourteen parties", "a dozen"), for questions that ask how many.
@@ -111,7 +113,7 @@ NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|
 # document that writes "GNU GPL version 3" has them. Bump TOKENS_VERSION when tokens change: keyword
 # indexes built with other tokens are rebuilt from the stored chunks.
 _VERSIONED = re.compile(r"\b([A-Z][A-Za-z]*[A-Z])v(?=\d)")
-TOKENS_VERSION = 3
+TOKENS_VERSION = 4
 
 
 def split_versions(text: str) -> str:
@@ -152,9 +154,13 @@ _IRREGULAR = {"can't": "can", "won't": "will", "shan't": "shall", "ain't": "is"}
 
 
 def words(text: str) -> list[str]:
-    """Lowercased word tokens (letters, or numbers with their separators), clitics removed."""
+    """Lowercased word tokens (letters, or numbers with their separators), clitics removed; one-letter
+    options as written."""
     out = []
     for w in _WORD.findall(split_versions(text.replace("\u2019", "'"))):
+        if w[0] == "-":
+            out.append(w)
+            continue
         w = w.lower().strip("'-")
         out.append(_IRREGULAR.get(w) or _CLITIC.sub("", w) or w)
     return out

@@ -79,3 +79,12 @@ def test_a_reference_pages_closing_field_stays_with_its_sentence():
         "`timeout` {number} Kill after this many milliseconds.", "See caveat at `maxBuffer`. Default: `0`.", "Next item here."]
     inside = "It spawns a shell. Default: `0`. Then more text follows."  # a field inside a paragraph is split as before
     assert len(split_sentences(inside)) == 3
+
+
+def test_one_letter_options_are_words_with_their_case():
+    # "git clean -X" and "-x" are different options; without its dash "-n" was a single letter, no word at all
+    assert content_words("What does git clean -n do?") == ["git", "clean", "-n"]
+    assert words("use -X, not -x (or -e)") == ["use", "-X", "not", "-x", "or", "-e"]
+    # a hyphen inside a word or a range, and a minus before a number, stay what they were
+    assert words("x-ray e-mail pages 1-5 and -1") == ["x-ray", "e-mail", "pages", "1", "5", "and", "1"]
+    assert content_words("--dry-run") == ["dry-run"]

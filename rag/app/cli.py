@@ -16,7 +16,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     ing = sub.add_parser("ingest", help="index documents (default: the corpus folder); unchanged files are skipped")
-    ing.add_argument("paths", nargs="*", type=Path, help="files or folders (.txt, .md, .rst, .html, .pdf)")
+    ing.add_argument("paths", nargs="*", type=Path, help="files or folders (.txt, .md, .rst, .adoc, .html, .pdf)")
     ing.add_argument("--rebuild", action="store_true", help="drop the index and ingest from scratch")
     ing.add_argument("--no-sync", action="store_true", help="keep documents whose files are gone")
 

@@ -1,4 +1,4 @@
-"""Reading documents (.txt, .md, .rst, .html, .pdf) into cleaned text with sections: `read_document(path)`.
+"""Reading documents (.txt, .md, .rst, .adoc, .html, .pdf) into cleaned text with sections: `read_document(path)`.
 
 PDFs are read page by page with PDFium (rag.ingest.pdf, pdf_cleaning), so every section and chunk
 knows its pages. Markdown and reStructuredText keep their headings and code blocks
@@ -19,11 +19,12 @@ from rag.ingest.cleaning import (  # noqa: F401  (strip_markdown is part of this
     _FOOTNOTE, _HEADING_MD, _PAGE_NO, _TERMINAL, _blocks, _continues, _find_authors, _find_title, _inline,
     _is_heading, _normalize, _repeated_headers, strip_markdown,
 )
+from rag.ingest.asciidoc import looks_like_asciidoc, parse_asciidoc
 from rag.ingest.html import parse_html
 from rag.ingest.markdown import parse_markup
 
-SUPPORTED = {".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf"}
-KINDS = ".txt, .md, .rst, .html or .pdf"  # how an error message names them
+SUPPORTED = {".txt", ".md", ".markdown", ".rst", ".adoc", ".asciidoc", ".html", ".htm", ".pdf"}
+KINDS = ".txt, .md, .rst, .adoc, .html or .pdf"  # how an error message names them
 # Bump when cleaning changes what text a file yields, so indexes are rebuilt. 2: PDFs read with PDFium
 # page by page (pages, headings from bookmarks, contents pages and footers dropped); markdown/reST
 # headings and code blocks recognized. 3: PDF words spaced where the glyphs leave a gap PDFium fills
@@ -50,7 +51,8 @@ KINDS = ".txt, .md, .rst, .html or .pdf"  # how an error message names them
 #     dropped, with the headings it leaves empty.
 # 20: HTML: a power written with <sup> after a digit reads "2^31", a short bold paragraph that is no sentence is a
 #     heading (captions aside), a site's menu and tagline are furniture.
-CLEANING_VERSION = 20
+# 21: AsciiDoc (.adoc, and .txt written in it) read as AsciiDoc, not as reST (rag.ingest.asciidoc).
+CLEANING_VERSION = 21
 
 
 # --- reading ---------------------------------------------------------------
@@ -139,7 +141,10 @@ def parse_document(raw: str, *, path: Path, sha256: str | None = None) -> Docume
     text (PDF-to-text output) has its headings, running headers and page breaks guessed."""
     path = Path(path)
     suffix = path.suffix.lower()
-    markup = parse_markup(_normalize(raw), markdown=suffix in (".md", ".markdown"), rest=suffix == ".rst")
+    if suffix in (".adoc", ".asciidoc") or (suffix == ".txt" and looks_like_asciidoc(raw)):
+        markup = parse_asciidoc(_normalize(raw))
+    else:
+        markup = parse_markup(_normalize(raw), markdown=suffix in (".md", ".markdown"), rest=suffix == ".rst")
     if markup is not None:
         return _markup_document(markup, raw, path, sha256)
     blocks = _blocks(raw)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from rag.ingest.documents import KINDS
+from rag.ingest.documents import KINDS, SUPPORTED
 from rag.ingest.manifest import DocRecord
 from rag.ingest.progress import ProgressCallback
 from rag.rwlock import ReadWriteLock
@@ -27,7 +27,7 @@ from rag.rwlock import ReadWriteLock
 if TYPE_CHECKING:
     from rag.wiring import Pipeline
 
-ALLOWED_TYPES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf")  # what the Library tab offers (read_document reads these)
+ALLOWED_TYPES = tuple(sorted(SUPPORTED))  # what the Library tab offers: what read_document reads
 MAX_NAME_CHARS = 120
 
 
