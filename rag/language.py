@@ -104,7 +104,7 @@ _WORD = re.compile(r"(?<![\w\-])-[A-Za-z](?![\w\-])|[A-Za-z][A-Za-z'\-]*|\d+(?:[
 # ("once installed, ..." is a conjunction).
 TIMES_PATTERN = r"\b(?:once|twice|thrice)\b(?=\s*(?:[.,;:!?)]|$|(?:per|a|an|every|each|or|and|in)\b))"
 TIMES = re.compile(TIMES_PATTERN, re.I)
-NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+NUMBER_WORDS = ("zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
                  "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|"
                  "thousands?|millions?|billions?|trillions?|dozens?|half|third|quarter|majority|minority|several|few")
 

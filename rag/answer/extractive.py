@@ -12,7 +12,8 @@ import numpy as np
 
 from rag.retrieve.query import is_authorship_question
 from rag.language import NUMBER_WORDS, TIMES, TIMES_PATTERN, content_words, initials, introduces_block, is_pointer, split_sentences
-from rag.answer.tables import cells_before, is_field, is_labelled_value, table_rows
+from rag.answer.tables import cells_before, defines, is_field, is_labelled_value, listed_value, table_rows
+from rag.answer.values import ENDLESS
 from rag.domain import Passage
 from rag.index.protocols import TextEmbedder
 
@@ -40,6 +41,7 @@ _ANSWER_TYPES = [
      re.compile(rf"\b({_YEARS})\b|\b({_MONTHS})\b")),
     (re.compile(r"(?i)\b(how (much|many|long|large|big)|what (percentage|share|number|amount))\b"),
      re.compile(rf"\d|\b({NUMBER_WORDS}|decades?)\b|{TIMES_PATTERN}", re.I)),
+    (re.compile(r"(?i)\bhow long\b"), ENDLESS),  # "stores credentials indefinitely"
     (re.compile(r"(?i)^\s*where\b|\bin which (city|country|place)\b"),
      re.compile(rf"\b(in|at|from|to)\s+(?!(?:{_MONTHS}|the\b|The\b))[A-Z][a-z]+")),
 ]
@@ -153,6 +155,8 @@ class ExtractiveAnswerer:
                     a, prev = spans[j][0], p.text[slice(*spans[j - 1])].strip() if j else ""
                 if (labelled or len(text.split()) >= 5) and usable(text):
                     cands.append((text, i, (spans[k - 1][0], b) if labelled else (a, b), "" if labelled else prev, labelled, text))
+                elif (lead := listed_value(question, p.text, spans, k, terms)) and usable(sent):  # "loose-objects: daily."
+                    cands.append((sent, i, (a, b), lead, True, f"{lead} {sent}"))
                 elif k == 0 and p.section.rstrip().endswith("?") and usable(sent):
                     # A short reply under a question heading (a FAQ's "It's \".txt\".") answers that question.
                     cands.append((sent, i, (a, b), p.section, True, f"{p.section} {sent}"))
@@ -185,7 +189,7 @@ class ExtractiveAnswerer:
             window = words | set(content_words(before))
             coverage = sum(w for t, w in weights.items() if t in window) / total
             rank_bonus = 0.03 * (1 - i / max(len(passages), 1))
-            type_bonus = 0.08 if answer_type_match(question, sent) else 0.0
+            type_bonus = 0.08 if answer_type_match(question, sent) or defines(sent, question) else 0.0
             # A question about a particular year is answered by a sentence that names that year.
             year_penalty = 0.12 if years and not years & set(_YEAR.findall(sent)) else 0.0
             # A sentence that only restates the question ("They wanted Pakistan to condemn the invasion")

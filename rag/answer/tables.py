@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.values import asked_value
 from rag.language import FIELD_LABEL, content_words
 
 # A label of one to three words on its own line, and a short value under it that looks like a path or a setting.
@@ -32,6 +33,42 @@ def is_field(sentence: str, asked: set[str]) -> bool:
     them) whose label is one of the question's words (`asked`, stemmed content words)?"""
     m = _FIELD.match(sentence)
     return bool(m) and len(sentence.split()) < 8 and bool(set(content_words(m.group(1))) & asked)
+
+
+# A list item that is a term and its short value on one line ("loose-objects: daily.", "Port: 3306").
+_ITEM_VALUE = re.compile(r"([^:\n]{1,40}):\s+\S[^:\n]*")
+
+
+def listed_value(question: str, text: str, spans: list[tuple[int, int]], k: int, asked: set[str]) -> str | None:
+    """When the question asks for a value and sentence k is a short "term: value" item whose term the
+    question names (`asked`: its stemmed content words), the lead-in of its list ("... the following schedule for each task:"), or its
+    term when there is none; else None. Such items are too short to be sentences, and their meaning
+    is in the lead-in: "How often does the loose-objects task run?" -> "loose-objects: daily."."""
+    sent = text[slice(*spans[k])].strip()
+    m = _ITEM_VALUE.fullmatch(sent.rstrip("."))
+    if not m or len(sent.split()) >= 5 or not set(content_words(m.group(1))) & asked or not asked_value(question)[0]:
+        return None
+    for j in range(k - 1, -1, -1):  # back over the list's other items to its lead-in
+        before = text[slice(*spans[j])].strip()
+        if before.endswith(":") and not _ITEM_VALUE.fullmatch(before.rstrip(":")):
+            return before
+        if not _ITEM_VALUE.fullmatch(before.rstrip(".")) or len(before.split()) >= 5:
+            break
+    return m.group(1)
+
+
+# A definition list's entry as the readers write it: its terms, a colon, the text ("-n, --dry-run: Don't ...").
+_DEFINITION = re.compile(r"([^:\n]{1,60}?):\s+\S")
+# What a reference defines: an option ("-n", "--dry-run") or a dotted or snake_case name ("gc.auto", "max_buffer").
+_IDENTIFIER = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*|\b[A-Za-z]\w*(?:[._]\w+)+\b")
+
+
+def defines(sentence: str, question: str) -> bool:
+    """Is the sentence the definition of an option or a dotted name the question names, its terms
+    before a colon: "--normalize: Normalize refname by ..." for "What does --normalize do?"? Plain
+    words are no such name: slides' "Native packages: ..." lines are no definition of "native"."""
+    m = _DEFINITION.match(sentence)
+    return bool(m) and len(m.group(1).split()) <= 6 and bool(set(_IDENTIFIER.findall(m.group(1))) & set(_IDENTIFIER.findall(question)))
 
 
 def table_rows(text: str, a: int, b: int) -> list[tuple[int, int]]:

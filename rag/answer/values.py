@@ -27,7 +27,7 @@ _ASKS_VALUE = re.compile(
     rf"weeks|months|years|bytes|kb|mb|gb|percent)\b)")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 # What "how long / old / often / soon" is measured in: time, or the length of a text.
-_SPANS = frozenset(stem(w) for w in "second minute hour day week fortnight month year decade century daily weekly monthly "
+_SPANS = frozenset(stem(w) for w in "second minute hour day week fortnight month year decade century hourly daily weekly monthly "
                    "yearly annually line character byte bit word page".split())
 _SELF_EVIDENT = frozenset("year month date day time version release age percentage percent share proportion".split())
 _MONEY = frozenset({"money", "fund", "funding"})
@@ -35,7 +35,9 @@ _AUXILIARIES = frozenset("do does did is are was were has have had can could wil
                          "in of on at for to from by with under over before after during per".split())
 VALUE_WORD = re.compile(
     rf"(?i)\b({NUMBER_WORDS}|January|February|March|April|May|June|July|August|September|October|"
-    r"November|December|daily|weekly|monthly|yearly|annually)\b")
+    r"November|December|hourly|daily|weekly|monthly|yearly|annually)\b")
+# A span with no end answers "how long" as a number of days does ("stores credentials indefinitely").
+ENDLESS = re.compile(r"(?i)\b(?:indefinitely|forever|permanently)\b")
 
 
 _COPULAS = frozenset("is are was were equals totals defaults".split())
@@ -118,6 +120,8 @@ def states_value(question: str, sentence: str, unit: frozenset[str]) -> bool:
     verbs = [k for k, tok in enumerate(tokens) if tok.lower() in _COPULAS]
     if unit != _SPANS and any(0 < v - j <= 4 and 0 < i - v <= 3 for i in spots for j in near for v in verbs):
         return True  # the unit is the subject, its value right after the verb: "students per test is limited to 4,095"
+    if unit == _SPANS and ENDLESS.search(sentence):
+        return True
     if unit == _SPANS:  # a span is counted before its unit ("30 days", "ten lines"); "day 0", "page 5" are places
         return any(0 <= j - i <= 3 for i in spots for j in near)
     return any(abs(i - j) <= 4 for i in spots for j in near)

@@ -114,3 +114,16 @@ def test_how_many_times_is_answered_by_once():
     assert states_value(q, "The job runs twice a day.", asked_value(q)[1])
     assert not states_value(q, "Once installed, the solver runs the model.", asked_value(q)[1])  # a conjunction
     assert not states_value(q, "It is twice as fast.", asked_value(q)[1])
+
+
+def test_spans_with_no_number_and_zero():
+    # git-maintenance(1): "... on an hourly basis", "The default batch-size is zero", and
+    # git-credential-store(1): "This command stores credentials indefinitely on disk"
+    often = "How often does the background schedule run?"
+    assert states_value(often, "The schedule runs git maintenance run processes on an hourly basis.", asked_value(often)[1])
+    assert not states_value(often, "The schedule runs git maintenance run processes in the background.", asked_value(often)[1])
+    size = "What is the default batch size of the incremental-repack task?"
+    assert states_value(size, "The default batch-size is zero, which is a special case.", asked_value(size)[1])
+    long = "For how long does git credential-store keep a saved credential?"
+    assert states_value(long, "This command stores credentials indefinitely on disk.", asked_value(long)[1])
+    assert not states_value(long, "This command stores credentials on disk.", asked_value(long)[1])
