@@ -30,6 +30,7 @@ _DELIMITER = re.compile(r"^(-{4,}|\.{4,}|={4,}|\*{4,}|_{4,}|\+{4,}|/{4,}|--|\|={
 _ATTRIBUTES = re.compile(r"^\[(?:\[[^\]]*\]|[^\[\]]*)\]\s*$")  # [[anchor]], [verse], [source,sh], [NOTE], [#id]
 _ENTRY = re.compile(r"^:(!?[\w][\w-]*!?):(?:\s+(.*))?$")  # ":toc:", ":author: Jane Doe"
 _MACRO_LINE = re.compile(r"^(?:include|ifdef|ifndef|ifeval|endif|toc)::\S*\[.*\]\s*$")
+_CONDITIONAL = re.compile(r"^(?:ifdef|ifndef|ifeval|endif)::\S*\[.*\]\s*$")
 _IMAGE = re.compile(r"^image::(\S+?)\[(.*)\]\s*$")
 _BLOCK_TITLE = re.compile(r"^\.([^.\s].*)$")
 _TERM = re.compile(r"^(?P<term>\S.*?)(?::{2,4}|;;)(?:\s+(?P<text>\S.*))?$")
@@ -41,7 +42,8 @@ _CODE_STYLES = re.compile(r"^\[(?:verse|listing|literal|source)\b", re.I)
 
 # AsciiDoc's built-in character attributes ("{litdd}" is Git's "--")
 _BUILTIN = {"litdd": "--", "apos": "'", "nbsp": " ", "plus": "+", "empty": "", "amp": "&", "lt": "<", "gt": ">",
-            "startsb": "[", "endsb": "]", "vbar": "|", "caret": "^", "asterisk": "*", "tilde": "~", "backslash": "\\"}
+            "startsb": "[", "endsb": "]", "vbar": "|", "caret": "^", "asterisk": "*", "tilde": "~", "backslash": "\\",
+            "pp": "++", "cpp": "C++"}
 
 
 def looks_like_asciidoc(raw: str) -> bool:
@@ -102,12 +104,13 @@ class _Parser:
                 self.flush()
                 i += 1
                 continue
-            if not self.para and line.startswith("//") and not line.startswith("////"):
+            # comments and conditionals are lines of their own, even inside a paragraph
+            if (line.startswith("//") and not line.startswith("////")) or _CONDITIONAL.match(stripped):
                 i += 1
                 continue
             if not self.para and (m := _ONE_LINE_TITLE.match(line)):
                 self.heading(m.group(2), len(m.group(1)))
-                i += 1
+                i = self.header(lines, i + 1) if len(m.group(1)) == 1 else i + 1
                 continue
             if (not self.para and not _DELIMITER.match(stripped) and not _ATTRIBUTES.match(stripped) and _UNDERLINE.match(nxt)
                     and abs(len(nxt) - len(stripped)) <= 2 and len(stripped) >= 2):
@@ -126,7 +129,7 @@ class _Parser:
                     i += 1
                     continue
                 if m := _ENTRY.match(stripped):
-                    self.attributes[m.group(1)] = (m.group(2) or "").strip()
+                    self.entry(m)
                     i += 1
                     continue
                 if _MACRO_LINE.match(stripped):
@@ -148,7 +151,7 @@ class _Parser:
                     self.para.append(m.group("text"))
                 i += 1
                 continue
-            if (m := _ITEM.match(line)) and not self.style:
+            if (m := _ITEM.match(line)) and not _CODE_STYLES.match(f"[{self.style}]"):
                 self.flush()
                 self.para.append(m.group(1))
                 i += 1
@@ -159,6 +162,26 @@ class _Parser:
             self.para.append(stripped)
             i += 1
         self.flush()
+
+    def header(self, lines: list[str], i: int) -> int:
+        """The index after a document header's lines below its title: an author line ("Jane Doe
+        <jd@example.org>; ..."), a revision line ("v2.0.18, 2022-10-15"), attribute entries, comments."""
+        first = True
+        while i < len(lines) and lines[i].strip():
+            line = lines[i].strip()
+            if m := _ENTRY.match(line):
+                self.entry(m)
+            elif first and not line.startswith(("//", ":")) and not _CONDITIONAL.match(line) and not _DELIMITER.match(line):
+                authors = [re.sub(r"\s*<[^>]*>", "", a).strip() for a in line.split(";")]
+                self.attributes.setdefault("author", ", ".join(a for a in authors if a))
+                first = False
+            i += 1
+        return i
+
+    def entry(self, m: re.Match) -> None:
+        """An attribute entry, its value's own references resolved (":url-repo: {url-org}/asciidoctor")."""
+        value = re.sub(r"\{([\w-]+)\}", lambda r: self.attributes.get(r.group(1), r.group(0)), (m.group(2) or "").strip())
+        self.attributes[m.group(1)] = value
 
     def flush(self) -> None:
         if not self.para:
@@ -240,13 +263,17 @@ def inline(text: str, attributes: dict[str, str] | None = None) -> str:
     attributes = attributes or _BUILTIN
     # A backslash keeps a mark literal ("srcref\\'s"): hidden from the rules below, then put back bare.
     text = re.sub(r"\\([*_+#'`])", lambda m: chr(0xE000 + ord(m.group(1))), text)
+    text = re.sub(r"\{([\w-]+)\}", lambda m: attributes.get(m.group(1), m.group(0)), text)  # before the macros it may spell
     text = _LINKGIT.sub(r"\1(\2)", text)
+    text = re.sub(r"\bimage:([^\s\[]*)\[([^\]]*)\]", lambda m: m.group(2).split(",")[0].strip(), text)
     text = re.sub(r"\b(?:link|xref|mailto|pass|kbd|footnote|footnoteref|image|indexterm2?):([^\s\[]*)\[([^\]]*)\]",
-                  lambda m: m.group(2) or m.group(1), text)
-    text = re.sub(r"\b(https?://[^\s\[]+)\[([^\]]*)\]", lambda m: m.group(2) or m.group(1), text)
+                  lambda m: m.group(2).rstrip("^") or m.group(1), text)  # "text^": opens in a new window
+    text = re.sub(r"\b(https?://[^\s\[]+)\[([^\]]*)\]", lambda m: m.group(2).rstrip("^") or m.group(1), text)
     text = _XREF.sub(lambda m: (m.group(2) or m.group(1)).strip(), text)
-    text = re.sub(r"\{([\w-]+)\}", lambda m: attributes.get(m.group(1), m.group(0)), text)
+    text = re.sub(r"\bicon:[^\s\[]*\[[^\]]*\]", "", text)
+    text = re.sub(r"\[[.#%][\w.#%-]*\](?=[#*_`])", "", text)  # a role on a phrase: "[.path]_images_"
     text = re.sub(r"``(.+?)''", r'"\1"', text)  # old-style double quotes
+    text = re.sub(r"(\*\*|__|##|``)(.+?)\1", r"\2", text)  # unconstrained marks: "**C**reate"
     text = re.sub(r"`\+?([^`]+?)\+?`", r"\1", text)
     for mark in (r"\*", "_", r"\+", "'", "#"):  # constrained marks: not inside a word, no space inside the mark
         text = re.sub(rf"(?<![\w{mark}]){mark}(?=\S)([^\n]*?\S){mark}(?![\w{mark}])", r"\1", text)

@@ -124,3 +124,20 @@ def test_unclosed_block_and_empty_file(tmp_path):
 ])
 def test_inline_markup(marked, plain):
     assert inline(marked) == plain
+
+
+def test_asciidoctor_header_attributes_and_conditionals(tmp_path):
+    # the shape of Asciidoctor's own README.adoc (Debian asciidoctor 2.0.18): author and revision lines,
+    # attribute entries that build on each other, comments and conditionals inside the header and the text
+    path = tmp_path / "README.adoc"
+    path.write_text("= Asciidoctor\nDan Allen <dan@example.org>; Sarah White <sarah@example.org>\nv2.0.18, 2022-10-15\n"
+                    "// settings:\n:url-org: https://github.com/asciidoctor\n:url-repo: {url-org}/asciidoctor\n"
+                    "ifdef::env-github[]\n:status:\nendif::[]\n\n"
+                    "{url-repo}[Asciidoctor^] is a text processor.\nifdef::env-github[]\nIt reads image:badge.svg[Latest Release,link=x].\n"
+                    "endif::[]\n\n.Key documentation\n[.compact]\n* link:https://docs.example.org/[Documentation]\n"
+                    "* **C**reate and [.path]_images_ and C{pp}\n")
+    doc = read_document(path)
+    assert doc.title == "Asciidoctor" and doc.authors == ("Dan Allen", "Sarah White")
+    assert "Asciidoctor is a text processor. It reads Latest Release." in doc.text
+    assert "Documentation" in paragraphs(doc) and "Create and images and C++" in paragraphs(doc)
+    assert "ifdef" not in doc.text and "endif" not in doc.text and "url-org" not in doc.text and "v2.0.18" not in doc.text
