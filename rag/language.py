@@ -193,9 +193,20 @@ def meaningful(word: str) -> bool:
     return word not in STOPWORDS and len(word) > 1
 
 
+# A negating prefix: "unencrypted" answers "Are the passwords encrypted?" (no), "non-free" speaks of "free".
+_NEGATED = re.compile(r"^(?:un|non-?)(?=[a-z]{4})")
+
+
 def content_words(text: str) -> list[str]:
-    """Stemmed words that carry meaning: stopwords dropped."""
-    return [stem(w) for w in words(text) if meaningful(w)]
+    """Stemmed words that carry meaning, stopwords dropped; a negated word also counts as the word
+    it negates ("unencrypted": "unencrypt", "encrypt")."""
+    out = []
+    for w in words(text):
+        if meaningful(w):
+            out.append(stem(w))
+            if (m := _NEGATED.match(w)) and meaningful(w[m.end():]):
+                out.append(stem(w[m.end():]))
+    return out
 
 
 _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ \t]+(?:(?:of|and|the|for)[ \t]+)?[A-Z][a-z]+){2,5}\b")

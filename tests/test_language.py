@@ -88,3 +88,11 @@ def test_one_letter_options_are_words_with_their_case():
     # a hyphen inside a word or a range, and a minus before a number, stay what they were
     assert words("x-ray e-mail pages 1-5 and -1") == ["x-ray", "e-mail", "pages", "1", "5", "and", "1"]
     assert content_words("--dry-run") == ["dry-run"]
+
+
+def test_a_negated_word_also_counts_as_the_word_it_negates():
+    # git-credential-store(1): "store your passwords unencrypted on disk" answers "Are they encrypted?"
+    assert content_words("passwords unencrypted") == ["password", "unencrypt", "encrypt"]
+    assert "free" in content_words("non-free software") and "support" in content_words("unsupported")
+    # too short a rest is no word negated: "union", "under", "unit" stay whole
+    assert content_words("union under unit") == ["union", "unit"]
