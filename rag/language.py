@@ -194,7 +194,7 @@ def meaningful(word: str) -> bool:
 
 
 # A negating prefix: "unencrypted" answers "Are the passwords encrypted?" (no), "non-free" speaks of "free".
-_NEGATED = re.compile(r"^(?:un|non-?)(?=[a-z]{4})")
+_NEGATED = re.compile(r"^(?:un(?!less$)|non-?)(?=[a-z]{4})")  # "unless" is no negated "less"
 
 
 def content_words(text: str) -> list[str]:

@@ -96,3 +96,4 @@ def test_a_negated_word_also_counts_as_the_word_it_negates():
     assert "free" in content_words("non-free software") and "support" in content_words("unsupported")
     # too short a rest is no word negated: "union", "under", "unit" stay whole
     assert content_words("union under unit") == ["union", "unit"]
+    assert content_words("unless") == ["unless"]
