@@ -177,3 +177,12 @@ def test_an_uploaded_pdf_reports_each_page_read_then_its_passages_embedded(libra
         assert embedded[-1].done == embedded[-1].total == added.chunks and steps[-1] is embedded[-1]
     finally:
         library.remove(added.doc_id)
+
+
+def test_an_asciidoc_upload_is_read_as_asciidoc(library, tmp_path):
+    # the Library offers every type the reader reads; an .adoc file's definition list is searchable text
+    src = _write(tmp_path / "in", "vineyard.adoc", "= Vineyard Notes\n:author: Ilsa Marrow\n\nBrambleweft grapes::\n"
+                 "  The Brambleweft vineyard's amber grapes ripen in the second week of Zorvember.\n")
+    added = library.add(src, "vineyard.adoc")
+    assert added.status == "added" and added.chunks >= 1
+    assert _sources(library, "When do the Brambleweft amber grapes ripen?")[0] == "vineyard.adoc"
