@@ -12,6 +12,9 @@ title was taken for that title's underline. Here:
   comments and `++++` passthroughs are dropped; `|===` tables become pipe rows;
 - definition lists (`term::`, `term;;`, stacked terms `-f::` `--force::`) read "-f, --force: text";
 - `NOTE:` / `[NOTE]` admonitions read "Note: ..."; an indented paragraph is a literal (code);
+- the header under `= Title`: its author line is the author, its revision line and attribute entries
+  are no text, and an entry's value stands wherever it is referred to (`{url-repo}[Asciidoctor]`);
+  comments and `ifdef::`/`endif::` lines are no text wherever they stand;
 - inline: `linkgit:git-gc[1]` -> "git-gc(1)", `link:url[text]` -> "text", `<<id,text>>` -> "text",
   backquotes, `'emphasis'`, `*strong*`, `_em_` and `+literal+` marks, `{litdd}`-style attributes.
 """
@@ -110,7 +113,8 @@ class _Parser:
                 continue
             if not self.para and (m := _ONE_LINE_TITLE.match(line)):
                 self.heading(m.group(2), len(m.group(1)))
-                i = self.header(lines, i + 1) if len(m.group(1)) == 1 else i + 1
+                # only the document's title has a header below it (author, revision, attribute entries)
+                i = self.header(lines, i + 1) if len(m.group(1)) == 1 and len(self.items) == 1 else i + 1
                 continue
             if (not self.para and not _DELIMITER.match(stripped) and not _ATTRIBUTES.match(stripped) and _UNDERLINE.match(nxt)
                     and abs(len(nxt) - len(stripped)) <= 2 and len(stripped) >= 2):

@@ -141,3 +141,10 @@ def test_asciidoctor_header_attributes_and_conditionals(tmp_path):
     assert "Asciidoctor is a text processor. It reads Latest Release." in doc.text
     assert "Documentation" in paragraphs(doc) and "Create and images and C++" in paragraphs(doc)
     assert "ifdef" not in doc.text and "endif" not in doc.text and "url-org" not in doc.text and "v2.0.18" not in doc.text
+
+
+def test_only_the_document_title_has_a_header():
+    # a second "= Part" title's next line is text, not an author line
+    markup = parse_asciidoc("= Book\nJane Doe\n\n= Part Two\nThe part opens here.\n")
+    assert markup.author == "Jane Doe"
+    assert [(i.kind, i.text) for i in markup.items] == [("heading", "Book"), ("heading", "Part Two"), ("para", "The part opens here.")]
