@@ -130,8 +130,7 @@ class ExtractiveAnswerer:
         times = bool(re.search(r"(?i)\bhow many times\b", question))  # answered by "once" or "twice" too
         terms = set(content_words(question))
 
-        def usable(text: str) -> bool:  # no link or citation noise, no pointer elsewhere, no instructions, an
-            # amount when one is asked
+        def usable(text: str) -> bool:  # no link/citation noise, pointer or instruction; an amount when asked
             return (not _noisy(text) and not _INSTRUCTS.search(text) and not is_pointer(text)
                     and (not quantity or states_quantity(text) or (times and TIMES.search(text) is not None)))
 
@@ -184,8 +183,7 @@ class ExtractiveAnswerer:
         out = []
         for (sent, i, span, before, labelled, _), sem in zip(cands, semantic):
             words = set(content_words(sent))
-            # A sentence is read with the one before it: "This ensures that the site profile is not
-            # read" answers "what does --vanilla do?" after "Invoking R with --vanilla ..." names it.
+            # A sentence is read with the one before it, which may name its subject ("Invoking R with --vanilla").
             window = words | set(content_words(before))
             coverage = sum(w for t, w in weights.items() if t in window) / total
             rank_bonus = 0.03 * (1 - i / max(len(passages), 1))
