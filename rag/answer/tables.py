@@ -41,9 +41,10 @@ _ITEM_VALUE = re.compile(r"([^:\n]{1,40}):\s+\S[^:\n]*")
 
 def listed_value(question: str, text: str, spans: list[tuple[int, int]], k: int, asked: set[str]) -> str | None:
     """When the question asks for a value and sentence k is a short "term: value" item whose term the
-    question names (`asked`: its stemmed content words), the lead-in of its list ("... the following schedule for each task:"), or its
-    term when there is none; else None. Such items are too short to be sentences, and their meaning
-    is in the lead-in: "How often does the loose-objects task run?" -> "loose-objects: daily."."""
+    question names (`asked`: its stemmed content words), the lead-in of its list ("... the following
+    schedule for each task:"), or its term when there is none; else None. Such items are too short to
+    be sentences, and their meaning is in the lead-in: "How often does the loose-objects task run?"
+    -> "loose-objects: daily."."""
     sent = text[slice(*spans[k])].strip()
     m = _ITEM_VALUE.fullmatch(sent.rstrip("."))
     if not m or len(sent.split()) >= 5 or not set(content_words(m.group(1))) & asked or not asked_value(question)[0]:
@@ -68,7 +69,9 @@ def defines(sentence: str, question: str) -> bool:
     before a colon: "--normalize: Normalize refname by ..." for "What does --normalize do?"? Plain
     words are no such name: slides' "Native packages: ..." lines are no definition of "native"."""
     m = _DEFINITION.match(sentence)
-    return bool(m) and len(m.group(1).split()) <= 6 and bool(set(_IDENTIFIER.findall(m.group(1))) & set(_IDENTIFIER.findall(question)))
+    if not m or len(m.group(1).split()) > 6:
+        return False
+    return bool(set(_IDENTIFIER.findall(m.group(1))) & set(_IDENTIFIER.findall(question)))
 
 
 def table_rows(text: str, a: int, b: int) -> list[tuple[int, int]]:
