@@ -32,14 +32,14 @@ _UNDERLINE_LEVEL = {"=": 1, "-": 2, "~": 3, "^": 4, "+": 5}
 _DELIMITER = re.compile(r"^(-{4,}|\.{4,}|={4,}|\*{4,}|_{4,}|\+{4,}|/{4,}|--|\|={3,}|`{3,}.*)\s*$")
 _ATTRIBUTES = re.compile(r"^\[(?:\[[^\]]*\]|[^\[\]]*)\]\s*$")  # [[anchor]], [verse], [source,sh], [NOTE], [#id]
 _ENTRY = re.compile(r"^:(!?[\w][\w-]*!?):(?:\s+(.*))?$")  # ":toc:", ":author: Jane Doe"
-_MACRO_LINE = re.compile(r"^(?:include|ifdef|ifndef|ifeval|endif|toc)::\S*\[.*\]\s*$")
+_MACRO_LINE = re.compile(r"^(?:include|toc)::\S*\[.*\]\s*$")
 _CONDITIONAL = re.compile(r"^(?:ifdef|ifndef|ifeval|endif)::\S*\[.*\]\s*$")
 _IMAGE = re.compile(r"^image::(\S+?)\[(.*)\]\s*$")
 _BLOCK_TITLE = re.compile(r"^\.([^.\s].*)$")
 _TERM = re.compile(r"^(?P<term>\S.*?)(?::{2,4}|;;)(?:\s+(?P<text>\S.*))?$")
 _ITEM = re.compile(r"^\s*(?:\*{1,5}|-|\.{1,5}|\d+\.|[a-z]\.)\s+(\S.*)$")
-_ADMONITION = re.compile(r"^(NOTE|TIP|IMPORTANT|WARNING|CAUTION):\s+")
-_ADMONITION_STYLES = {"NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION"}
+_ADMONITION_STYLES = ("NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION")
+_ADMONITION = re.compile(rf"^({'|'.join(_ADMONITION_STYLES)}):\s+")
 _CODE_STYLES = re.compile(r"^\[(?:verse|listing|literal|source)\b", re.I)
 
 
@@ -61,7 +61,7 @@ def looks_like_asciidoc(raw: str) -> bool:
     for i, ln in enumerate(lines):
         if _ATTRIBUTES.match(ln) and not ln.startswith("[]"):
             kinds.add("attributes")
-        elif _MACRO_LINE.match(ln) or _IMAGE.match(ln):
+        elif _MACRO_LINE.match(ln) or _CONDITIONAL.match(ln) or _IMAGE.match(ln):
             kinds.add("macro")
         elif _ONE_LINE_TITLE.match(ln) and i == 0:
             kinds.add("title")
@@ -184,8 +184,7 @@ class _Parser:
 
     def entry(self, m: re.Match) -> None:
         """An attribute entry, its value's own references resolved (":url-repo: {url-org}/asciidoctor")."""
-        value = re.sub(r"\{([\w-]+)\}", lambda r: self.attributes.get(r.group(1), r.group(0)), (m.group(2) or "").strip())
-        self.attributes[m.group(1)] = value
+        self.attributes[m.group(1)] = _resolve((m.group(2) or "").strip(), self.attributes)
 
     def flush(self) -> None:
         if not self.para:
@@ -262,15 +261,20 @@ _LINKGIT = re.compile(r"\blinkgit:([\w.-]+)\[(\d)\]")
 _XREF = re.compile(r"<<([^,>]+)(?:,\s*([^>]+))?>>")
 
 
+def _resolve(text: str, attributes: dict[str, str]) -> str:
+    """`text` with each "{name}" it refers to replaced by the attribute's value (unknown names stay)."""
+    return re.sub(r"\{([\w-]+)\}", lambda m: attributes.get(m.group(1), m.group(0)), text)
+
+
 def inline(text: str, attributes: dict[str, str] | None = None) -> str:
     """AsciiDoc inline markup to plain text."""
     attributes = attributes or _BUILTIN
     # A backslash keeps a mark literal ("srcref\\'s"): hidden from the rules below, then put back bare.
     text = re.sub(r"\\([*_+#'`])", lambda m: chr(0xE000 + ord(m.group(1))), text)
-    text = re.sub(r"\{([\w-]+)\}", lambda m: attributes.get(m.group(1), m.group(0)), text)  # before the macros it may spell
+    text = _resolve(text, attributes)  # before the macros an attribute may spell
     text = _LINKGIT.sub(r"\1(\2)", text)
     text = re.sub(r"\bimage:([^\s\[]*)\[([^\]]*)\]", lambda m: m.group(2).split(",")[0].strip(), text)
-    text = re.sub(r"\b(?:link|xref|mailto|pass|kbd|footnote|footnoteref|image|indexterm2?):([^\s\[]*)\[([^\]]*)\]",
+    text = re.sub(r"\b(?:link|xref|mailto|pass|kbd|footnote|footnoteref|indexterm2?):([^\s\[]*)\[([^\]]*)\]",
                   lambda m: m.group(2).rstrip("^") or m.group(1), text)  # "text^": opens in a new window
     text = re.sub(r"\b(https?://[^\s\[]+)\[([^\]]*)\]", lambda m: m.group(2).rstrip("^") or m.group(1), text)
     text = _XREF.sub(lambda m: (m.group(2) or m.group(1)).strip(), text)
