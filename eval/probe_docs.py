@@ -7,7 +7,8 @@ unpacked there with `dpkg-deb -x`, and its files copied into DEST/NAME/docs unde
 used (a file the package ships gzipped is gunzipped). Then, from the repository root:
 
     RAG_DATA_DIR=DEST/NAME/data RAG_CORPUS_DIR=DEST/NAME/docs rag ingest
-    RAG_DATA_DIR=DEST/NAME/data RAG_CORPUS_DIR=DEST/NAME/docs rag ask --json --batch eval/probes/QUESTIONS
+    RAG_DATA_DIR=DEST/NAME/data RAG_CORPUS_DIR=DEST/NAME/docs rag ask --json --batch eval/probes/QUESTIONS > ANSWERS
+    python -m eval.probe_score eval/probes/QUESTIONS ANSWERS --misses
 
 Needs a Debian system whose apt sources hold the recorded versions (bookworm). Only the standard
 library is used here.
